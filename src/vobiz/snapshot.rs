@@ -1,0 +1,191 @@
+//! Inventory snapshots: `accounts.json` and `numbers.json` in the API's envelopes.
+//!
+//! A snapshot is what `didbill fetch --out DIR` writes and `--source DIR` reads
+//! (SPEC §3): the accounts envelope with every account and the global numbers
+//! envelope with every item, each record exactly as the API sent it.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::dto::{AccountRecord, AccountsPage, Loose, NumberRecord, NumbersPage};
+use crate::error::{Error, Result};
+use crate::output::StagedDir;
+
+/// The accounts file of a snapshot.
+pub const ACCOUNTS_FILE: &str = "accounts.json";
+/// The numbers file of a snapshot.
+pub const NUMBERS_FILE: &str = "numbers.json";
+
+/// Every record a source returned, parsed but not yet validated.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// Customer accounts.
+    pub accounts: Vec<AccountRecord>,
+    /// Number records, duplicates and broken records included.
+    pub numbers: Vec<NumberRecord>,
+    /// Observations made while fetching (for example a `total` that changed).
+    pub notes: Vec<String>,
+}
+
+/// Reads `DIR/accounts.json` and `DIR/numbers.json`.
+pub fn read(dir: &Path) -> Result<Snapshot> {
+    let accounts_path = dir.join(ACCOUNTS_FILE);
+    let numbers_path = dir.join(NUMBERS_FILE);
+    let accounts = parse_accounts(&accounts_path, &read_file(&accounts_path)?)?;
+    let numbers = parse_numbers(&numbers_path, &read_file(&numbers_path)?)?;
+    Ok(Snapshot {
+        accounts,
+        numbers,
+        notes: Vec::new(),
+    })
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            " (a snapshot folder holds accounts.json and numbers.json, as `didbill fetch --out DIR` writes them)"
+        } else {
+            ""
+        };
+        Error::input(path, format!("cannot read: {e}{hint}"))
+    })
+}
+
+/// Parses an accounts envelope; a record that is not an account names its `auth_id`.
+pub fn parse_accounts(path: &Path, bytes: &[u8]) -> Result<Vec<AccountRecord>> {
+    let page: AccountsPage<Box<RawValue>> = serde_json::from_slice(bytes).map_err(|e| {
+        Error::input(
+            path,
+            format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"),
+        )
+    })?;
+    page.accounts
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| parse_account(raw.get()).map_err(|m| Error::input(path, format!("account #{} {m}", i + 1))))
+        .collect()
+}
+
+/// Parses one account record from its JSON text.
+pub fn parse_account(raw: &str) -> std::result::Result<AccountRecord, String> {
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(default)]
+        auth_id: Loose<String>,
+    }
+    serde_json::from_str::<AccountRecord>(raw).map_err(|e| {
+        let id = serde_json::from_str::<Id>(raw)
+            .ok()
+            .and_then(|r| r.auth_id.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "(no auth_id)".into());
+        format!("(auth_id {id}): {e}; each field must be a string, a boolean or null as the Vobiz API sends it")
+    })
+}
+
+/// Parses a numbers envelope (`{"items": [...]}`); bad records stay for validation.
+pub fn parse_numbers(path: &Path, bytes: &[u8]) -> Result<Vec<NumberRecord>> {
+    let page: NumbersPage<NumberRecord> = serde_json::from_slice(bytes).map_err(|e| {
+        Error::input(
+            path,
+            format!("not a numbers envelope {{\"items\": [...]}} of number objects: {e}"),
+        )
+    })?;
+    Ok(page.items)
+}
+
+/// Renders the accounts envelope of a snapshot, each record's raw text unchanged.
+pub fn accounts_json(accounts: &[Box<RawValue>]) -> Vec<u8> {
+    let n = accounts.len();
+    envelope(
+        "accounts",
+        accounts,
+        &format!("\"total\": {n},\n  \"page\": 1,\n  \"size\": {n}"),
+    )
+}
+
+/// Renders the global numbers envelope of a snapshot, each record's raw text unchanged.
+pub fn numbers_json(numbers: &[Box<RawValue>]) -> Vec<u8> {
+    let n = numbers.len();
+    envelope(
+        "items",
+        numbers,
+        &format!("\"page\": 1,\n  \"per_page\": {n},\n  \"total\": {n}"),
+    )
+}
+
+fn envelope(key: &str, records: &[Box<RawValue>], tail: &str) -> Vec<u8> {
+    let mut out = String::with_capacity(records.iter().map(|r| r.get().len() + 6).sum::<usize>() + 64);
+    out.push_str("{\n  \"");
+    out.push_str(key);
+    out.push_str("\": [");
+    for (i, r) in records.iter().enumerate() {
+        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+        out.push_str(r.get());
+    }
+    out.push_str(if records.is_empty() { "],\n  " } else { "\n  ],\n  " });
+    out.push_str(tail);
+    out.push_str("\n}\n");
+    out.into_bytes()
+}
+
+/// Writes a snapshot folder atomically (both files appear together or not at all).
+pub fn write(dir: &Path, accounts: &[Box<RawValue>], numbers: &[Box<RawValue>]) -> Result<()> {
+    let staged = StagedDir::create(dir, ACCOUNTS_FILE)?;
+    staged.write_file(ACCOUNTS_FILE, &accounts_json(accounts))?;
+    staged.write_file(NUMBERS_FILE, &numbers_json(numbers))?;
+    staged.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        RawValue::from_string(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn written_snapshot_reads_back_with_records_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = dir.path().join("snap");
+        let accounts = vec![raw(r#"{"auth_id":"MA_1","name":"A","cash_credits":"1300.00000"}"#)];
+        let numbers = vec![
+            raw(r#"{"id":"n1","account_id":"MA_1","monthly_fee":0.30000000000000004}"#),
+            raw(r#"{"id":"n2","account_id":"MA_1","monthly_fee":1e2}"#),
+        ];
+        write(&snap, &accounts, &numbers).unwrap();
+        let text = std::fs::read_to_string(snap.join(NUMBERS_FILE)).unwrap();
+        assert!(text.contains(r#""monthly_fee":0.30000000000000004"#));
+        assert!(text.contains(r#""monthly_fee":1e2"#));
+        let back = read(&snap).unwrap();
+        assert_eq!(back.accounts[0].auth_id.as_deref(), Some("MA_1"));
+        assert_eq!(back.numbers.len(), 2);
+        // Writing the same records again gives the same bytes.
+        let first = std::fs::read(snap.join(ACCOUNTS_FILE)).unwrap();
+        write(&snap, &accounts, &numbers).unwrap();
+        assert_eq!(std::fs::read(snap.join(ACCOUNTS_FILE)).unwrap(), first);
+        write(&snap, &[], &[]).unwrap();
+        assert!(read(&snap).unwrap().numbers.is_empty());
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("accounts.json") && err.contains("cannot read"), "{err}");
+
+        let p = Path::new("accounts.json");
+        let err = parse_accounts(p, b"{\"accounts\": [{\"auth_id\": \"MA_9\", \"name\": 5}]}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("MA_9") && err.contains("account #1"), "{err}");
+        let err = parse_accounts(p, b"[]").unwrap_err().to_string();
+        assert!(err.contains("accounts envelope"), "{err}");
+        let err = parse_numbers(Path::new("numbers.json"), b"{\"items\": [1]}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("numbers.json"), "{err}");
+    }
+}
