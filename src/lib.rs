@@ -2,10 +2,20 @@
 //!
 //! The pipeline reads top to bottom: [`vobiz`] (source) → [`inventory`] (validated
 //! customers and numbers, plus exceptions) → [`billing`] (pure rules, charges,
-//! invoices with tax) → invoice numbering → [`render`] (CSV, PDF) → [`output`]
-//! (atomic commit). [`run`] wires the stages; [`cli`] turns arguments into settings.
+//! invoices with tax) → [`numbering`] → [`render`] (CSV, PDF) → [`output`] (atomic
+//! commit). [`run`] wires the stages; [`cli`] turns arguments into settings.
 #![forbid(unsafe_code)]
 
+pub mod billing;
+pub mod cli;
+pub mod config;
 pub mod error;
+pub mod gst;
+pub mod inventory;
+pub mod money;
+pub mod numbering;
 pub mod output;
+pub mod period;
+pub mod render;
+pub mod run;
 pub mod vobiz;

@@ -1,1 +1,5 @@
-fn main(){}
+//! The `didbill` binary: all logic lives in the library.
+
+fn main() {
+    std::process::exit(didbill::cli::main());
+}

@@ -88,7 +88,8 @@ impl StagedDir {
     /// Writes one file (a relative path, sub-folders created) into the staging folder.
     pub fn write_file(&self, relative: &str, bytes: &[u8]) -> Result<()> {
         let rel = Path::new(relative);
-        if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_)))
+        if rel.as_os_str().is_empty()
+            || !rel.components().all(|c| matches!(c, Component::Normal(_)))
         {
             return Err(Error::Data(format!(
                 "refusing to write {relative:?}: output file names must stay inside the output folder"
@@ -112,16 +113,26 @@ impl StagedDir {
 
     /// Moves the staged folder into place, replacing what was there.
     pub fn commit(mut self) -> Result<()> {
-        let parent = self.staging.parent().map(Path::to_path_buf).unwrap_or_default();
+        let parent = self
+            .staging
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let old = parent.join(format!(
             ".{}.didbill-old-{}",
-            self.target.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+            self.target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("out"),
             std::process::id()
         ));
         let had_target = self.target.exists();
         if had_target {
             fs::rename(&self.target, &old).map_err(|e| {
-                Error::io(format!("moving the previous {} aside", self.target.display()), e)
+                Error::io(
+                    format!("moving the previous {} aside", self.target.display()),
+                    e,
+                )
             })?;
         }
         if let Err(e) = fs::rename(&self.staging, &self.target) {
@@ -162,7 +173,9 @@ fn remove_stale(parent: &Path, name: &str) {
     let old = format!(".{name}.didbill-old-");
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(f) = file_name.to_str() else { continue };
+        let Some(f) = file_name.to_str() else {
+            continue;
+        };
         let pid = f.strip_prefix(&tmp).or_else(|| f.strip_prefix(&old));
         if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) {
             if pid == std::process::id() || !Path::new(&format!("/proc/{pid}")).exists() {
@@ -174,7 +187,10 @@ fn remove_stale(parent: &Path, name: &str) {
 
 /// Lists leftovers of interrupted runs beside `target` (for tests and diagnostics).
 pub fn leftovers(target: &Path) -> Vec<PathBuf> {
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -134,6 +134,52 @@ pub struct NumberRecord {
     /// Whether Aadhaar KYC is done.
     #[serde(default)]
     pub aadhaar_verified: Loose<bool>,
+    /// A hash of the record's JSON text with insignificant whitespace removed: two
+    /// records with the same id and fingerprint are the same record fetched twice.
+    #[serde(skip)]
+    pub fingerprint: u64,
+    /// Why the record could not be read at all (it is not a JSON object, say).
+    #[serde(skip)]
+    pub unreadable: Option<String>,
+}
+
+impl NumberRecord {
+    /// Reads one record from its JSON text; never fails: an unreadable record is
+    /// kept with the reason, to become an exception row.
+    pub fn from_json(raw: &str) -> NumberRecord {
+        let mut record =
+            serde_json::from_str::<NumberRecord>(raw).unwrap_or_else(|e| NumberRecord {
+                unreadable: Some(format!("record is not a number object: {e}")),
+                ..NumberRecord::default()
+            });
+        record.fingerprint = fingerprint(raw);
+        record
+    }
+}
+
+/// Hashes JSON text, skipping whitespace outside strings.
+fn fingerprint(raw: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in raw.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b.is_ascii_whitespace() {
+            continue;
+        }
+        hasher.write_u8(b);
+    }
+    hasher.finish()
 }
 
 /// A JSON field that may be absent, null, of the expected type, or of another type.
@@ -357,15 +403,39 @@ mod tests {
 
     #[test]
     fn decimals_keep_their_exact_text() {
-        assert_eq!(JsonDecimal::parse_json("100"), JsonDecimal::Amount(dec("100")));
-        assert_eq!(JsonDecimal::parse_json("0.5"), JsonDecimal::Amount(dec("0.5")));
+        assert_eq!(
+            JsonDecimal::parse_json("100"),
+            JsonDecimal::Amount(dec("100"))
+        );
+        assert_eq!(
+            JsonDecimal::parse_json("0.5"),
+            JsonDecimal::Amount(dec("0.5"))
+        );
         // 0.1 + 0.2 style values survive without binary rounding.
-        assert_eq!(JsonDecimal::parse_json("0.30000000000000004"), JsonDecimal::Amount(dec("0.30000000000000004")));
-        assert_eq!(JsonDecimal::parse_json("\"300\""), JsonDecimal::Amount(dec("300")));
-        assert_eq!(JsonDecimal::parse_json("1e2"), JsonDecimal::Amount(dec("100")));
-        assert_eq!(JsonDecimal::parse_json("1.5E+1"), JsonDecimal::Amount(dec("15")));
-        assert_eq!(JsonDecimal::parse_json("25e-2"), JsonDecimal::Amount(dec("0.25")));
-        assert_eq!(JsonDecimal::parse_json("-5"), JsonDecimal::Amount(dec("-5")));
+        assert_eq!(
+            JsonDecimal::parse_json("0.30000000000000004"),
+            JsonDecimal::Amount(dec("0.30000000000000004"))
+        );
+        assert_eq!(
+            JsonDecimal::parse_json("\"300\""),
+            JsonDecimal::Amount(dec("300"))
+        );
+        assert_eq!(
+            JsonDecimal::parse_json("1e2"),
+            JsonDecimal::Amount(dec("100"))
+        );
+        assert_eq!(
+            JsonDecimal::parse_json("1.5E+1"),
+            JsonDecimal::Amount(dec("15"))
+        );
+        assert_eq!(
+            JsonDecimal::parse_json("25e-2"),
+            JsonDecimal::Amount(dec("0.25"))
+        );
+        assert_eq!(
+            JsonDecimal::parse_json("-5"),
+            JsonDecimal::Amount(dec("-5"))
+        );
         // Scale is preserved: 1300.00000 stays five places.
         assert_eq!(
             JsonDecimal::parse_json("\"1300.00000\""),
@@ -380,8 +450,18 @@ mod tests {
     #[test]
     fn non_numbers_are_invalid_not_panics() {
         for raw in [
-            "\"\"", "\"abc\"", "\" 300\"", "\"300.\"", "\"+5\"", "\"0x10\"", "\"01\"", "true",
-            "[1]", "{}", "1e30", "1e-40",
+            "\"\"",
+            "\"abc\"",
+            "\" 300\"",
+            "\"300.\"",
+            "\"+5\"",
+            "\"0x10\"",
+            "\"01\"",
+            "true",
+            "[1]",
+            "{}",
+            "1e30",
+            "1e-40",
             "0.123456789012345678901234567890",
         ] {
             assert!(
@@ -405,6 +485,17 @@ mod tests {
         assert_eq!(rec.setup_fee, JsonDecimal::Invalid("\"x\"".into()));
         assert_eq!(rec.monthly_fee, JsonDecimal::Absent);
         assert_eq!(rec.aadhaar_verified, Loose::WrongType("string"));
+    }
+
+    #[test]
+    fn fingerprints_ignore_layout_but_not_content() {
+        let a = NumberRecord::from_json(r#"{"id": "x", "e164": "+91 80"}"#);
+        let b = NumberRecord::from_json("{\"id\":\"x\",\n \"e164\":\"+91 80\"}");
+        let c = NumberRecord::from_json(r#"{"id": "x", "e164": "+9180"}"#);
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert_ne!(a.fingerprint, c.fingerprint);
+        let bad = NumberRecord::from_json("42");
+        assert!(bad.unreadable.unwrap().contains("not a number object"));
     }
 
     #[test]

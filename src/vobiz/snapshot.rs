@@ -64,7 +64,10 @@ pub fn parse_accounts(path: &Path, bytes: &[u8]) -> Result<Vec<AccountRecord>> {
     page.accounts
         .iter()
         .enumerate()
-        .map(|(i, raw)| parse_account(raw.get()).map_err(|m| Error::input(path, format!("account #{} {m}", i + 1))))
+        .map(|(i, raw)| {
+            parse_account(raw.get())
+                .map_err(|m| Error::input(path, format!("account #{} {m}", i + 1)))
+        })
         .collect()
 }
 
@@ -86,13 +89,17 @@ pub fn parse_account(raw: &str) -> std::result::Result<AccountRecord, String> {
 
 /// Parses a numbers envelope (`{"items": [...]}`); bad records stay for validation.
 pub fn parse_numbers(path: &Path, bytes: &[u8]) -> Result<Vec<NumberRecord>> {
-    let page: NumbersPage<NumberRecord> = serde_json::from_slice(bytes).map_err(|e| {
+    let page: NumbersPage<&RawValue> = serde_json::from_slice(bytes).map_err(|e| {
         Error::input(
             path,
-            format!("not a numbers envelope {{\"items\": [...]}} of number objects: {e}"),
+            format!("not a numbers envelope {{\"items\": [...]}}: {e}"),
         )
     })?;
-    Ok(page.items)
+    Ok(page
+        .items
+        .iter()
+        .map(|raw| NumberRecord::from_json(raw.get()))
+        .collect())
 }
 
 /// Renders the accounts envelope of a snapshot, each record's raw text unchanged.
@@ -116,7 +123,8 @@ pub fn numbers_json(numbers: &[Box<RawValue>]) -> Vec<u8> {
 }
 
 fn envelope(key: &str, records: &[Box<RawValue>], tail: &str) -> Vec<u8> {
-    let mut out = String::with_capacity(records.iter().map(|r| r.get().len() + 6).sum::<usize>() + 64);
+    let mut out =
+        String::with_capacity(records.iter().map(|r| r.get().len() + 6).sum::<usize>() + 64);
     out.push_str("{\n  \"");
     out.push_str(key);
     out.push_str("\": [");
@@ -124,7 +132,11 @@ fn envelope(key: &str, records: &[Box<RawValue>], tail: &str) -> Vec<u8> {
         out.push_str(if i == 0 { "\n    " } else { ",\n    " });
         out.push_str(r.get());
     }
-    out.push_str(if records.is_empty() { "],\n  " } else { "\n  ],\n  " });
+    out.push_str(if records.is_empty() {
+        "],\n  "
+    } else {
+        "\n  ],\n  "
+    });
     out.push_str(tail);
     out.push_str("\n}\n");
     out.into_bytes()
@@ -150,7 +162,9 @@ mod tests {
     fn written_snapshot_reads_back_with_records_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let snap = dir.path().join("snap");
-        let accounts = vec![raw(r#"{"auth_id":"MA_1","name":"A","cash_credits":"1300.00000"}"#)];
+        let accounts = vec![raw(
+            r#"{"auth_id":"MA_1","name":"A","cash_credits":"1300.00000"}"#,
+        )];
         let numbers = vec![
             raw(r#"{"id":"n1","account_id":"MA_1","monthly_fee":0.30000000000000004}"#),
             raw(r#"{"id":"n2","account_id":"MA_1","monthly_fee":1e2}"#),
@@ -174,7 +188,10 @@ mod tests {
     fn bad_files_name_the_file_and_the_record() {
         let dir = tempfile::tempdir().unwrap();
         let err = read(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("accounts.json") && err.contains("cannot read"), "{err}");
+        assert!(
+            err.contains("accounts.json") && err.contains("cannot read"),
+            "{err}"
+        );
 
         let p = Path::new("accounts.json");
         let err = parse_accounts(p, b"{\"accounts\": [{\"auth_id\": \"MA_9\", \"name\": 5}]}")
@@ -183,9 +200,16 @@ mod tests {
         assert!(err.contains("MA_9") && err.contains("account #1"), "{err}");
         let err = parse_accounts(p, b"[]").unwrap_err().to_string();
         assert!(err.contains("accounts envelope"), "{err}");
-        let err = parse_numbers(Path::new("numbers.json"), b"{\"items\": [1]}")
+        let err = parse_numbers(Path::new("numbers.json"), b"{\"items\": 1}")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("numbers.json"), "{err}");
+        assert!(
+            err.contains("numbers.json") && err.contains("items"),
+            "{err}"
+        );
+        // A record that is not an object is kept, to become an exception row.
+        let records = parse_numbers(Path::new("numbers.json"), b"{\"items\": [1, {}]}").unwrap();
+        assert_eq!(records.len(), 2);
+        assert!(records[0].unreadable.is_some() && records[1].unreadable.is_none());
     }
 }

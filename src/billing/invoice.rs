@@ -1,0 +1,191 @@
+//! Invoices: one per customer and currency, with GST and round-off (SPEC §2.3).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::Line;
+use crate::config::Config;
+use crate::gst::PlaceOfSupply;
+use crate::inventory::Customer;
+use crate::money::{Currency, Money, Rounding};
+
+/// An invoice before it has a number: the lines of one customer in one currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invoice {
+    /// The customer billed.
+    pub customer: Customer,
+    /// The invoice currency.
+    pub currency: Currency,
+    /// Line items in `line_items.csv` order.
+    pub lines: Vec<Line>,
+    /// Place of supply, deciding CGST+SGST, IGST or export.
+    pub place_of_supply: PlaceOfSupply,
+    /// Sum of the line amounts.
+    pub subtotal: Money,
+    /// Central GST (intra-state).
+    pub cgst: Money,
+    /// State GST (intra-state).
+    pub sgst: Money,
+    /// Integrated GST (inter-state).
+    pub igst: Money,
+    /// Brings the total to a whole unit when `round_off` is on.
+    pub round_off: Money,
+    /// Subtotal + taxes + round-off.
+    pub total: Money,
+}
+
+impl Invoice {
+    /// All GST on the invoice.
+    pub fn tax(&self) -> Money {
+        Money::sum(self.currency, [&self.cgst, &self.sgst, &self.igst])
+    }
+
+    /// Whether the invoice is an export of services (zero-rated).
+    pub fn is_export(&self) -> bool {
+        self.place_of_supply == PlaceOfSupply::Export
+    }
+}
+
+/// The tax amounts of an invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Taxes {
+    /// Central GST.
+    pub cgst: Money,
+    /// State GST.
+    pub sgst: Money,
+    /// Integrated GST.
+    pub igst: Money,
+}
+
+/// GST on `subtotal`: CGST+SGST at half the rate each when supplied within the
+/// seller's state, IGST otherwise, nothing for exports or with tax disabled. Each
+/// amount is rounded on its own.
+pub fn taxes(subtotal: Money, pos: &PlaceOfSupply, config: &Config) -> Taxes {
+    let zero = Money::zero(subtotal.currency());
+    let mut t = Taxes {
+        cgst: zero,
+        sgst: zero,
+        igst: zero,
+    };
+    if !config.tax.enabled || *pos == PlaceOfSupply::Export {
+        return t;
+    }
+    let hundred = Decimal::ONE_HUNDRED;
+    let round = |v: Decimal| Money::round(v, subtotal.currency(), config.rounding);
+    if pos.code() == config.seller.state_code {
+        let half = subtotal.amount() * config.tax.rate / Decimal::TWO / hundred;
+        t.cgst = round(half);
+        t.sgst = round(half);
+    } else {
+        t.igst = round(subtotal.amount() * config.tax.rate / hundred);
+    }
+    t
+}
+
+/// The round-off that brings `amount` to the nearest whole unit (halves away from zero).
+pub fn round_off(amount: Money) -> Money {
+    let whole = amount
+        .amount()
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    Money::round(whole - amount.amount(), amount.currency(), Rounding::HalfUp)
+}
+
+/// Groups line items into invoices, sorted by customer id then currency, each with
+/// its lines sorted. Returns warnings for customers whose place of supply fell back
+/// to the seller's state.
+///
+/// # Panics
+/// When a line names a customer that is not in `customers` (validation prevents it).
+pub fn assemble(
+    mut lines: Vec<Line>,
+    customers: &BTreeMap<String, Customer>,
+    config: &Config,
+) -> (Vec<Invoice>, Vec<String>) {
+    lines.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut invoices = Vec::new();
+    let mut warnings = Vec::new();
+    let mut rest = lines.as_slice();
+    while let Some(first) = rest.first() {
+        let n = rest
+            .iter()
+            .position(|l| l.customer_id != first.customer_id || l.currency != first.currency)
+            .unwrap_or(rest.len());
+        let (group, tail) = rest.split_at(n);
+        rest = tail;
+        let customer = customers
+            .get(&first.customer_id)
+            .unwrap_or_else(|| panic!("line for unknown customer {}", first.customer_id));
+        let pos = PlaceOfSupply::of(
+            customer.country.as_deref(),
+            customer.gstin.as_deref(),
+            customer.state.as_deref(),
+            &config.seller.state_code,
+        );
+        if let PlaceOfSupply::SellerFallback(code) = &pos {
+            if invoices
+                .last()
+                .is_none_or(|i: &Invoice| i.customer.id != customer.id)
+            {
+                warnings.push(format!(
+                    "customer {}: no GSTIN state code and no recognisable state ({:?}); place of supply \
+                     set to the seller's state {code} — add the state to the account",
+                    customer.id,
+                    customer.state.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        invoices.push(invoice(
+            customer.clone(),
+            first.currency,
+            group.to_vec(),
+            pos,
+            config,
+        ));
+    }
+    (invoices, warnings)
+}
+
+/// Builds one invoice from its lines.
+pub fn invoice(
+    customer: Customer,
+    currency: Currency,
+    lines: Vec<Line>,
+    place_of_supply: PlaceOfSupply,
+    config: &Config,
+) -> Invoice {
+    let subtotal = Money::sum(currency, lines.iter().map(|l| &l.amount));
+    let t = taxes(subtotal, &place_of_supply, config);
+    let before = Money::sum(currency, [&subtotal, &t.cgst, &t.sgst, &t.igst]);
+    let round_off = if config.round_off {
+        round_off(before)
+    } else {
+        Money::zero(currency)
+    };
+    let total = Money::sum(currency, [&before, &round_off]);
+    Invoice {
+        customer,
+        currency,
+        lines,
+        place_of_supply,
+        subtotal,
+        cgst: t.cgst,
+        sgst: t.sgst,
+        igst: t.igst,
+        round_off,
+        total,
+    }
+}
+
+/// An invoice with its number and dates, ready to render.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedInvoice {
+    /// The GST invoice number (or `DRAFT-0001` in a dry run).
+    pub number: String,
+    /// Invoice date.
+    pub invoice_date: chrono::NaiveDate,
+    /// Due date.
+    pub due_date: chrono::NaiveDate,
+    /// The invoice's content.
+    pub invoice: Invoice,
+}

@@ -1,0 +1,168 @@
+//! The command line: clap definitions, resolution into settings, and exit codes.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::period::Period;
+use crate::run::{self, RunReport, RunSettings, Source};
+
+/// didbill: the monthly DID billing run of a Vobiz partner.
+#[derive(Debug, Parser)]
+#[command(name = "didbill", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// didbill's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Bill a month: line items, invoices, exceptions and a summary.
+    Run(RunArgs),
+}
+
+/// Arguments of `didbill run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The month to invoice, YYYY-MM.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Period,
+    /// `api` for the live Vobiz API, or a snapshot folder.
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// Bill only this customer (repeatable).
+    #[arg(long = "customer", value_name = "MA_ID")]
+    pub customers: Vec<String>,
+    /// Output folder [default: out/YYYY-MM].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Stop with exit 1 if any number cannot be billed.
+    #[arg(long)]
+    pub strict: bool,
+    /// The instant the run is as of (RFC 3339) [default: now].
+    #[arg(long, value_parser = parse_instant)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Invoice date, YYYY-MM-DD [default: the day after the period].
+    #[arg(long, value_parser = parse_date)]
+    pub invoice_date: Option<NaiveDate>,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Number invoices DRAFT-0001, … and touch no ledger.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_period(s: &str) -> std::result::Result<Period, String> {
+    s.parse()
+}
+
+fn parse_instant(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 instant such as 2026-12-02T00:00:00Z: {e}"))
+}
+
+fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+}
+
+impl RunArgs {
+    /// Resolves the arguments and the configuration into run settings.
+    pub fn settings(&self) -> Result<RunSettings> {
+        let config = Config::load(self.config.as_deref())?;
+        let source = match self.source.as_str() {
+            "api" => Source::Api,
+            dir => Source::Snapshot(PathBuf::from(dir)),
+        };
+        for c in &self.customers {
+            if c.trim().is_empty() {
+                return Err(Error::Usage(
+                    "--customer needs a customer id (MA_...)".into(),
+                ));
+            }
+        }
+        Ok(RunSettings {
+            period: self.period,
+            source,
+            customers: self.customers.clone(),
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("out").join(self.period.to_string())),
+            strict: self.strict,
+            as_of: self.as_of.unwrap_or_else(Utc::now),
+            invoice_date: self.invoice_date.unwrap_or_else(|| self.period.end()),
+            dry_run: self.dry_run,
+            config,
+        })
+    }
+}
+
+/// A short human summary of a run, printed on stdout.
+pub fn report(r: &RunReport) -> String {
+    let s = &r.summary;
+    let mut out = format!(
+        "didbill {}period {} (as of {}) → {}\n  customers {} · numbers {}: billed {}, not billable {}, exceptions {}\n  invoices {} · lines {}\n",
+        if s.dry_run { "dry run, " } else { "" },
+        s.period,
+        s.as_of,
+        r.out.display(),
+        s.customers,
+        s.numbers_fetched,
+        s.billed,
+        s.not_billable,
+        s.exceptions,
+        s.invoices,
+        s.lines
+    );
+    for (currency, t) in &s.totals {
+        out.push_str(&format!(
+            "  {currency}  subtotal {}  tax {}  total {}\n",
+            t.subtotal, t.tax, t.total
+        ));
+    }
+    if s.exceptions > 0 {
+        out.push_str(&format!(
+            "  {} exception(s): see {}\n",
+            s.exceptions,
+            r.out.join("exceptions.csv").display()
+        ));
+    }
+    out
+}
+
+/// Runs the parsed command.
+pub fn dispatch(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Run(args) => {
+            let settings = args.settings()?;
+            let report = run::execute(&settings)?;
+            for w in &report.summary.warnings {
+                eprintln!("warning: {w}");
+            }
+            print!("{}", self::report(&report));
+            Ok(())
+        }
+    }
+}
+
+/// Parses the process arguments, runs, and returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match dispatch(&cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! The configuration file (`didbill.toml`, SPEC §2.6): every key, its default, and
+//! its validation.
+//!
+//! The file is read into [`FileConfig`] (unknown keys are an error naming the key)
+//! and then checked into [`Config`], whose values are typed and known to be valid:
+//! a real IANA zone, a GST-compliant invoice number format, a tax rate in 0–100.
+//! Decimal values (the tax rate) may be written as integers, strings or TOML floats;
+//! floats are taken by their shortest decimal text, which is exactly what was typed
+//! for any value of 15 significant digits or fewer.
+
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer};
+
+use crate::error::{Error, Result};
+use crate::gst;
+use crate::money::Rounding;
+use crate::numbering::NumberFormat;
+
+/// The configuration file looked for in the working directory.
+pub const DEFAULT_FILE: &str = "didbill.toml";
+
+/// How rentals are cut into charges (config `billing_time`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingTime {
+    /// Calendar months, prorated by [`Proration`].
+    #[default]
+    Calendar,
+    /// Full months starting on each purchase anniversary, as Vobiz debits them.
+    Anniversary,
+}
+
+/// How a partial calendar month is charged (config `proration`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Proration {
+    /// `monthly_fee × d / days(P)`.
+    #[default]
+    Actual,
+    /// `monthly_fee × min(d, 30) / 30`; the full fee for a whole month.
+    Thirty,
+    /// The full fee for any day of service.
+    None,
+}
+
+/// The TOML file as written (SPEC §2.6), before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    timezone: String,
+    billing_time: BillingTime,
+    proration: Proration,
+    rounding: Rounding,
+    renewal_grace_hours: u32,
+    round_off: bool,
+    seller: FileSeller,
+    tax: FileTax,
+    invoice: FileInvoice,
+    api: FileApi,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        FileConfig {
+            timezone: "Asia/Kolkata".into(),
+            billing_time: BillingTime::Calendar,
+            proration: Proration::Actual,
+            rounding: Rounding::HalfUp,
+            renewal_grace_hours: 72,
+            round_off: false,
+            seller: FileSeller::default(),
+            tax: FileTax::default(),
+            invoice: FileInvoice::default(),
+            api: FileApi::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileSeller {
+    name: String,
+    address: Vec<String>,
+    gstin: String,
+    state_code: Option<String>,
+    email: String,
+}
+
+impl Default for FileSeller {
+    fn default() -> Self {
+        FileSeller {
+            name: "Demo Telecom Pvt Ltd".into(),
+            address: vec!["1 MG Road".into(), "Bengaluru 560001".into()],
+            gstin: "29ABCDE1234F1Z5".into(),
+            state_code: None,
+            email: "billing@example.com".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileTax {
+    enabled: bool,
+    #[serde(deserialize_with = "decimal")]
+    rate: Decimal,
+    sac: String,
+}
+
+impl Default for FileTax {
+    fn default() -> Self {
+        FileTax {
+            enabled: true,
+            rate: Decimal::from(18),
+            sac: "9984".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileInvoice {
+    number_format: String,
+    prefix: String,
+    due_days: u32,
+}
+
+impl Default for FileInvoice {
+    fn default() -> Self {
+        FileInvoice {
+            number_format: "{prefix}/{fy}/{seq:05}".into(),
+            prefix: "DID".into(),
+            due_days: 15,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileApi {
+    base_url: String,
+    concurrency: usize,
+    per_page: u32,
+}
+
+impl Default for FileApi {
+    fn default() -> Self {
+        FileApi {
+            base_url: "https://api.vobiz.ai/api/v1/partner".into(),
+            concurrency: 8,
+            per_page: 100,
+        }
+    }
+}
+
+/// Reads a decimal written as a TOML integer, string or float (see the module doc).
+fn decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(i64),
+        Text(String),
+        Float(f64),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Int(i) => i.to_string(),
+        Raw::Text(s) => s,
+        Raw::Float(f) => f.to_string(),
+    };
+    crate::money::parse_amount(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a decimal number")))
+}
+
+/// The seller printed on every invoice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seller {
+    /// Legal name.
+    pub name: String,
+    /// Address lines.
+    pub address: Vec<String>,
+    /// GSTIN (may be empty for an unregistered seller).
+    pub gstin: String,
+    /// GST state code of the seller, e.g. `29`.
+    pub state_code: String,
+    /// Billing email.
+    pub email: String,
+}
+
+/// Tax settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaxConfig {
+    /// Whether GST is charged at all.
+    pub enabled: bool,
+    /// Total GST rate in percent; CGST and SGST are half each.
+    pub rate: Decimal,
+    /// Services Accounting Code printed on invoices.
+    pub sac: String,
+}
+
+/// Invoice numbering and dates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceConfig {
+    /// The validated number format, prefix applied.
+    pub number_format: NumberFormat,
+    /// Days from invoice date to due date.
+    pub due_days: u32,
+}
+
+/// Vobiz API settings (credentials come from the environment only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Base URL of the Partner API.
+    pub base_url: String,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Page size, at most 100.
+    pub per_page: u32,
+}
+
+/// The validated configuration every stage reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Zone of every local date.
+    pub timezone: Tz,
+    /// Calendar or anniversary billing.
+    pub billing_time: BillingTime,
+    /// Proration of partial calendar months.
+    pub proration: Proration,
+    /// Rounding of each line and tax amount.
+    pub rounding: Rounding,
+    /// Hours after `next_billing_date` before an unrenewed number counts as lapsed.
+    pub renewal_grace_hours: u32,
+    /// Whether totals are rounded to whole units with a round-off line.
+    pub round_off: bool,
+    /// The seller.
+    pub seller: Seller,
+    /// GST settings.
+    pub tax: TaxConfig,
+    /// Invoice numbering.
+    pub invoice: InvoiceConfig,
+    /// API settings.
+    pub api: ApiConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        FileConfig::default()
+            .validate()
+            .expect("the built-in defaults are valid")
+    }
+}
+
+impl Config {
+    /// Loads `path`, or `didbill.toml` in the working directory if present, else defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_FILE), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default())
+            }
+            Err(e) => {
+                return Err(Error::Config {
+                    path: path.display().to_string(),
+                    message: format!("cannot read: {e}"),
+                })
+            }
+        };
+        Config::parse(&text).map_err(|message| Error::Config {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses and validates TOML text.
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        file.validate()
+    }
+}
+
+impl FileConfig {
+    /// Checks every value and builds the typed configuration.
+    pub fn validate(self) -> std::result::Result<Config, String> {
+        let timezone: Tz = self.timezone.parse().map_err(|_| {
+            format!(
+                "timezone {:?} is not an IANA time zone (for example \"Asia/Kolkata\")",
+                self.timezone
+            )
+        })?;
+        let gstin = self.seller.gstin.trim().to_owned();
+        let state_code = match &self.seller.state_code {
+            Some(code) if gst::is_state_code(code.trim()) => code.trim().to_owned(),
+            Some(code) => {
+                return Err(format!(
+                    "seller.state_code {code:?} is not a GST state code (two digits, e.g. \"29\" for Karnataka)"
+                ))
+            }
+            None => gst::gstin_state_code(&gstin)
+                .ok_or_else(|| {
+                    format!(
+                        "seller.state_code is not set and seller.gstin {gstin:?} does not start with a GST state code; set one of them"
+                    )
+                })?
+                .to_owned(),
+        };
+        if !gstin.is_empty() && !looks_like_gstin(&gstin) {
+            return Err(format!(
+                "seller.gstin {gstin:?} is not a GSTIN (15 characters: state code, PAN, entity, Z, check)"
+            ));
+        }
+        if self.tax.rate < Decimal::ZERO || self.tax.rate > Decimal::ONE_HUNDRED {
+            return Err(format!(
+                "tax.rate {} must be between 0 and 100 (percent)",
+                self.tax.rate
+            ));
+        }
+        let sac = self.tax.sac.trim().to_owned();
+        if sac.is_empty() || sac.len() > 8 || !sac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "tax.sac {sac:?} must be a numeric SAC code such as \"9984\""
+            ));
+        }
+        let number_format = NumberFormat::parse(&self.invoice.number_format, &self.invoice.prefix)?;
+        if !(1..=100).contains(&self.api.per_page) {
+            return Err(format!(
+                "api.per_page {} must be between 1 and 100",
+                self.api.per_page
+            ));
+        }
+        if !(1..=64).contains(&self.api.concurrency) {
+            return Err(format!(
+                "api.concurrency {} must be between 1 and 64",
+                self.api.concurrency
+            ));
+        }
+        if !(self.api.base_url.starts_with("https://") || self.api.base_url.starts_with("http://"))
+        {
+            return Err(format!(
+                "api.base_url {:?} must be an https:// URL",
+                self.api.base_url
+            ));
+        }
+        if self.seller.name.trim().is_empty() {
+            return Err("seller.name must not be empty: it is printed on every invoice".into());
+        }
+        Ok(Config {
+            timezone,
+            billing_time: self.billing_time,
+            proration: self.proration,
+            rounding: self.rounding,
+            renewal_grace_hours: self.renewal_grace_hours,
+            round_off: self.round_off,
+            seller: Seller {
+                name: self.seller.name,
+                address: self.seller.address,
+                gstin,
+                state_code,
+                email: self.seller.email,
+            },
+            tax: TaxConfig {
+                enabled: self.tax.enabled,
+                rate: self.tax.rate,
+                sac,
+            },
+            invoice: InvoiceConfig {
+                number_format,
+                due_days: self.invoice.due_days,
+            },
+            api: ApiConfig {
+                base_url: self.api.base_url.trim_end_matches('/').to_owned(),
+                concurrency: self.api.concurrency,
+                per_page: self.api.per_page,
+            },
+        })
+    }
+}
+
+/// The shape of a GSTIN: state code, PAN (5 letters, 4 digits, a letter), entity
+/// code, `Z`, check character.
+pub fn looks_like_gstin(g: &str) -> bool {
+    let b = g.as_bytes();
+    b.len() == 15
+        && gst::gstin_state_code(g).is_some()
+        && b[2..7].iter().all(u8::is_ascii_uppercase)
+        && b[7..11].iter().all(u8::is_ascii_digit)
+        && b[11].is_ascii_uppercase()
+        && b[12].is_ascii_alphanumeric()
+        && b[13].is_ascii_alphanumeric()
+        && b[14].is_ascii_alphanumeric()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn empty_file_gives_every_default() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.timezone, chrono_tz::Asia::Kolkata);
+        assert_eq!(c.billing_time, BillingTime::Calendar);
+        assert_eq!(c.proration, Proration::Actual);
+        assert_eq!(c.rounding, Rounding::HalfUp);
+        assert_eq!(c.renewal_grace_hours, 72);
+        assert!(!c.round_off);
+        assert_eq!(c.seller.state_code, "29");
+        assert_eq!(c.seller.address, vec!["1 MG Road", "Bengaluru 560001"]);
+        assert!(c.tax.enabled);
+        assert_eq!(c.tax.rate, Decimal::from(18));
+        assert_eq!(c.tax.sac, "9984");
+        assert_eq!(
+            c.invoice.number_format.render("26-27", 1),
+            "DID/26-27/00001"
+        );
+        assert_eq!(c.invoice.due_days, 15);
+        assert_eq!(c.api.base_url, "https://api.vobiz.ai/api/v1/partner");
+        assert_eq!((c.api.concurrency, c.api.per_page), (8, 100));
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn every_key_can_be_set() {
+        let c = Config::parse(
+            r#"
+            timezone = "Europe/London"
+            billing_time = "anniversary"
+            proration = "thirty"
+            rounding = "half_even"
+            renewal_grace_hours = 0
+            round_off = true
+            [seller]
+            name = "Acme"
+            address = ["x"]
+            gstin = "27ABCDE1234F1Z5"
+            state_code = "27"
+            email = "a@b.c"
+            [tax]
+            enabled = false
+            rate = 12.5
+            sac = "998422"
+            [invoice]
+            number_format = "INV-{fy}-{seq:04}"
+            prefix = "X"
+            due_days = 30
+            [api]
+            base_url = "http://127.0.0.1:9000/"
+            concurrency = 2
+            per_page = 50
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.timezone, chrono_tz::Europe::London);
+        assert_eq!(c.billing_time, BillingTime::Anniversary);
+        assert_eq!(c.proration, Proration::Thirty);
+        assert_eq!(c.rounding, Rounding::HalfEven);
+        assert_eq!(c.tax.rate, Decimal::from_str("12.5").unwrap());
+        assert_eq!(c.api.base_url, "http://127.0.0.1:9000");
+        assert_eq!(c.invoice.number_format.render("26-27", 7), "INV-26-27-0007");
+        assert_eq!(c.seller.state_code, "27");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let cases = [
+            ("colour = \"red\"", "colour"),
+            ("[seller]\nfax = \"1\"", "fax"),
+            ("timezone = \"Mars/Olympus\"", "Mars/Olympus"),
+            ("proration = \"daily\"", "daily"),
+            ("[tax]\nrate = -1", "tax.rate"),
+            ("[tax]\nrate = 101", "tax.rate"),
+            ("[tax]\nrate = \"abc\"", "abc"),
+            (
+                "[invoice]\nnumber_format = \"{prefix}/{fy}/{seq:09}\"",
+                "16",
+            ),
+            ("[invoice]\nprefix = \"D I D\"", "prefix"),
+            ("[api]\nper_page = 500", "per_page"),
+            ("[api]\nconcurrency = 0", "concurrency"),
+            ("[seller]\nstate_code = \"99\"", "state_code"),
+            ("[seller]\ngstin = \"\"", "state_code"),
+            ("[seller]\ngstin = \"29SHORT\"", "GSTIN"),
+            ("renewal_grace_hours = -1", "renewal_grace_hours"),
+            ("[tax]\nsac = \"98a4\"", "sac"),
+        ];
+        for (text, needle) in cases {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error_but_missing_default_is_not() {
+        let err = Config::load(Some(Path::new("/nonexistent/didbill.toml"))).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/didbill.toml"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,442 @@
+//! Indian GST state codes: the table of states and union territories, and how a
+//! customer's place of supply is found (SPEC §2.3).
+
+/// Place of supply code for a customer outside India (export of services).
+pub const EXPORT_CODE: &str = "96";
+
+/// One GST state or union territory: code, name, and the abbreviations in use.
+struct State {
+    code: &'static str,
+    name: &'static str,
+    abbreviations: &'static [&'static str],
+    /// Other names people write, already normalised (see [`normalise`]).
+    aliases: &'static [&'static str],
+}
+
+/// Every GST state code, 01–38 and 97. Codes 25 (Daman and Diu) and 28 (Andhra
+/// Pradesh before division) only appear in older GSTINs: written names and
+/// abbreviations map to their successors 26 and 37.
+const STATES: &[State] = &[
+    State {
+        code: "01",
+        name: "Jammu and Kashmir",
+        abbreviations: &["JK"],
+        aliases: &[],
+    },
+    State {
+        code: "02",
+        name: "Himachal Pradesh",
+        abbreviations: &["HP"],
+        aliases: &[],
+    },
+    State {
+        code: "03",
+        name: "Punjab",
+        abbreviations: &["PB"],
+        aliases: &[],
+    },
+    State {
+        code: "04",
+        name: "Chandigarh",
+        abbreviations: &["CH"],
+        aliases: &[],
+    },
+    State {
+        code: "05",
+        name: "Uttarakhand",
+        abbreviations: &["UK", "UT"],
+        aliases: &["uttaranchal"],
+    },
+    State {
+        code: "06",
+        name: "Haryana",
+        abbreviations: &["HR"],
+        aliases: &[],
+    },
+    State {
+        code: "07",
+        name: "Delhi",
+        abbreviations: &["DL"],
+        aliases: &[
+            "new delhi",
+            "nct of delhi",
+            "national capital territory of delhi",
+        ],
+    },
+    State {
+        code: "08",
+        name: "Rajasthan",
+        abbreviations: &["RJ"],
+        aliases: &[],
+    },
+    State {
+        code: "09",
+        name: "Uttar Pradesh",
+        abbreviations: &["UP"],
+        aliases: &[],
+    },
+    State {
+        code: "10",
+        name: "Bihar",
+        abbreviations: &["BR", "BH"],
+        aliases: &[],
+    },
+    State {
+        code: "11",
+        name: "Sikkim",
+        abbreviations: &["SK"],
+        aliases: &[],
+    },
+    State {
+        code: "12",
+        name: "Arunachal Pradesh",
+        abbreviations: &["AR"],
+        aliases: &[],
+    },
+    State {
+        code: "13",
+        name: "Nagaland",
+        abbreviations: &["NL"],
+        aliases: &[],
+    },
+    State {
+        code: "14",
+        name: "Manipur",
+        abbreviations: &["MN"],
+        aliases: &[],
+    },
+    State {
+        code: "15",
+        name: "Mizoram",
+        abbreviations: &["MZ"],
+        aliases: &[],
+    },
+    State {
+        code: "16",
+        name: "Tripura",
+        abbreviations: &["TR"],
+        aliases: &[],
+    },
+    State {
+        code: "17",
+        name: "Meghalaya",
+        abbreviations: &["ML"],
+        aliases: &[],
+    },
+    State {
+        code: "18",
+        name: "Assam",
+        abbreviations: &["AS"],
+        aliases: &[],
+    },
+    State {
+        code: "19",
+        name: "West Bengal",
+        abbreviations: &["WB"],
+        aliases: &[],
+    },
+    State {
+        code: "20",
+        name: "Jharkhand",
+        abbreviations: &["JH"],
+        aliases: &[],
+    },
+    State {
+        code: "21",
+        name: "Odisha",
+        abbreviations: &["OD", "OR"],
+        aliases: &["orissa"],
+    },
+    State {
+        code: "22",
+        name: "Chhattisgarh",
+        abbreviations: &["CG", "CT"],
+        aliases: &["chattisgarh"],
+    },
+    State {
+        code: "23",
+        name: "Madhya Pradesh",
+        abbreviations: &["MP"],
+        aliases: &[],
+    },
+    State {
+        code: "24",
+        name: "Gujarat",
+        abbreviations: &["GJ"],
+        aliases: &[],
+    },
+    State {
+        code: "25",
+        name: "Daman and Diu",
+        abbreviations: &[],
+        aliases: &[],
+    },
+    State {
+        code: "26",
+        name: "Dadra and Nagar Haveli and Daman and Diu",
+        abbreviations: &["DN", "DH", "DD"],
+        aliases: &["dadra and nagar haveli", "daman and diu", "dnhdd"],
+    },
+    State {
+        code: "27",
+        name: "Maharashtra",
+        abbreviations: &["MH"],
+        aliases: &[],
+    },
+    State {
+        code: "28",
+        name: "Andhra Pradesh (before division)",
+        abbreviations: &[],
+        aliases: &[],
+    },
+    State {
+        code: "29",
+        name: "Karnataka",
+        abbreviations: &["KA"],
+        aliases: &[],
+    },
+    State {
+        code: "30",
+        name: "Goa",
+        abbreviations: &["GA"],
+        aliases: &[],
+    },
+    State {
+        code: "31",
+        name: "Lakshadweep",
+        abbreviations: &["LD"],
+        aliases: &[],
+    },
+    State {
+        code: "32",
+        name: "Kerala",
+        abbreviations: &["KL"],
+        aliases: &[],
+    },
+    State {
+        code: "33",
+        name: "Tamil Nadu",
+        abbreviations: &["TN"],
+        aliases: &[],
+    },
+    State {
+        code: "34",
+        name: "Puducherry",
+        abbreviations: &["PY"],
+        aliases: &["pondicherry"],
+    },
+    State {
+        code: "35",
+        name: "Andaman and Nicobar Islands",
+        abbreviations: &["AN"],
+        aliases: &["andaman and nicobar"],
+    },
+    State {
+        code: "36",
+        name: "Telangana",
+        abbreviations: &["TS", "TG"],
+        aliases: &[],
+    },
+    State {
+        code: "37",
+        name: "Andhra Pradesh",
+        abbreviations: &["AP"],
+        aliases: &[],
+    },
+    State {
+        code: "38",
+        name: "Ladakh",
+        abbreviations: &["LA"],
+        aliases: &[],
+    },
+    State {
+        code: "97",
+        name: "Other Territory",
+        abbreviations: &["OT"],
+        aliases: &[],
+    },
+];
+
+/// Whether `code` is a GST state code (01–38 or 97).
+pub fn is_state_code(code: &str) -> bool {
+    STATES.iter().any(|s| s.code == code)
+}
+
+/// The name of a GST state code, or of `96` (other country); `None` if unknown.
+pub fn state_name(code: &str) -> Option<&'static str> {
+    if code == EXPORT_CODE {
+        return Some("Other Country");
+    }
+    STATES.iter().find(|s| s.code == code).map(|s| s.name)
+}
+
+/// The GST state code of a state written as a two-letter code (`KA`), a two-digit
+/// code (`29`) or a name (`Karnataka`, `tamil nadu`, `Jammu & Kashmir`).
+pub fn state_code(state: &str) -> Option<&'static str> {
+    let trimmed = state.trim();
+    if trimmed.len() == 2 {
+        if let Some(s) = STATES.iter().find(|s| s.code == trimmed) {
+            return Some(s.code);
+        }
+        let upper = trimmed.to_ascii_uppercase();
+        if let Some(s) = STATES
+            .iter()
+            .find(|s| s.abbreviations.contains(&upper.as_str()))
+        {
+            return Some(s.code);
+        }
+    }
+    let wanted = normalise(trimmed);
+    if wanted.is_empty() {
+        return None;
+    }
+    STATES
+        .iter()
+        .filter(|s| s.code != "25" && s.code != "28")
+        .find(|s| normalise(s.name) == wanted || s.aliases.contains(&wanted.as_str()))
+        .map(|s| s.code)
+}
+
+/// The state code in a GSTIN's first two digits, when they are a GST state code.
+pub fn gstin_state_code(gstin: &str) -> Option<&'static str> {
+    let prefix = gstin.trim().get(..2)?;
+    STATES.iter().find(|s| s.code == prefix).map(|s| s.code)
+}
+
+/// Lower case, `&` as `and`, punctuation dropped, single spaces.
+fn normalise(name: &str) -> String {
+    let spaced = name.to_lowercase().replace('&', " and ");
+    let cleaned: String = spaced
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Where a customer's place of supply came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlaceOfSupply {
+    /// A customer outside India: export of services, code `96`, zero-rated.
+    Export,
+    /// From the customer's GSTIN or `state`.
+    State(&'static str),
+    /// Neither GSTIN nor state gave a code: the seller's state was used (a warning).
+    SellerFallback(String),
+}
+
+impl PlaceOfSupply {
+    /// Finds the place of supply of a customer from its country, GSTIN and state.
+    pub fn of(
+        country: Option<&str>,
+        gstin: Option<&str>,
+        state: Option<&str>,
+        seller_state: &str,
+    ) -> PlaceOfSupply {
+        let abroad = country
+            .map(str::trim)
+            .is_some_and(|c| !c.is_empty() && !c.eq_ignore_ascii_case("IN"));
+        if abroad {
+            return PlaceOfSupply::Export;
+        }
+        if let Some(code) = gstin.and_then(gstin_state_code) {
+            return PlaceOfSupply::State(code);
+        }
+        match state.and_then(state_code) {
+            Some(code) => PlaceOfSupply::State(code),
+            None => PlaceOfSupply::SellerFallback(seller_state.to_owned()),
+        }
+    }
+
+    /// The two-digit code written on the invoice.
+    pub fn code(&self) -> &str {
+        match self {
+            PlaceOfSupply::Export => EXPORT_CODE,
+            PlaceOfSupply::State(c) => c,
+            PlaceOfSupply::SellerFallback(c) => c,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_and_ut_resolves_by_name_and_abbreviation() {
+        let cases = [
+            ("Karnataka", "29"),
+            ("KA", "29"),
+            ("ka", "29"),
+            (" tamil  nadu ", "33"),
+            ("Jammu & Kashmir", "01"),
+            ("TS", "36"),
+            ("TG", "36"),
+            ("Telangana", "36"),
+            ("UK", "05"),
+            ("UT", "05"),
+            ("Uttaranchal", "05"),
+            ("Orissa", "21"),
+            ("OR", "21"),
+            ("OD", "21"),
+            ("CG", "22"),
+            ("CT", "22"),
+            ("Andhra Pradesh", "37"),
+            ("AP", "37"),
+            ("Dadra and Nagar Haveli and Daman and Diu", "26"),
+            ("Daman and Diu", "26"),
+            ("DD", "26"),
+            ("DN", "26"),
+            ("Ladakh", "38"),
+            ("Pondicherry", "34"),
+            ("Andaman and Nicobar Islands", "35"),
+            ("New Delhi", "07"),
+            ("Delhi", "07"),
+            ("Maharashtra", "27"),
+            ("West Bengal", "19"),
+            ("Lakshadweep", "31"),
+            ("29", "29"),
+        ];
+        for (input, code) in cases {
+            assert_eq!(state_code(input), Some(code), "{input}");
+        }
+        for s in STATES.iter().filter(|s| s.code != "25" && s.code != "28") {
+            assert_eq!(state_code(s.name), Some(s.code), "{}", s.name);
+            for a in s.abbreviations {
+                assert_eq!(state_code(a), Some(s.code), "{a}");
+            }
+        }
+        for bad in ["", "XX", "Narnia", "96", "99", "K A"] {
+            assert_eq!(state_code(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn place_of_supply_prefers_gstin_then_state_then_seller() {
+        let pos = |country, gstin, state| PlaceOfSupply::of(country, gstin, state, "29");
+        assert_eq!(
+            pos(None, Some("27AAACB1234C1Z5"), Some("KA")),
+            PlaceOfSupply::State("27")
+        );
+        assert_eq!(
+            pos(Some("IN"), Some("99XXXXX"), Some("Kerala")),
+            PlaceOfSupply::State("32")
+        );
+        assert_eq!(
+            pos(Some("in"), None, Some("TN")),
+            PlaceOfSupply::State("33")
+        );
+        assert_eq!(
+            pos(None, None, None),
+            PlaceOfSupply::SellerFallback("29".into())
+        );
+        assert_eq!(
+            pos(Some("US"), Some("29AAACB1234C1Z5"), Some("KA")),
+            PlaceOfSupply::Export
+        );
+        assert_eq!(pos(Some(""), None, Some("Goa")).code(), "30");
+        assert_eq!(PlaceOfSupply::Export.code(), "96");
+        assert_eq!(state_name("96"), Some("Other Country"));
+        assert_eq!(state_name("29"), Some("Karnataka"));
+        assert!(is_state_code("38") && is_state_code("97") && !is_state_code("39"));
+    }
+}

@@ -1,0 +1,281 @@
+//! The canonical outputs of SPEC §4: `line_items.csv`, `invoices.csv`,
+//! `exceptions.csv` and `summary.json`.
+//!
+//! CSV is written by the `csv` crate (RFC 4180, `\n` line ends, quotes only where
+//! needed, no BOM). Free-text cells that a spreadsheet would run as a formula are
+//! neutralised with a leading `'`; structured cells are validated upstream instead.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::billing::IssuedInvoice;
+use crate::inventory::{is_e164, Exception};
+use crate::money::Money;
+
+/// Header of `line_items.csv`.
+pub const LINE_ITEMS_HEADER: [&str; 14] = [
+    "invoice_number",
+    "invoice_date",
+    "customer_id",
+    "customer_name",
+    "currency",
+    "number_id",
+    "e164",
+    "charge",
+    "service_from",
+    "service_to",
+    "billable_days",
+    "period_days",
+    "unit_amount",
+    "amount",
+];
+
+/// Header of `invoices.csv`.
+pub const INVOICES_HEADER: [&str; 15] = [
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "customer_id",
+    "customer_name",
+    "customer_gstin",
+    "place_of_supply",
+    "currency",
+    "lines",
+    "subtotal",
+    "cgst",
+    "sgst",
+    "igst",
+    "round_off",
+    "total",
+];
+
+/// Header of `exceptions.csv`.
+pub const EXCEPTIONS_HEADER: [&str; 4] = ["customer_id", "number_id", "e164", "reason"];
+
+/// Neutralises a free-text cell that begins like a spreadsheet formula.
+pub fn text_cell(s: &str) -> Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
+        _ => Cow::Borrowed(s),
+    }
+}
+
+/// A CSV writer with didbill's dialect.
+pub fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+/// Finishes a writer into its bytes.
+pub fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    // Writing into a Vec cannot fail.
+    w.into_inner().expect("in-memory CSV")
+}
+
+fn opt(n: Option<u32>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// `line_items.csv`: every line, by customer, currency, e164, charge, service_from.
+pub fn line_items(invoices: &[IssuedInvoice]) -> Vec<u8> {
+    let mut sorted: Vec<&IssuedInvoice> = invoices.iter().collect();
+    sorted.sort_by(|a, b| {
+        (&a.invoice.customer.id, a.invoice.currency)
+            .cmp(&(&b.invoice.customer.id, b.invoice.currency))
+    });
+    let mut w = writer();
+    w.write_record(LINE_ITEMS_HEADER).expect("in-memory CSV");
+    for issued in sorted {
+        let inv = &issued.invoice;
+        let date = issued.invoice_date.to_string();
+        let name = text_cell(&inv.customer.name);
+        for l in &inv.lines {
+            let row: [&str; 14] = [
+                &issued.number,
+                &date,
+                &inv.customer.id,
+                &name,
+                inv.currency.as_str(),
+                &l.number_id,
+                &l.e164,
+                l.charge.as_str(),
+                &l.service_from.to_string(),
+                &l.service_to.to_string(),
+                &opt(l.billable_days),
+                &opt(l.period_days),
+                &l.unit_amount.to_string(),
+                &l.amount.to_string(),
+            ];
+            w.write_record(row).expect("in-memory CSV");
+        }
+    }
+    finish(w)
+}
+
+/// `invoices.csv`: one row per invoice, in the order given (invoice-number order).
+pub fn invoices(invoices: &[IssuedInvoice]) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record(INVOICES_HEADER).expect("in-memory CSV");
+    for issued in invoices {
+        let inv = &issued.invoice;
+        let row: [&str; 15] = [
+            &issued.number,
+            &issued.invoice_date.to_string(),
+            &issued.due_date.to_string(),
+            &inv.customer.id,
+            &text_cell(&inv.customer.name),
+            inv.customer.gstin.as_deref().unwrap_or(""),
+            inv.place_of_supply.code(),
+            inv.currency.as_str(),
+            &inv.lines.len().to_string(),
+            &inv.subtotal.to_string(),
+            &inv.cgst.to_string(),
+            &inv.sgst.to_string(),
+            &inv.igst.to_string(),
+            &inv.round_off.to_string(),
+            &inv.total.to_string(),
+        ];
+        w.write_record(row).expect("in-memory CSV");
+    }
+    finish(w)
+}
+
+/// `exceptions.csv`, sorted by customer_id, e164, number_id.
+pub fn exceptions(exceptions: &[Exception]) -> Vec<u8> {
+    let mut sorted: Vec<&Exception> = exceptions.iter().collect();
+    sorted.sort();
+    let mut w = writer();
+    w.write_record(EXCEPTIONS_HEADER).expect("in-memory CSV");
+    for e in sorted {
+        let e164 = if is_e164(&e.e164) {
+            Cow::Borrowed(e.e164.as_str())
+        } else {
+            text_cell(&e.e164)
+        };
+        w.write_record([
+            e.customer_id.as_str(),
+            e.number_id.as_str(),
+            &e164,
+            &text_cell(&e.reason),
+        ])
+        .expect("in-memory CSV");
+    }
+    finish(w)
+}
+
+/// Totals of one currency in `summary.json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CurrencyTotals {
+    /// Sum of subtotals.
+    pub subtotal: String,
+    /// Sum of GST.
+    pub tax: String,
+    /// Sum of totals.
+    pub total: String,
+}
+
+/// `summary.json` (SPEC §4); keys after `totals` are didbill's additions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// As-of instant, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub as_of: String,
+    /// Accounts fetched.
+    pub customers: usize,
+    /// Distinct number ids plus records without id.
+    pub numbers_fetched: usize,
+    /// Numbers with at least one line.
+    pub billed: usize,
+    /// Numbers without a charge in the period, or `pending_purchase`.
+    pub not_billable: usize,
+    /// Numbers in `exceptions.csv`.
+    pub exceptions: usize,
+    /// Invoices issued.
+    pub invoices: usize,
+    /// Totals per currency.
+    pub totals: BTreeMap<String, CurrencyTotals>,
+    /// Line items issued.
+    pub lines: usize,
+    /// Whether this was a `--dry-run` (draft numbers, no ledger).
+    pub dry_run: bool,
+    /// Things a person should look at (place of supply fallbacks, fetch notes).
+    pub warnings: Vec<String>,
+}
+
+/// Sums subtotal, tax and total per currency.
+pub fn totals(invoices: &[IssuedInvoice]) -> BTreeMap<String, CurrencyTotals> {
+    let mut sums: BTreeMap<String, (Money, Money, Money)> = BTreeMap::new();
+    for issued in invoices {
+        let inv = &issued.invoice;
+        let zero = Money::zero(inv.currency);
+        let entry = sums
+            .entry(inv.currency.to_string())
+            .or_insert((zero, zero, zero));
+        *entry = (
+            Money::sum(inv.currency, [&entry.0, &inv.subtotal]),
+            Money::sum(inv.currency, [&entry.1, &inv.tax()]),
+            Money::sum(inv.currency, [&entry.2, &inv.total]),
+        );
+    }
+    sums.into_iter()
+        .map(|(c, (s, t, tot))| {
+            (
+                c,
+                CurrencyTotals {
+                    subtotal: s.to_string(),
+                    tax: t.to_string(),
+                    total: tot.to_string(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// `summary.json` as pretty JSON with a final newline.
+pub fn summary_json(summary: &Summary) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(summary).expect("summary serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_text_is_neutralised() {
+        assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for s in ["+91", "-5", "@SUM", "\tx", "\rx"] {
+            assert!(text_cell(s).starts_with('\''), "{s}");
+        }
+        assert_eq!(text_cell("Acme"), "Acme");
+        assert_eq!(text_cell(""), "");
+    }
+
+    #[test]
+    fn exceptions_csv_quotes_only_where_needed_and_keeps_valid_e164() {
+        let rows = vec![
+            Exception {
+                customer_id: "MA_2".into(),
+                e164: "+9180".into(),
+                number_id: "b".into(),
+                reason: "x, y".into(),
+            },
+            Exception {
+                customer_id: "MA_1".into(),
+                e164: "=1+2".into(),
+                number_id: "a".into(),
+                reason: "-bad".into(),
+            },
+        ];
+        let text = String::from_utf8(exceptions(&rows)).unwrap();
+        assert_eq!(
+            text,
+            "customer_id,number_id,e164,reason\nMA_1,a,'=1+2,'-bad\nMA_2,b,+9180,\"x, y\"\n"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Renderers: turn issued invoices and exceptions into output files.
+
+pub mod csv;
