@@ -33,3 +33,141 @@ fn demo_run_matches_the_committed_expected_outputs() {
         "the place-of-supply fallback is warned about"
     );
 }
+
+#[test]
+fn two_runs_on_the_same_input_write_identical_bytes() {
+    let a = Test::demo().run().expect_code(0);
+    let b = Test::demo().run().expect_code(0);
+    assert_eq!(a.tree("out"), b.tree("out"));
+    assert!(!a.tree("out").is_empty());
+}
+
+#[test]
+fn dry_run_numbers_drafts() {
+    let ran = Test::demo().arg("--dry-run").run().expect_code(0);
+    let invoices = ran.read("out/invoices.csv");
+    assert!(invoices.contains("\nDRAFT-0001,2026-12-01,2026-12-16,MA_ACME0001,"), "{invoices}");
+    assert!(invoices.contains("\nDRAFT-0011,"), "{invoices}");
+    assert!(ran.stdout().contains("dry run"));
+}
+
+#[test]
+fn customer_filter_bills_only_that_customer() {
+    let ran = Test::demo()
+        .args(["--customer", "MA_CHENNAI3", "--invoice-date", "2026-12-05"])
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        ran.read("out/invoices.csv"),
+        "invoice_number,invoice_date,due_date,customer_id,customer_name,customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,round_off,total\n\
+         DID/26-27/00001,2026-12-05,2026-12-20,MA_CHENNAI3,Chennai Care Clinics,,33,INR,5,893.32,0.00,0.00,160.80,0.00,1054.12\n"
+    );
+    let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
+    assert_eq!(summary["customers"], 1);
+    assert_eq!(summary["numbers_fetched"], 5);
+    assert_eq!(summary["exceptions"], 1);
+
+    let unknown = Test::demo().args(["--customer", "MA_NOBODY"]).run().expect_code(2);
+    assert!(unknown.stderr().contains("MA_NOBODY"));
+    assert!(!unknown.path("out").exists());
+}
+
+#[test]
+fn strict_stops_on_exceptions_and_writes_nothing() {
+    let ran = Test::demo().arg("--strict").run().expect_code(1);
+    let err = ran.stderr();
+    assert!(err.contains("--strict: 9 number(s) cannot be billed"), "{err}");
+    assert!(err.contains("MA_GHOST999"), "{err}");
+    assert!(!ran.path("out").exists());
+    // A customer without exceptions passes --strict.
+    Test::demo()
+        .args(["--strict", "--customer", "MA_EUROPA05"])
+        .run()
+        .expect_code(0);
+}
+
+fn snapshot_run(accounts: &str, numbers: &str) -> common::Ran {
+    Test::new()
+        .file("snap/accounts.json", accounts)
+        .file("snap/numbers.json", numbers)
+        .args(["run", "--source", "snap", "--period", "2026-11", "--as-of", "2026-12-02T00:00:00Z"])
+        .run()
+}
+
+const ONE_ACCOUNT: &str = r#"{"accounts": [{"auth_id": "MA_1", "name": "One", "state": "KA"}], "total": 1}"#;
+
+#[test]
+fn bad_snapshot_files_exit_1_naming_file_record_and_field() {
+    let cases = [
+        (ONE_ACCOUNT, "", "numbers.json"),
+        ("{\"accounts\": [", r#"{"items": []}"#, "accounts.json"),
+        (r#"{"accounts": [{"auth_id": "MA_7", "is_active": "yes"}]}"#, r#"{"items": []}"#, "MA_7"),
+        (r#"{"accounts": [{"name": "nobody"}]}"#, r#"{"items": []}"#, "auth_id"),
+        (ONE_ACCOUNT, r#"{"items": {"id": 1}}"#, "numbers.json"),
+        (ONE_ACCOUNT, r#"{"data": []}"#, "items"),
+    ];
+    for (accounts, numbers, needle) in cases {
+        let ran = snapshot_run(accounts, numbers).expect_code(1);
+        assert!(ran.stderr().contains(needle), "{needle}: {}", ran.stderr());
+        assert!(!ran.path("out").exists(), "nothing is written on bad input");
+    }
+    let missing = Test::new()
+        .args(["run", "--source", "nowhere", "--period", "2026-11"])
+        .run()
+        .expect_code(1);
+    assert!(missing.stderr().contains("nowhere/accounts.json"), "{}", missing.stderr());
+}
+
+#[test]
+fn per_number_problems_become_exception_rows() {
+    let ran = snapshot_run(
+        ONE_ACCOUNT,
+        r#"{"items": [
+            {"id": "a", "account_id": "MA_1", "e164": "+911", "status": "active", "setup_fee": 0, "monthly_fee": 1e30,
+             "currency": "INR", "purchased_at": "2026-01-01T00:00:00Z"},
+            {"id": "b", "account_id": "MA_1", "e164": "+912", "status": "active", "setup_fee": 0, "monthly_fee": 300,
+             "currency": "INR", "purchased_at": "2026-01-01T00:00:00Z", "released_at": "not a date"},
+            {"id": "c", "account_id": "MA_1", "e164": "+913", "status": "active", "setup_fee": 0, "monthly_fee": 0.1,
+             "currency": "INR", "purchased_at": "2026-01-01T00:00:00.000001Z", "extra": [1, 2]}
+        ]}"#,
+    )
+    .expect_code(0);
+    assert_eq!(
+        ran.read("out/2026-11/exceptions.csv"),
+        "customer_id,number_id,e164,reason\n\
+         MA_1,a,+911,monthly_fee 1e30 is not a number (or out of range)\n\
+         MA_1,b,+912,\"released_at \"\"not a date\"\" is not an RFC 3339 datetime\"\n"
+    );
+    assert!(ran.read("out/2026-11/line_items.csv").contains(",c,+913,rental,2026-11-01,2026-11-30,30,30,0.10,0.10\n"));
+}
+
+#[test]
+fn usage_and_config_errors_have_their_exit_codes() {
+    let ran = Test::new().args(["run", "--period", "2026-13"]).run().expect_code(2);
+    assert!(ran.stderr().contains("YYYY-MM"), "{}", ran.stderr());
+    Test::new().args(["frobnicate"]).run().expect_code(2);
+    let ran = Test::new()
+        .file("bad.toml", "[invoice]\nnumber_format = \"{prefix}-{fy}-{seq:09}\"\n")
+        .args(["run", "--source", "x", "--period", "2026-11", "--config", "bad.toml"])
+        .run()
+        .expect_code(1);
+    assert!(ran.stderr().contains("bad.toml") && ran.stderr().contains("16"), "{}", ran.stderr());
+    let ran = Test::demo()
+        .file("didbill.toml", "colour = \"red\"\n")
+        .run()
+        .expect_code(0);
+    assert!(ran.path("out/summary.json").exists(), "--config wins over ./didbill.toml");
+    let ran = Test::new()
+        .file("didbill.toml", "colour = \"red\"\n")
+        .args(["run", "--source", "x", "--period", "2026-11"])
+        .run()
+        .expect_code(1);
+    assert!(ran.stderr().contains("colour"), "{}", ran.stderr());
+}
+
+#[test]
+fn a_folder_didbill_did_not_write_is_never_replaced() {
+    let ran = Test::demo().file("out/notes.txt", "mine").run().expect_code(2);
+    assert!(ran.stderr().contains("not written by didbill"), "{}", ran.stderr());
+    assert_eq!(ran.read("out/notes.txt"), "mine");
+}

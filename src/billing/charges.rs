@@ -123,3 +123,189 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::inventory::Status;
+    use crate::money::{Currency, Rounding};
+    use crate::period::Period;
+    use chrono::{DateTime, Utc};
+    use std::str::FromStr;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn number(purchased: &str, monthly: &str, setup: &str) -> Number {
+        Number {
+            id: "n1".into(),
+            customer_id: "MA_1".into(),
+            e164: "+918000000001".into(),
+            status: Status::Active,
+            currency: Currency::INR,
+            setup_fee: d(setup),
+            monthly_fee: d(monthly),
+            purchased_at: at(purchased),
+            released_at: None,
+            last_billing_date: None,
+            next_billing_date: None,
+        }
+    }
+
+    fn rules(period: &str, config: &Config) -> Rules {
+        Rules::new(config, Period::from_str(period).unwrap(), at("2030-01-01T00:00:00Z"))
+    }
+
+    /// (charge, from, to, days, amount) of each line.
+    fn summary(lines: &[Line]) -> Vec<(&'static str, String, String, Option<u32>, String)> {
+        lines
+            .iter()
+            .map(|l| {
+                (
+                    l.charge.as_str(),
+                    l.service_from.to_string(),
+                    l.service_to.to_string(),
+                    l.billable_days,
+                    l.amount.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn purchase_late_utc_evening_is_the_next_day_in_kolkata() {
+        let n = number("2026-10-31T20:00:00Z", "300", "100");
+        let lines = charges(&n, &rules("2026-11", &Config::default()));
+        assert_eq!(
+            summary(&lines),
+            vec![
+                ("setup", "2026-11-01".into(), "2026-11-01".into(), None, "100.00".into()),
+                ("rental", "2026-11-01".into(), "2026-11-30".into(), Some(30), "300.00".into()),
+            ]
+        );
+        // October sees neither the setup nor a rental day.
+        assert!(charges(&n, &rules("2026-10", &Config::default())).is_empty());
+        // In UTC the same purchase is on 31 October.
+        let mut utc = Config::default();
+        utc.timezone = chrono_tz::UTC;
+        let oct = charges(&n, &rules("2026-10", &utc));
+        assert_eq!(summary(&oct)[1].4, "9.68"); // 300 × 1 / 31 = 9.677…
+    }
+
+    #[test]
+    fn leap_february_prorates_over_29_days() {
+        let n = number("2028-02-10T00:00:00Z", "290", "0");
+        let lines = charges(&n, &rules("2028-02", &Config::default()));
+        // 10..29 February is 20 days of 29: 290 × 20 / 29 = 200.
+        assert_eq!(
+            summary(&lines),
+            vec![("rental", "2028-02-10".into(), "2028-02-29".into(), Some(20), "200.00".into())]
+        );
+        assert_eq!(lines[0].period_days, Some(29));
+        let whole = number("2027-01-01T00:00:00Z", "290", "0");
+        assert_eq!(charges(&whole, &rules("2028-02", &Config::default()))[0].amount.to_string(), "290.00");
+    }
+
+    #[test]
+    fn thirty_day_and_no_proration() {
+        let mut c = Config::default();
+        c.proration = Proration::Thirty;
+        let n = number("2026-12-02T00:00:00Z", "300", "0");
+        // 2..31 December: 30 days, capped at 30 of 30.
+        assert_eq!(charges(&n, &rules("2026-12", &c))[0].amount.to_string(), "300.00");
+        let n = number("2026-12-17T00:00:00Z", "300", "0");
+        assert_eq!(charges(&n, &rules("2026-12", &c))[0].amount.to_string(), "150.00");
+        // February held whole: exactly the fee though d = 28 < 30.
+        let n = number("2026-01-05T00:00:00Z", "300", "0");
+        assert_eq!(charges(&n, &rules("2027-02", &c))[0].amount.to_string(), "300.00");
+        c.proration = Proration::None;
+        let n = number("2026-12-31T00:00:00Z", "300", "0");
+        assert_eq!(charges(&n, &rules("2026-12", &c))[0].amount.to_string(), "300.00");
+    }
+
+    #[test]
+    fn release_mid_month_bills_up_to_the_day_before() {
+        let mut n = number("2025-01-01T00:00:00Z", "1000", "0");
+        n.released_at = Some(at("2026-11-10T12:00:00Z"));
+        let lines = charges(&n, &rules("2026-11", &Config::default()));
+        assert_eq!(
+            summary(&lines),
+            vec![("rental", "2026-11-01".into(), "2026-11-09".into(), Some(9), "300.00".into())]
+        );
+        // Released on the first day of the period: nothing to bill.
+        n.released_at = Some(at("2026-10-31T18:30:00Z"));
+        assert!(charges(&n, &rules("2026-11", &Config::default())).is_empty());
+    }
+
+    #[test]
+    fn lapse_ends_service_on_the_missed_renewal_only_after_the_grace() {
+        let mut n = number("2025-01-20T05:00:00Z", "200", "0");
+        n.next_billing_date = Some(at("2026-11-20T05:00:00Z"));
+        let config = Config::default();
+        let mut r = rules("2026-11", &config);
+        r.as_of = at("2026-12-02T00:00:00Z");
+        assert_eq!(
+            summary(&charges(&n, &r)),
+            vec![("rental", "2026-11-01".into(), "2026-11-19".into(), Some(19), "126.67".into())]
+        );
+        // Within the 72-hour grace the number is still held.
+        r.as_of = at("2026-11-23T05:00:00Z");
+        assert_eq!(charges(&n, &r)[0].billable_days, Some(30));
+        r.as_of = at("2026-11-23T05:00:01Z");
+        assert_eq!(charges(&n, &r)[0].billable_days, Some(19));
+    }
+
+    #[test]
+    fn anniversary_on_the_31st_clamps_and_keeps_its_day() {
+        let mut c = Config::default();
+        c.billing_time = BillingTime::Anniversary;
+        let n = number("2028-01-31T06:00:00Z", "300", "50");
+        let months = ["2028-01", "2028-02", "2028-03", "2028-04", "2028-05"];
+        let got: Vec<_> = months.iter().map(|m| summary(&charges(&n, &rules(m, &c)))).collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![
+                    ("setup", "2028-01-31".into(), "2028-01-31".into(), None, "50.00".into()),
+                    ("rental", "2028-01-31".into(), "2028-02-28".into(), Some(29), "300.00".into()),
+                ],
+                vec![("rental", "2028-02-29".into(), "2028-03-30".into(), Some(31), "300.00".into())],
+                vec![("rental", "2028-03-31".into(), "2028-04-29".into(), Some(30), "300.00".into())],
+                vec![("rental", "2028-04-30".into(), "2028-05-30".into(), Some(31), "300.00".into())],
+                vec![("rental", "2028-05-31".into(), "2028-06-29".into(), Some(30), "300.00".into())],
+            ]
+        );
+        // A cycle starting on or after the release is not billed.
+        let mut released = n.clone();
+        released.released_at = Some(at("2028-04-29T00:00:00Z"));
+        assert!(charges(&released, &rules("2028-04", &c)).is_empty());
+        released.released_at = Some(at("2028-05-01T00:00:00Z"));
+        assert_eq!(charges(&released, &rules("2028-04", &c)).len(), 1);
+    }
+
+    #[test]
+    fn exact_midpoints_follow_the_rounding_mode() {
+        // 0.25 × 15 / 30 = 0.125 exactly.
+        let n = number("2026-11-16T00:00:00Z", "0.25", "0");
+        let mut c = Config::default();
+        assert_eq!(charges(&n, &rules("2026-11", &c))[0].amount.to_string(), "0.13");
+        c.rounding = Rounding::HalfEven;
+        assert_eq!(charges(&n, &rules("2026-11", &c))[0].amount.to_string(), "0.12");
+        // Setup fees are rounded once, not prorated; a free number still shows its
+        // rental line at 0.00 so the customer sees every number they hold.
+        let n = number("2026-11-16T00:00:00Z", "0", "10.125");
+        assert_eq!(
+            summary(&charges(&n, &rules("2026-11", &c))),
+            vec![
+                ("setup", "2026-11-16".into(), "2026-11-16".into(), None, "10.12".into()),
+                ("rental", "2026-11-16".into(), "2026-11-30".into(), Some(15), "0.00".into()),
+            ]
+        );
+    }
+}

@@ -189,3 +189,78 @@ pub struct IssuedInvoice {
     /// The invoice's content.
     pub invoice: Invoice,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn m(s: &str) -> Money {
+        Money::round(Decimal::from_str(s).unwrap(), Currency::INR, Rounding::HalfUp)
+    }
+
+    #[test]
+    fn halves_of_gst_are_rounded_on_their_own() {
+        let config = Config::default();
+        // 9% of 0.25 is 0.0225 → 0.02 twice; 18% is 0.045 → 0.05.
+        let intra = taxes(m("0.25"), &PlaceOfSupply::State("29"), &config);
+        assert_eq!((intra.cgst.to_string(), intra.sgst.to_string(), intra.igst.to_string()), ("0.02".into(), "0.02".into(), "0.00".into()));
+        let inter = taxes(m("0.25"), &PlaceOfSupply::State("27"), &config);
+        assert_eq!((inter.cgst.to_string(), inter.igst.to_string()), ("0.00".into(), "0.05".into()));
+        let export = taxes(m("1000"), &PlaceOfSupply::Export, &config);
+        assert_eq!(export.igst.to_string(), "0.00");
+        let fallback = taxes(m("100"), &PlaceOfSupply::SellerFallback("29".into()), &config);
+        assert_eq!(fallback.cgst.to_string(), "9.00");
+        let mut off = Config::default();
+        off.tax.enabled = false;
+        assert_eq!(taxes(m("100"), &PlaceOfSupply::State("27"), &off).igst.to_string(), "0.00");
+        let mut twelve = Config::default();
+        twelve.tax.rate = Decimal::from(12);
+        assert_eq!(taxes(m("100"), &PlaceOfSupply::State("29"), &twelve).cgst.to_string(), "6.00");
+    }
+
+    #[test]
+    fn round_off_reaches_the_nearest_whole_unit() {
+        assert_eq!(round_off(m("100.49")).to_string(), "-0.49");
+        assert_eq!(round_off(m("100.50")).to_string(), "0.50");
+        assert_eq!(round_off(m("100.00")).to_string(), "0.00");
+        assert_eq!(round_off(m("-2.50")).to_string(), "-0.50");
+    }
+
+    #[test]
+    fn invoice_totals_add_up_with_round_off() {
+        let customer = Customer {
+            id: "MA_1".into(),
+            name: "A".into(),
+            email: None,
+            address: vec![],
+            country: None,
+            gstin: None,
+            state: Some("KA".into()),
+            cash_credits: None,
+        };
+        let mut config = Config::default();
+        config.round_off = true;
+        let line = |amount: &str| super::super::Line {
+            customer_id: "MA_1".into(),
+            currency: Currency::INR,
+            number_id: "n".into(),
+            e164: "+91".into(),
+            charge: super::super::ChargeKind::Rental,
+            service_from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            service_to: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            billable_days: Some(30),
+            period_days: Some(30),
+            unit_amount: m(amount),
+            amount: m(amount),
+            setup_key: None,
+        };
+        let inv = invoice(customer, Currency::INR, vec![line("126.67"), line("266.66")], PlaceOfSupply::State("29"), &config);
+        // 393.33 + 35.40 + 35.40 = 464.13 → round-off −0.13 → 464.00
+        assert_eq!(
+            [inv.subtotal, inv.cgst, inv.sgst, inv.round_off, inv.total].map(|m| m.to_string()),
+            ["393.33", "35.40", "35.40", "-0.13", "464.00"]
+        );
+        assert_eq!(inv.tax().to_string(), "70.80");
+    }
+}

@@ -1,0 +1,191 @@
+//! Property tests of the billing arithmetic and of the run's bookkeeping.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use didbill::billing::{charges, ChargeKind, Rules};
+use didbill::config::{BillingTime, Config, Proration};
+use didbill::inventory::{self, Number, Status};
+use didbill::money::{Currency, Rounding};
+use didbill::period::Period;
+use didbill::run::charge_inventory;
+use didbill::vobiz::dto::NumberRecord;
+use didbill::vobiz::snapshot::{parse_accounts, Snapshot};
+
+fn period() -> impl Strategy<Value = Period> {
+    (2024i32..2031, 1u32..=12).prop_map(|(y, m)| Period::new(y, m).unwrap())
+}
+
+/// Fees with up to 10 decimals and below 10^9, as the API may send them.
+fn fee() -> impl Strategy<Value = Decimal> {
+    (0i64..1_000_000_000_000, 0u32..=4).prop_map(|(units, scale)| Decimal::new(units, scale + 2) % Decimal::from(1_000_000_000))
+}
+
+fn config(proration: Proration, rounding: Rounding, billing_time: BillingTime) -> Config {
+    let mut c = Config::default();
+    c.proration = proration;
+    c.rounding = rounding;
+    c.billing_time = billing_time;
+    c
+}
+
+fn any_config() -> impl Strategy<Value = Config> {
+    (
+        prop_oneof![Just(Proration::Actual), Just(Proration::Thirty), Just(Proration::None)],
+        prop_oneof![Just(Rounding::HalfUp), Just(Rounding::HalfEven)],
+    )
+        .prop_map(|(p, r)| config(p, r, BillingTime::Calendar))
+}
+
+/// A UTC instant whose Kolkata date is `date`.
+fn kolkata(date: NaiveDate, minute: i64) -> DateTime<Utc> {
+    chrono_tz::Asia::Kolkata
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+        + Duration::minutes(minute)
+}
+
+fn number(monthly: Decimal, purchased: DateTime<Utc>, released: Option<DateTime<Utc>>) -> Number {
+    Number {
+        id: "n".into(),
+        customer_id: "MA_1".into(),
+        e164: "+918000000000".into(),
+        status: Status::Active,
+        currency: Currency::INR,
+        setup_fee: Decimal::ZERO,
+        monthly_fee: monthly,
+        purchased_at: purchased,
+        released_at: released,
+        last_billing_date: None,
+        next_billing_date: None,
+    }
+}
+
+fn rules(config: &Config, p: Period) -> Rules {
+    Rules::new(config, p, Utc.with_ymd_and_hms(2040, 1, 1, 0, 0, 0).unwrap())
+}
+
+proptest! {
+    #[test]
+    fn a_number_held_all_period_bills_exactly_the_fee(
+        p in period(), fee in fee(), months_before in 1u32..40, minute in 0i64..1440, config in any_config(),
+        anniversary in any::<bool>(),
+    ) {
+        let mut config = config;
+        if anniversary {
+            config.billing_time = BillingTime::Anniversary;
+        }
+        let bought = p.start().checked_sub_months(chrono::Months::new(months_before)).unwrap();
+        let n = number(fee, kolkata(bought, minute), None);
+        let lines = charges(&n, &rules(&config, p));
+        let rentals: Vec<_> = lines.iter().filter(|l| l.charge == ChargeKind::Rental).collect();
+        prop_assert_eq!(rentals.len(), 1);
+        prop_assert_eq!(rentals[0].amount.amount(), config.rounding.round_dp(fee, 2));
+    }
+
+    #[test]
+    fn calendar_amounts_are_between_zero_and_the_fee(
+        p in period(), fee in fee(), start_offset in -40i64..40, length in 0i64..80, config in any_config(),
+    ) {
+        let start = p.start() + Duration::days(start_offset);
+        let n = number(fee, kolkata(start, 0), Some(kolkata(start + Duration::days(length), 0)));
+        for line in charges(&n, &rules(&config, p)) {
+            prop_assert!(line.amount.amount() >= Decimal::ZERO);
+            prop_assert!(line.amount.amount() <= config.rounding.round_dp(fee, 2));
+            prop_assert!(line.service_from <= line.service_to);
+            prop_assert!(line.service_from >= p.start() && line.service_to < p.end());
+        }
+    }
+
+    #[test]
+    fn splitting_a_month_between_two_numbers_loses_at_most_a_paisa_per_line(
+        p in period(), fee in fee(), split in 1u32..28, rounding in prop_oneof![Just(Rounding::HalfUp), Just(Rounding::HalfEven)],
+    ) {
+        let config = config(Proration::Actual, rounding, BillingTime::Calendar);
+        let cut = kolkata(p.start() + Duration::days(i64::from(split)), 0);
+        let before = number(fee, kolkata(p.start() - Duration::days(400), 0), Some(cut));
+        let after = number(fee, cut, None);
+        let r = rules(&config, p);
+        let a = charges(&before, &r);
+        let b = charges(&after, &r);
+        prop_assert_eq!(a.len() + b.len(), 2);
+        let total = a[0].amount.amount() + b[0].amount.amount();
+        prop_assert_eq!(a[0].billable_days.unwrap() + b[0].billable_days.unwrap(), p.days());
+        prop_assert!((total - fee).abs() <= Decimal::from_str("0.01").unwrap(), "{} vs {}", total, fee);
+    }
+}
+
+/// A number record of the demo's shape with fields drawn from good and bad values.
+fn record() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("\"n1\""), Just("\"n2\""), Just("\"n3\""), Just("null"), Just("5"), Just("\"\"")],
+        prop_oneof![Just("\"MA_1\""), Just("\"MA_2\""), Just("\"MA_X\""), Just("null")],
+        prop_oneof![Just("\"active\""), Just("\"pending_purchase\""), Just("\"released\""), Just("\"blocked\""), Just("\"gone\"")],
+        prop_oneof![Just("300"), Just("0.5"), Just("\"300\""), Just("1e2"), Just("-1"), Just("null"), Just("\"x\""), Just("1e40")],
+        prop_oneof![Just("\"2026-10-31T20:00:00Z\""), Just("\"2026-11-20T10:00:00.5Z\""), Just("\"2025-01-01T00:00:00Z\""), Just("null"), Just("\"bad\"")],
+        prop_oneof![Just("null"), Just("\"2026-11-10T00:00:00Z\""), Just("\"2020-01-01T00:00:00Z\"")],
+        prop_oneof![Just("\"+918000000001\""), Just("\"+918000000002\""), Just("\"0800\"")],
+    )
+        .prop_map(|(id, acct, status, fee, purchased, released, e164)| {
+            format!(
+                r#"{{"id":{id},"account_id":{acct},"e164":{e164},"status":{status},"setup_fee":{fee},"monthly_fee":{fee},"currency":"INR","purchased_at":{purchased},"released_at":{released},"next_billing_date":null}}"#
+            )
+        })
+}
+
+fn snapshot(records: &[String]) -> Snapshot {
+    let accounts = parse_accounts(
+        std::path::Path::new("accounts.json"),
+        br#"{"accounts":[{"auth_id":"MA_1","name":"One"},{"auth_id":"MA_2","company":"Two","state":"TN"}]}"#,
+    )
+    .unwrap();
+    Snapshot {
+        accounts,
+        numbers: records.iter().map(|r| NumberRecord::from_json(r)).collect(),
+        notes: vec![],
+    }
+}
+
+proptest! {
+    #[test]
+    fn every_number_fetched_lands_in_exactly_one_bucket(records in proptest::collection::vec(record(), 0..30)) {
+        let snap = snapshot(&records);
+        let inv = inventory::validate(&snap).unwrap();
+        let config = Config::default();
+        let c = charge_inventory(&inv, &rules(&config, Period::from_str("2026-11").unwrap()));
+        prop_assert_eq!(c.billed + c.not_billable + inv.exceptions.len(), inv.numbers_fetched);
+        let ids: std::collections::HashSet<_> = snap.numbers.iter().filter_map(|n| n.id.as_str()).filter(|s| !s.is_empty()).collect();
+        let without_id = snap.numbers.iter().filter(|n| n.id.as_str().is_none_or(str::is_empty)).count();
+        prop_assert_eq!(inv.numbers_fetched, ids.len() + without_id);
+    }
+
+    #[test]
+    fn identical_input_gives_identical_output(records in proptest::collection::vec(record(), 0..20)) {
+        let render = || {
+            let inv = inventory::validate(&snapshot(&records)).unwrap();
+            let config = Config::default();
+            let c = charge_inventory(&inv, &rules(&config, Period::from_str("2026-11").unwrap()));
+            let (invoices, _) = didbill::billing::assemble(c.lines, &inv.customers, &config);
+            let issued: Vec<_> = invoices
+                .into_iter()
+                .enumerate()
+                .map(|(i, invoice)| didbill::billing::IssuedInvoice {
+                    number: format!("DID/26-27/{:05}", i + 1),
+                    invoice_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                    due_date: NaiveDate::from_ymd_opt(2026, 12, 16).unwrap(),
+                    invoice,
+                })
+                .collect();
+            (
+                didbill::render::csv::line_items(&issued),
+                didbill::render::csv::invoices(&issued),
+                didbill::render::csv::exceptions(&inv.exceptions),
+            )
+        };
+        prop_assert_eq!(render(), render());
+    }
+}
