@@ -21,7 +21,8 @@ fn period() -> impl Strategy<Value = Period> {
 
 /// Fees with up to 10 decimals and below 10^9, as the API may send them.
 fn fee() -> impl Strategy<Value = Decimal> {
-    (0i64..1_000_000_000_000, 0u32..=4).prop_map(|(units, scale)| Decimal::new(units, scale + 2) % Decimal::from(1_000_000_000))
+    (0i64..1_000_000_000_000, 0u32..=4)
+        .prop_map(|(units, scale)| Decimal::new(units, scale + 2) % Decimal::from(1_000_000_000))
 }
 
 fn config(proration: Proration, rounding: Rounding, billing_time: BillingTime) -> Config {
@@ -34,7 +35,11 @@ fn config(proration: Proration, rounding: Rounding, billing_time: BillingTime) -
 
 fn any_config() -> impl Strategy<Value = Config> {
     (
-        prop_oneof![Just(Proration::Actual), Just(Proration::Thirty), Just(Proration::None)],
+        prop_oneof![
+            Just(Proration::Actual),
+            Just(Proration::Thirty),
+            Just(Proration::None)
+        ],
         prop_oneof![Just(Rounding::HalfUp), Just(Rounding::HalfEven)],
     )
         .prop_map(|(p, r)| config(p, r, BillingTime::Calendar))
@@ -66,7 +71,11 @@ fn number(monthly: Decimal, purchased: DateTime<Utc>, released: Option<DateTime<
 }
 
 fn rules(config: &Config, p: Period) -> Rules {
-    Rules::new(config, p, Utc.with_ymd_and_hms(2040, 1, 1, 0, 0, 0).unwrap())
+    Rules::new(
+        config,
+        p,
+        Utc.with_ymd_and_hms(2040, 1, 1, 0, 0, 0).unwrap(),
+    )
 }
 
 proptest! {

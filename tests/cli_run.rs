@@ -46,7 +46,10 @@ fn two_runs_on_the_same_input_write_identical_bytes() {
 fn dry_run_numbers_drafts() {
     let ran = Test::demo().arg("--dry-run").run().expect_code(0);
     let invoices = ran.read("out/invoices.csv");
-    assert!(invoices.contains("\nDRAFT-0001,2026-12-01,2026-12-16,MA_ACME0001,"), "{invoices}");
+    assert!(
+        invoices.contains("\nDRAFT-0001,2026-12-01,2026-12-16,MA_ACME0001,"),
+        "{invoices}"
+    );
     assert!(invoices.contains("\nDRAFT-0011,"), "{invoices}");
     assert!(ran.stdout().contains("dry run"));
 }
@@ -67,7 +70,10 @@ fn customer_filter_bills_only_that_customer() {
     assert_eq!(summary["numbers_fetched"], 5);
     assert_eq!(summary["exceptions"], 1);
 
-    let unknown = Test::demo().args(["--customer", "MA_NOBODY"]).run().expect_code(2);
+    let unknown = Test::demo()
+        .args(["--customer", "MA_NOBODY"])
+        .run()
+        .expect_code(2);
     assert!(unknown.stderr().contains("MA_NOBODY"));
     assert!(!unknown.path("out").exists());
 }
@@ -76,7 +82,10 @@ fn customer_filter_bills_only_that_customer() {
 fn strict_stops_on_exceptions_and_writes_nothing() {
     let ran = Test::demo().arg("--strict").run().expect_code(1);
     let err = ran.stderr();
-    assert!(err.contains("--strict: 9 number(s) cannot be billed"), "{err}");
+    assert!(
+        err.contains("--strict: 9 number(s) cannot be billed"),
+        "{err}"
+    );
     assert!(err.contains("MA_GHOST999"), "{err}");
     assert!(!ran.path("out").exists());
     // A customer without exceptions passes --strict.
@@ -90,19 +99,36 @@ fn snapshot_run(accounts: &str, numbers: &str) -> common::Ran {
     Test::new()
         .file("snap/accounts.json", accounts)
         .file("snap/numbers.json", numbers)
-        .args(["run", "--source", "snap", "--period", "2026-11", "--as-of", "2026-12-02T00:00:00Z"])
+        .args([
+            "run",
+            "--source",
+            "snap",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-12-02T00:00:00Z",
+        ])
         .run()
 }
 
-const ONE_ACCOUNT: &str = r#"{"accounts": [{"auth_id": "MA_1", "name": "One", "state": "KA"}], "total": 1}"#;
+const ONE_ACCOUNT: &str =
+    r#"{"accounts": [{"auth_id": "MA_1", "name": "One", "state": "KA"}], "total": 1}"#;
 
 #[test]
 fn bad_snapshot_files_exit_1_naming_file_record_and_field() {
     let cases = [
         (ONE_ACCOUNT, "", "numbers.json"),
         ("{\"accounts\": [", r#"{"items": []}"#, "accounts.json"),
-        (r#"{"accounts": [{"auth_id": "MA_7", "is_active": "yes"}]}"#, r#"{"items": []}"#, "MA_7"),
-        (r#"{"accounts": [{"name": "nobody"}]}"#, r#"{"items": []}"#, "auth_id"),
+        (
+            r#"{"accounts": [{"auth_id": "MA_7", "is_active": "yes"}]}"#,
+            r#"{"items": []}"#,
+            "MA_7",
+        ),
+        (
+            r#"{"accounts": [{"name": "nobody"}]}"#,
+            r#"{"items": []}"#,
+            "auth_id",
+        ),
         (ONE_ACCOUNT, r#"{"items": {"id": 1}}"#, "numbers.json"),
         (ONE_ACCOUNT, r#"{"data": []}"#, "items"),
     ];
@@ -115,7 +141,11 @@ fn bad_snapshot_files_exit_1_naming_file_record_and_field() {
         .args(["run", "--source", "nowhere", "--period", "2026-11"])
         .run()
         .expect_code(1);
-    assert!(missing.stderr().contains("nowhere/accounts.json"), "{}", missing.stderr());
+    assert!(
+        missing.stderr().contains("nowhere/accounts.json"),
+        "{}",
+        missing.stderr()
+    );
 }
 
 #[test]
@@ -138,25 +168,42 @@ fn per_number_problems_become_exception_rows() {
          MA_1,a,+911,monthly_fee 1e30 is not a number (or out of range)\n\
          MA_1,b,+912,\"released_at \"\"not a date\"\" is not an RFC 3339 datetime\"\n"
     );
-    assert!(ran.read("out/2026-11/line_items.csv").contains(",c,+913,rental,2026-11-01,2026-11-30,30,30,0.10,0.10\n"));
+    assert!(ran
+        .read("out/2026-11/line_items.csv")
+        .contains(",c,+913,rental,2026-11-01,2026-11-30,30,30,0.10,0.10\n"));
 }
 
 #[test]
 fn usage_and_config_errors_have_their_exit_codes() {
-    let ran = Test::new().args(["run", "--period", "2026-13"]).run().expect_code(2);
+    let ran = Test::new()
+        .args(["run", "--period", "2026-13"])
+        .run()
+        .expect_code(2);
     assert!(ran.stderr().contains("YYYY-MM"), "{}", ran.stderr());
     Test::new().args(["frobnicate"]).run().expect_code(2);
     let ran = Test::new()
-        .file("bad.toml", "[invoice]\nnumber_format = \"{prefix}-{fy}-{seq:09}\"\n")
-        .args(["run", "--source", "x", "--period", "2026-11", "--config", "bad.toml"])
+        .file(
+            "bad.toml",
+            "[invoice]\nnumber_format = \"{prefix}-{fy}-{seq:09}\"\n",
+        )
+        .args([
+            "run", "--source", "x", "--period", "2026-11", "--config", "bad.toml",
+        ])
         .run()
         .expect_code(1);
-    assert!(ran.stderr().contains("bad.toml") && ran.stderr().contains("16"), "{}", ran.stderr());
+    assert!(
+        ran.stderr().contains("bad.toml") && ran.stderr().contains("16"),
+        "{}",
+        ran.stderr()
+    );
     let ran = Test::demo()
         .file("didbill.toml", "colour = \"red\"\n")
         .run()
         .expect_code(0);
-    assert!(ran.path("out/summary.json").exists(), "--config wins over ./didbill.toml");
+    assert!(
+        ran.path("out/summary.json").exists(),
+        "--config wins over ./didbill.toml"
+    );
     let ran = Test::new()
         .file("didbill.toml", "colour = \"red\"\n")
         .args(["run", "--source", "x", "--period", "2026-11"])
@@ -167,7 +214,14 @@ fn usage_and_config_errors_have_their_exit_codes() {
 
 #[test]
 fn a_folder_didbill_did_not_write_is_never_replaced() {
-    let ran = Test::demo().file("out/notes.txt", "mine").run().expect_code(2);
-    assert!(ran.stderr().contains("not written by didbill"), "{}", ran.stderr());
+    let ran = Test::demo()
+        .file("out/notes.txt", "mine")
+        .run()
+        .expect_code(2);
+    assert!(
+        ran.stderr().contains("not written by didbill"),
+        "{}",
+        ran.stderr()
+    );
     assert_eq!(ran.read("out/notes.txt"), "mine");
 }

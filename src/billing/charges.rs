@@ -159,7 +159,11 @@ mod tests {
     }
 
     fn rules(period: &str, config: &Config) -> Rules {
-        Rules::new(config, Period::from_str(period).unwrap(), at("2030-01-01T00:00:00Z"))
+        Rules::new(
+            config,
+            Period::from_str(period).unwrap(),
+            at("2030-01-01T00:00:00Z"),
+        )
     }
 
     /// (charge, from, to, days, amount) of each line.
@@ -185,8 +189,20 @@ mod tests {
         assert_eq!(
             summary(&lines),
             vec![
-                ("setup", "2026-11-01".into(), "2026-11-01".into(), None, "100.00".into()),
-                ("rental", "2026-11-01".into(), "2026-11-30".into(), Some(30), "300.00".into()),
+                (
+                    "setup",
+                    "2026-11-01".into(),
+                    "2026-11-01".into(),
+                    None,
+                    "100.00".into()
+                ),
+                (
+                    "rental",
+                    "2026-11-01".into(),
+                    "2026-11-30".into(),
+                    Some(30),
+                    "300.00".into()
+                ),
             ]
         );
         // October sees neither the setup nor a rental day.
@@ -205,11 +221,22 @@ mod tests {
         // 10..29 February is 20 days of 29: 290 × 20 / 29 = 200.
         assert_eq!(
             summary(&lines),
-            vec![("rental", "2028-02-10".into(), "2028-02-29".into(), Some(20), "200.00".into())]
+            vec![(
+                "rental",
+                "2028-02-10".into(),
+                "2028-02-29".into(),
+                Some(20),
+                "200.00".into()
+            )]
         );
         assert_eq!(lines[0].period_days, Some(29));
         let whole = number("2027-01-01T00:00:00Z", "290", "0");
-        assert_eq!(charges(&whole, &rules("2028-02", &Config::default()))[0].amount.to_string(), "290.00");
+        assert_eq!(
+            charges(&whole, &rules("2028-02", &Config::default()))[0]
+                .amount
+                .to_string(),
+            "290.00"
+        );
     }
 
     #[test]
@@ -218,15 +245,27 @@ mod tests {
         c.proration = Proration::Thirty;
         let n = number("2026-12-02T00:00:00Z", "300", "0");
         // 2..31 December: 30 days, capped at 30 of 30.
-        assert_eq!(charges(&n, &rules("2026-12", &c))[0].amount.to_string(), "300.00");
+        assert_eq!(
+            charges(&n, &rules("2026-12", &c))[0].amount.to_string(),
+            "300.00"
+        );
         let n = number("2026-12-17T00:00:00Z", "300", "0");
-        assert_eq!(charges(&n, &rules("2026-12", &c))[0].amount.to_string(), "150.00");
+        assert_eq!(
+            charges(&n, &rules("2026-12", &c))[0].amount.to_string(),
+            "150.00"
+        );
         // February held whole: exactly the fee though d = 28 < 30.
         let n = number("2026-01-05T00:00:00Z", "300", "0");
-        assert_eq!(charges(&n, &rules("2027-02", &c))[0].amount.to_string(), "300.00");
+        assert_eq!(
+            charges(&n, &rules("2027-02", &c))[0].amount.to_string(),
+            "300.00"
+        );
         c.proration = Proration::None;
         let n = number("2026-12-31T00:00:00Z", "300", "0");
-        assert_eq!(charges(&n, &rules("2026-12", &c))[0].amount.to_string(), "300.00");
+        assert_eq!(
+            charges(&n, &rules("2026-12", &c))[0].amount.to_string(),
+            "300.00"
+        );
     }
 
     #[test]
@@ -236,7 +275,13 @@ mod tests {
         let lines = charges(&n, &rules("2026-11", &Config::default()));
         assert_eq!(
             summary(&lines),
-            vec![("rental", "2026-11-01".into(), "2026-11-09".into(), Some(9), "300.00".into())]
+            vec![(
+                "rental",
+                "2026-11-01".into(),
+                "2026-11-09".into(),
+                Some(9),
+                "300.00".into()
+            )]
         );
         // Released on the first day of the period: nothing to bill.
         n.released_at = Some(at("2026-10-31T18:30:00Z"));
@@ -252,7 +297,13 @@ mod tests {
         r.as_of = at("2026-12-02T00:00:00Z");
         assert_eq!(
             summary(&charges(&n, &r)),
-            vec![("rental", "2026-11-01".into(), "2026-11-19".into(), Some(19), "126.67".into())]
+            vec![(
+                "rental",
+                "2026-11-01".into(),
+                "2026-11-19".into(),
+                Some(19),
+                "126.67".into()
+            )]
         );
         // Within the 72-hour grace the number is still held.
         r.as_of = at("2026-11-23T05:00:00Z");
@@ -267,18 +318,57 @@ mod tests {
         c.billing_time = BillingTime::Anniversary;
         let n = number("2028-01-31T06:00:00Z", "300", "50");
         let months = ["2028-01", "2028-02", "2028-03", "2028-04", "2028-05"];
-        let got: Vec<_> = months.iter().map(|m| summary(&charges(&n, &rules(m, &c)))).collect();
+        let got: Vec<_> = months
+            .iter()
+            .map(|m| summary(&charges(&n, &rules(m, &c))))
+            .collect();
         assert_eq!(
             got,
             vec![
                 vec![
-                    ("setup", "2028-01-31".into(), "2028-01-31".into(), None, "50.00".into()),
-                    ("rental", "2028-01-31".into(), "2028-02-28".into(), Some(29), "300.00".into()),
+                    (
+                        "setup",
+                        "2028-01-31".into(),
+                        "2028-01-31".into(),
+                        None,
+                        "50.00".into()
+                    ),
+                    (
+                        "rental",
+                        "2028-01-31".into(),
+                        "2028-02-28".into(),
+                        Some(29),
+                        "300.00".into()
+                    ),
                 ],
-                vec![("rental", "2028-02-29".into(), "2028-03-30".into(), Some(31), "300.00".into())],
-                vec![("rental", "2028-03-31".into(), "2028-04-29".into(), Some(30), "300.00".into())],
-                vec![("rental", "2028-04-30".into(), "2028-05-30".into(), Some(31), "300.00".into())],
-                vec![("rental", "2028-05-31".into(), "2028-06-29".into(), Some(30), "300.00".into())],
+                vec![(
+                    "rental",
+                    "2028-02-29".into(),
+                    "2028-03-30".into(),
+                    Some(31),
+                    "300.00".into()
+                )],
+                vec![(
+                    "rental",
+                    "2028-03-31".into(),
+                    "2028-04-29".into(),
+                    Some(30),
+                    "300.00".into()
+                )],
+                vec![(
+                    "rental",
+                    "2028-04-30".into(),
+                    "2028-05-30".into(),
+                    Some(31),
+                    "300.00".into()
+                )],
+                vec![(
+                    "rental",
+                    "2028-05-31".into(),
+                    "2028-06-29".into(),
+                    Some(30),
+                    "300.00".into()
+                )],
             ]
         );
         // A cycle starting on or after the release is not billed.
@@ -294,17 +384,35 @@ mod tests {
         // 0.25 × 15 / 30 = 0.125 exactly.
         let n = number("2026-11-16T00:00:00Z", "0.25", "0");
         let mut c = Config::default();
-        assert_eq!(charges(&n, &rules("2026-11", &c))[0].amount.to_string(), "0.13");
+        assert_eq!(
+            charges(&n, &rules("2026-11", &c))[0].amount.to_string(),
+            "0.13"
+        );
         c.rounding = Rounding::HalfEven;
-        assert_eq!(charges(&n, &rules("2026-11", &c))[0].amount.to_string(), "0.12");
+        assert_eq!(
+            charges(&n, &rules("2026-11", &c))[0].amount.to_string(),
+            "0.12"
+        );
         // Setup fees are rounded once, not prorated; a free number still shows its
         // rental line at 0.00 so the customer sees every number they hold.
         let n = number("2026-11-16T00:00:00Z", "0", "10.125");
         assert_eq!(
             summary(&charges(&n, &rules("2026-11", &c))),
             vec![
-                ("setup", "2026-11-16".into(), "2026-11-16".into(), None, "10.12".into()),
-                ("rental", "2026-11-16".into(), "2026-11-30".into(), Some(15), "0.00".into()),
+                (
+                    "setup",
+                    "2026-11-16".into(),
+                    "2026-11-16".into(),
+                    None,
+                    "10.12".into()
+                ),
+                (
+                    "rental",
+                    "2026-11-16".into(),
+                    "2026-11-30".into(),
+                    Some(15),
+                    "0.00".into()
+                ),
             ]
         );
     }

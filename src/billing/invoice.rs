@@ -196,7 +196,11 @@ mod tests {
     use std::str::FromStr;
 
     fn m(s: &str) -> Money {
-        Money::round(Decimal::from_str(s).unwrap(), Currency::INR, Rounding::HalfUp)
+        Money::round(
+            Decimal::from_str(s).unwrap(),
+            Currency::INR,
+            Rounding::HalfUp,
+        )
     }
 
     #[test]
@@ -204,19 +208,43 @@ mod tests {
         let config = Config::default();
         // 9% of 0.25 is 0.0225 → 0.02 twice; 18% is 0.045 → 0.05.
         let intra = taxes(m("0.25"), &PlaceOfSupply::State("29"), &config);
-        assert_eq!((intra.cgst.to_string(), intra.sgst.to_string(), intra.igst.to_string()), ("0.02".into(), "0.02".into(), "0.00".into()));
+        assert_eq!(
+            (
+                intra.cgst.to_string(),
+                intra.sgst.to_string(),
+                intra.igst.to_string()
+            ),
+            ("0.02".into(), "0.02".into(), "0.00".into())
+        );
         let inter = taxes(m("0.25"), &PlaceOfSupply::State("27"), &config);
-        assert_eq!((inter.cgst.to_string(), inter.igst.to_string()), ("0.00".into(), "0.05".into()));
+        assert_eq!(
+            (inter.cgst.to_string(), inter.igst.to_string()),
+            ("0.00".into(), "0.05".into())
+        );
         let export = taxes(m("1000"), &PlaceOfSupply::Export, &config);
         assert_eq!(export.igst.to_string(), "0.00");
-        let fallback = taxes(m("100"), &PlaceOfSupply::SellerFallback("29".into()), &config);
+        let fallback = taxes(
+            m("100"),
+            &PlaceOfSupply::SellerFallback("29".into()),
+            &config,
+        );
         assert_eq!(fallback.cgst.to_string(), "9.00");
         let mut off = Config::default();
         off.tax.enabled = false;
-        assert_eq!(taxes(m("100"), &PlaceOfSupply::State("27"), &off).igst.to_string(), "0.00");
+        assert_eq!(
+            taxes(m("100"), &PlaceOfSupply::State("27"), &off)
+                .igst
+                .to_string(),
+            "0.00"
+        );
         let mut twelve = Config::default();
         twelve.tax.rate = Decimal::from(12);
-        assert_eq!(taxes(m("100"), &PlaceOfSupply::State("29"), &twelve).cgst.to_string(), "6.00");
+        assert_eq!(
+            taxes(m("100"), &PlaceOfSupply::State("29"), &twelve)
+                .cgst
+                .to_string(),
+            "6.00"
+        );
     }
 
     #[test]
@@ -255,7 +283,13 @@ mod tests {
             amount: m(amount),
             setup_key: None,
         };
-        let inv = invoice(customer, Currency::INR, vec![line("126.67"), line("266.66")], PlaceOfSupply::State("29"), &config);
+        let inv = invoice(
+            customer,
+            Currency::INR,
+            vec![line("126.67"), line("266.66")],
+            PlaceOfSupply::State("29"),
+            &config,
+        );
         // 393.33 + 35.40 + 35.40 = 464.13 → round-off −0.13 → 464.00
         assert_eq!(
             [inv.subtotal, inv.cgst, inv.sgst, inv.round_off, inv.total].map(|m| m.to_string()),
