@@ -26,11 +26,12 @@ fn fee() -> impl Strategy<Value = Decimal> {
 }
 
 fn config(proration: Proration, rounding: Rounding, billing_time: BillingTime) -> Config {
-    let mut c = Config::default();
-    c.proration = proration;
-    c.rounding = rounding;
-    c.billing_time = billing_time;
-    c
+    Config {
+        proration,
+        rounding,
+        billing_time,
+        ..Config::default()
+    }
 }
 
 fn any_config() -> impl Strategy<Value = Config> {

@@ -208,8 +208,10 @@ mod tests {
         // October sees neither the setup nor a rental day.
         assert!(charges(&n, &rules("2026-10", &Config::default())).is_empty());
         // In UTC the same purchase is on 31 October.
-        let mut utc = Config::default();
-        utc.timezone = chrono_tz::UTC;
+        let utc = Config {
+            timezone: chrono_tz::UTC,
+            ..Config::default()
+        };
         let oct = charges(&n, &rules("2026-10", &utc));
         assert_eq!(summary(&oct)[1].4, "9.68"); // 300 × 1 / 31 = 9.677…
     }
@@ -241,8 +243,10 @@ mod tests {
 
     #[test]
     fn thirty_day_and_no_proration() {
-        let mut c = Config::default();
-        c.proration = Proration::Thirty;
+        let mut c = Config {
+            proration: Proration::Thirty,
+            ..Config::default()
+        };
         let n = number("2026-12-02T00:00:00Z", "300", "0");
         // 2..31 December: 30 days, capped at 30 of 30.
         assert_eq!(
@@ -314,8 +318,10 @@ mod tests {
 
     #[test]
     fn anniversary_on_the_31st_clamps_and_keeps_its_day() {
-        let mut c = Config::default();
-        c.billing_time = BillingTime::Anniversary;
+        let c = Config {
+            billing_time: BillingTime::Anniversary,
+            ..Config::default()
+        };
         let n = number("2028-01-31T06:00:00Z", "300", "50");
         let months = ["2028-01", "2028-02", "2028-03", "2028-04", "2028-05"];
         let got: Vec<_> = months

@@ -267,8 +267,10 @@ mod tests {
             state: Some("KA".into()),
             cash_credits: None,
         };
-        let mut config = Config::default();
-        config.round_off = true;
+        let config = Config {
+            round_off: true,
+            ..Config::default()
+        };
         let line = |amount: &str| super::super::Line {
             customer_id: "MA_1".into(),
             currency: Currency::INR,
