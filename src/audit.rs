@@ -94,7 +94,7 @@ impl Check {
     pub fn why(self) -> &'static str {
         match self {
             Check::BillingDatesInconsistent => {
-                "the renewal is off the monthly anniversary: Vobiz debits and didbill invoices will not line up"
+                "the renewal is off the monthly anniversary: the next debit, and the lapse date billing relies on, may be wrong"
             }
             Check::KycPending => {
                 "Aadhaar KYC is required and not verified: the number can be blocked until it is"
