@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
+use rust_decimal::Decimal;
 
+use crate::audit::{self, AuditSettings, Format};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::period::Period;
@@ -24,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Bill a month: line items, invoices, exceptions and a summary.
     Run(RunArgs),
+    /// Check the numbers: no active number or application, renewals at risk, KYC, lapses, billing dates.
+    Audit(AuditArgs),
 }
 
 /// Arguments of `didbill run`.
@@ -61,6 +65,35 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// Arguments of `didbill audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// `api` for the live Vobiz API, or a snapshot folder.
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// Audit only this customer (repeatable).
+    #[arg(long = "customer", value_name = "MA_ID")]
+    pub customers: Vec<String>,
+    /// The instant the audit is as of (RFC 3339) [default: now].
+    #[arg(long, value_parser = parse_instant)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Check renewals due within this many days after the as-of instant.
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub renewal_days: u32,
+    /// A balance below this puts every renewal in the window at risk.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_low_balance)]
+    pub low_balance: Option<Decimal>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit 5 when anything is found (for cron and CI).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
 fn parse_period(s: &str) -> std::result::Result<Period, String> {
     s.parse()
 }
@@ -71,6 +104,12 @@ fn parse_instant(s: &str) -> std::result::Result<DateTime<Utc>, String> {
         .map_err(|e| format!("{s:?} is not an RFC 3339 instant such as 2026-12-02T00:00:00Z: {e}"))
 }
 
+fn parse_low_balance(s: &str) -> std::result::Result<Decimal, String> {
+    crate::money::parse_amount(s)
+        .filter(|d| !d.is_sign_negative())
+        .ok_or_else(|| format!("{s:?} is not an amount of zero or more, such as 500 or 1250.50"))
+}
+
 fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
 }
@@ -79,17 +118,8 @@ impl RunArgs {
     /// Resolves the arguments and the configuration into run settings.
     pub fn settings(&self) -> Result<RunSettings> {
         let config = Config::load(self.config.as_deref())?;
-        let source = match self.source.as_str() {
-            "api" => Source::Api,
-            dir => Source::Snapshot(PathBuf::from(dir)),
-        };
-        for c in &self.customers {
-            if c.trim().is_empty() {
-                return Err(Error::Usage(
-                    "--customer needs a customer id (MA_...)".into(),
-                ));
-            }
-        }
+        let source = source_arg(&self.source);
+        check_customer_args(&self.customers)?;
         Ok(RunSettings {
             period: self.period,
             source,
@@ -105,6 +135,43 @@ impl RunArgs {
             config,
         })
     }
+}
+
+impl AuditArgs {
+    /// Resolves the arguments and the configuration into audit settings.
+    pub fn settings(&self) -> Result<AuditSettings> {
+        let config = Config::load(self.config.as_deref())?;
+        check_customer_args(&self.customers)?;
+        Ok(AuditSettings {
+            source: source_arg(&self.source),
+            customers: self.customers.clone(),
+            params: audit::Params::new(
+                &config,
+                self.as_of.unwrap_or_else(Utc::now),
+                self.renewal_days,
+                self.low_balance,
+            ),
+            format: self.format,
+            fail_on_findings: self.fail_on_findings,
+        })
+    }
+}
+
+/// `--source`: `api`, or a snapshot folder.
+fn source_arg(source: &str) -> Source {
+    match source {
+        "api" => Source::Api,
+        dir => Source::Snapshot(PathBuf::from(dir)),
+    }
+}
+
+fn check_customer_args(customers: &[String]) -> Result<()> {
+    if customers.iter().any(|c| c.trim().is_empty()) {
+        return Err(Error::Usage(
+            "--customer needs a customer id (MA_...)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A short human summary of a run, printed on stdout.
@@ -151,6 +218,18 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             }
             print!("{}", self::report(&report));
             Ok(())
+        }
+        Command::Audit(args) => {
+            let settings = args.settings()?;
+            let report = audit::execute(&settings)?;
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            let mut stdout = std::io::stdout().lock();
+            std::io::Write::write_all(&mut stdout, &audit::render(&report, settings.format))
+                .and_then(|()| std::io::Write::flush(&mut stdout))
+                .map_err(|e| Error::io("writing the audit to stdout", e))?;
+            report.verdict(settings.fail_on_findings)
         }
     }
 }

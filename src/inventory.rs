@@ -451,7 +451,8 @@ pub fn is_e164(s: &str) -> bool {
         .is_some_and(|d| (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn fee(field: &str, value: &JsonDecimal, problems: &mut Vec<String>) -> Option<Decimal> {
+/// Reads a fee field by the rules of SPEC §1; a bad one adds a problem naming `field`.
+pub fn fee(field: &str, value: &JsonDecimal, problems: &mut Vec<String>) -> Option<Decimal> {
     let problem = match value {
         JsonDecimal::Amount(d) if d.is_sign_negative() && !d.is_zero() => {
             format!("{field} {d} is negative")
@@ -471,7 +472,8 @@ fn fee(field: &str, value: &JsonDecimal, problems: &mut Vec<String>) -> Option<D
     None
 }
 
-fn datetime(
+/// Reads an optional datetime field; a malformed one adds a problem naming `field`.
+pub fn datetime(
     field: &str,
     value: &Loose<String>,
     problems: &mut Vec<String>,

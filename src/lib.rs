@@ -6,6 +6,7 @@
 //! commit). [`run`] wires the stages; [`cli`] turns arguments into settings.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod billing;
 pub mod cli;
 pub mod config;

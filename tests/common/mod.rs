@@ -17,6 +17,11 @@ pub fn demo_dir() -> PathBuf {
     repo().join("fixtures/demo")
 }
 
+/// The audit fixture snapshot (`fixtures/audit`), with its expected outputs.
+pub fn audit_dir() -> PathBuf {
+    repo().join("fixtures/audit")
+}
+
 /// The arguments of the README's demo run, without `--out`.
 pub fn demo_run_args() -> Vec<String> {
     let demo = demo_dir();
