@@ -17,7 +17,7 @@
 //! rendering, the invoice and line.
 
 use serde::Deserialize;
-use tera::{Context, Tera};
+use tera::{Context, Tera, Value};
 
 use super::filters::{self, is_decimal};
 use crate::error::{Error, Result};
@@ -54,19 +54,20 @@ struct ColumnFile {
     kind: Kind,
 }
 
-/// A column: its header, kind, and the name of its compiled template.
+/// A column: its header, kind, compiled template, and whether it reads `line`.
 #[derive(Debug)]
 struct Column {
     header: String,
     kind: Kind,
     template: String,
+    per_line: bool,
 }
 
 /// A compiled layout, ready to render rows.
 #[derive(Debug)]
 pub struct Layout {
     /// Where it came from, for messages: a path, or `templates/csv/NAME.toml (built in)`.
-    pub source: String,
+    source: String,
     columns: Vec<Column>,
     tera: Tera,
 }
@@ -98,15 +99,23 @@ impl Layout {
                 )));
             }
             let template = format!("column {n} {header}");
-            tera.add_raw_template(&template, &c.value).map_err(|e| {
+            let invalid = |e: tera::Error| {
                 fail(format!(
-                    "column {n} {header:?}: the value is not a valid template: {e}"
+                    "column {n} {header:?}: the value is not a valid template: {}",
+                    tera_message(&e)
                 ))
-            })?;
+            };
+            tera.add_raw_template(&template, &c.value)
+                .map_err(invalid)?;
+            let per_line = tera
+                .get_template_variables(&template)
+                .map_err(invalid)?
+                .contains("line");
             columns.push(Column {
                 header,
                 kind: c.kind,
                 template,
+                per_line,
             });
         }
         Ok(Layout {
@@ -121,25 +130,67 @@ impl Layout {
         self.columns.iter().map(|c| c.header.as_str())
     }
 
-    /// Renders one row; `row` says which invoice and line, for errors.
-    pub fn row(&self, ctx: &Context, row: &str) -> Result<Vec<String>> {
-        self.columns
+    /// Writes the rows of invoice `number`, one per value in `lines`. `ctx` holds the
+    /// invoice; cells that do not read `line` are rendered once per invoice (without
+    /// a `line` in the context, so a missed use fails instead of going stale).
+    pub fn write_invoice(
+        &self,
+        w: &mut csv::Writer<Vec<u8>>,
+        ctx: &mut Context,
+        number: &str,
+        lines: &[Value],
+    ) -> Result<()> {
+        ctx.remove("line");
+        let fixed = self
+            .columns
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let fail = |problem: String| {
-                    Error::input(
-                        &self.source,
-                        format!("column {} {:?}, {row}: {problem}", i + 1, c.header),
-                    )
-                };
-                let raw = self
-                    .tera
-                    .render(&c.template, ctx)
-                    .map_err(|e| fail(tera_message(&e)))?;
-                cell(c.kind, raw.trim()).map_err(fail)
+                (!c.per_line)
+                    .then(|| self.cell(i, ctx, number, None))
+                    .transpose()
             })
-            .collect()
+            .collect::<Result<Vec<Option<String>>>>()?;
+        for (n, line) in lines.iter().enumerate() {
+            ctx.insert_value("line", line.clone());
+            let varying = self
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    c.per_line
+                        .then(|| self.cell(i, ctx, number, Some(n + 1)))
+                        .transpose()
+                })
+                .collect::<Result<Vec<Option<String>>>>()?;
+            let row = fixed
+                .iter()
+                .zip(&varying)
+                .map(|(f, v)| f.as_deref().or(v.as_deref()).unwrap_or_default());
+            w.write_record(row).expect("in-memory CSV");
+        }
+        Ok(())
+    }
+
+    /// Renders column `i` and checks or neutralises it; errors name the column and
+    /// the invoice (and line).
+    fn cell(&self, i: usize, ctx: &Context, number: &str, line: Option<usize>) -> Result<String> {
+        let c = &self.columns[i];
+        let fail = |problem: String| {
+            let at = match line {
+                Some(n) => format!("invoice {number}, line {n}"),
+                None => format!("invoice {number}"),
+            };
+            Error::input(
+                &self.source,
+                format!("column {} {:?}, {at}: {problem}", i + 1, c.header),
+            )
+        };
+        let raw = self
+            .tera
+            .render(&c.template, ctx)
+            .map_err(|e| fail(tera_message(&e)))?;
+        cell(c.kind, raw.trim()).map_err(fail)
     }
 }
 
@@ -242,18 +293,50 @@ mod tests {
     fn rendering_problems_name_the_column_and_row() {
         let layout = Layout::parse(
             "x.toml",
-            "[[columns]]\nheader = \"A\"\nvalue = \"{{ line.nope }}\"\n\
-             [[columns]]\nheader = \"B\"\nvalue = \"abc\"\nkind = \"number\"",
+            "[[columns]]\nheader = \"A\"\nvalue = \"{{ invoice.number }}\"\n\
+             [[columns]]\nheader = \"B\"\nvalue = \"{{ line.amount }}\"\nkind = \"number\"",
         )
         .unwrap();
-        let mut ctx = Context::new();
-        ctx.insert("line", &serde_json::json!({"amount": "1.00"}));
-        let err = layout
-            .row(&ctx, "invoice X, line 1")
-            .unwrap_err()
-            .to_string();
+        let render = |invoice: serde_json::Value, lines: &[serde_json::Value]| {
+            let mut ctx = Context::new();
+            ctx.insert("invoice", &invoice);
+            let lines: Vec<Value> = lines.iter().map(Value::from_serializable).collect();
+            let mut w = crate::render::csv::writer();
+            layout
+                .write_invoice(&mut w, &mut ctx, "X", &lines)
+                .map(|()| String::from_utf8(crate::render::csv::finish(w)).unwrap())
+                .map_err(|e| e.to_string())
+        };
+        let one = serde_json::json!({"number": "X"});
+        let rows = render(
+            one.clone(),
+            &[
+                serde_json::json!({"amount": "1.00"}),
+                serde_json::json!({"amount": "-2.00"}),
+            ],
+        );
+        assert_eq!(rows.unwrap(), "X,1.00\nX,-2.00\n");
+        let err = render(
+            serde_json::json!({}),
+            &[serde_json::json!({"amount": "1.00"})],
+        )
+        .unwrap_err();
         assert!(
-            err.starts_with("x.toml: column 1 \"A\", invoice X, line 1: "),
+            err.starts_with("x.toml: column 1 \"A\", invoice X: "),
+            "{err}"
+        );
+        let err = render(
+            one,
+            &[
+                serde_json::json!({"amount": "1.00"}),
+                serde_json::json!({"amount": "abc"}),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with(
+                "x.toml: column 2 \"B\", invoice X, line 2: \"abc\" is not a plain decimal"
+            ),
             "{err}"
         );
     }

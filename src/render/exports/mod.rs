@@ -21,13 +21,13 @@ use crate::render::csv::{finish, writer};
 use layout::Layout;
 
 /// The `--csv` name of the canonical `line_items.csv`, which is always written.
-pub const GENERIC: &str = "generic";
+const GENERIC: &str = "generic";
 
 /// Names that would overwrite a canonical file.
 const RESERVED: [&str; 3] = ["line_items", "invoices", "exceptions"];
 
 /// The built-in layouts: name and TOML text.
-pub const BUILT_IN: [(&str, &str); 3] = [
+const BUILT_IN: [(&str, &str); 3] = [
     ("xero", include_str!("../../../templates/csv/xero.toml")),
     ("zoho", include_str!("../../../templates/csv/zoho.toml")),
     (
@@ -110,35 +110,44 @@ impl Exports {
         if self.layouts.is_empty() {
             return Ok(Vec::new());
         }
-        let run = context::run_context(config, period);
-        let contexts: Vec<_> = invoices
+        let mut writers: Vec<_> = self
+            .layouts
             .iter()
-            .map(|issued| (issued, context::invoice(issued, config)))
-            .collect();
-        self.layouts
-            .iter()
-            .map(|(name, layout)| {
+            .map(|(_, layout)| {
                 let mut w = writer();
                 w.write_record(layout.headers()).expect("in-memory CSV");
-                for (issued, invoice) in &contexts {
-                    let mut ctx = run.clone();
-                    ctx.insert_value("invoice", invoice.clone());
-                    for (i, line) in issued.invoice.lines.iter().enumerate() {
-                        ctx.insert_value("line", context::line(i + 1, line));
-                        let row = layout
-                            .row(&ctx, &format!("invoice {}, line {}", issued.number, i + 1))?;
-                        w.write_record(&row).expect("in-memory CSV");
-                    }
-                }
+                w
+            })
+            .collect();
+        let run = context::run_context(config, period);
+        for issued in invoices {
+            let mut ctx = run.clone();
+            ctx.insert_value("invoice", context::invoice(issued, config));
+            let lines: Vec<_> = issued
+                .invoice
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| context::line(i + 1, line))
+                .collect();
+            for ((_, layout), w) in self.layouts.iter().zip(&mut writers) {
+                layout.write_invoice(w, &mut ctx, &issued.number, &lines)?;
+            }
+        }
+        Ok(self
+            .layouts
+            .iter()
+            .zip(writers)
+            .map(|((name, _), w)| {
                 let body = finish(w);
                 let bytes = if self.bom {
                     [BOM, &body].concat()
                 } else {
                     body
                 };
-                Ok((format!("{name}.csv"), bytes))
+                (format!("{name}.csv"), bytes)
             })
-            .collect()
+            .collect())
     }
 }
 
