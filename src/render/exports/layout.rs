@@ -190,7 +190,7 @@ impl Layout {
             .tera
             .render(&c.template, ctx)
             .map_err(|e| fail(tera_message(&e)))?;
-        cell(c.kind, raw.trim()).map_err(fail)
+        safe_cell(c.kind, raw.trim()).map_err(fail)
     }
 }
 
@@ -208,7 +208,7 @@ fn tera_message(e: &tera::Error) -> String {
 }
 
 /// Checks or neutralises a rendered, trimmed cell by its column's kind.
-fn cell(kind: Kind, value: &str) -> std::result::Result<String, String> {
+fn safe_cell(kind: Kind, value: &str) -> std::result::Result<String, String> {
     match kind {
         Kind::Text => Ok(text_cell(value).into_owned()),
         Kind::E164 if is_e164(value) => Ok(value.to_owned()),
@@ -239,23 +239,31 @@ mod tests {
     #[test]
     fn cells_are_neutralised_or_checked_by_kind() {
         assert_eq!(
-            cell(Kind::Text, "=HYPERLINK(\"x\")").unwrap(),
+            safe_cell(Kind::Text, "=HYPERLINK(\"x\")").unwrap(),
             "'=HYPERLINK(\"x\")"
         );
-        assert_eq!(cell(Kind::Text, "+91 Traders").unwrap(), "'+91 Traders");
-        assert_eq!(cell(Kind::Text, "-5").unwrap(), "'-5");
-        assert_eq!(cell(Kind::Text, "Acme").unwrap(), "Acme");
-        assert_eq!(cell(Kind::Number, "-5.00").unwrap(), "-5.00");
-        assert_eq!(cell(Kind::Number, "").unwrap(), "");
-        assert!(cell(Kind::Number, "=1+2").unwrap_err().contains("=1+2"));
-        assert!(cell(Kind::Number, "1,000").is_err());
-        assert_eq!(cell(Kind::Date, "30/11/2026").unwrap(), "30/11/2026");
-        assert_eq!(cell(Kind::Date, "2026-11-30").unwrap(), "2026-11-30");
-        assert!(cell(Kind::Date, "-30/11").is_err());
-        assert!(cell(Kind::Date, "Nov 30").is_err());
-        assert_eq!(cell(Kind::E164, "+918041000001").unwrap(), "+918041000001");
-        assert_eq!(cell(Kind::E164, "+91 80").unwrap(), "'+91 80");
-        assert_eq!(cell(Kind::E164, "=1").unwrap(), "'=1");
+        assert_eq!(
+            safe_cell(Kind::Text, "+91 Traders").unwrap(),
+            "'+91 Traders"
+        );
+        assert_eq!(safe_cell(Kind::Text, "-5").unwrap(), "'-5");
+        assert_eq!(safe_cell(Kind::Text, "Acme").unwrap(), "Acme");
+        assert_eq!(safe_cell(Kind::Number, "-5.00").unwrap(), "-5.00");
+        assert_eq!(safe_cell(Kind::Number, "").unwrap(), "");
+        assert!(safe_cell(Kind::Number, "=1+2")
+            .unwrap_err()
+            .contains("=1+2"));
+        assert!(safe_cell(Kind::Number, "1,000").is_err());
+        assert_eq!(safe_cell(Kind::Date, "30/11/2026").unwrap(), "30/11/2026");
+        assert_eq!(safe_cell(Kind::Date, "2026-11-30").unwrap(), "2026-11-30");
+        assert!(safe_cell(Kind::Date, "-30/11").is_err());
+        assert!(safe_cell(Kind::Date, "Nov 30").is_err());
+        assert_eq!(
+            safe_cell(Kind::E164, "+918041000001").unwrap(),
+            "+918041000001"
+        );
+        assert_eq!(safe_cell(Kind::E164, "+91 80").unwrap(), "'+91 80");
+        assert_eq!(safe_cell(Kind::E164, "=1").unwrap(), "'=1");
     }
 
     #[test]
