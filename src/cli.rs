@@ -10,6 +10,7 @@ use crate::audit::{self, AuditSettings, Format};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::period::Period;
+use crate::render::exports;
 use crate::run::{self, RunReport, RunSettings, Source};
 
 /// didbill: the monthly DID billing run of a Vobiz partner.
@@ -63,6 +64,17 @@ pub struct RunArgs {
     /// No progress output on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Accounting CSVs to write beside the canonical files, comma-separated: xero,
+    /// zoho, quickbooks, or NAME for --templates DIR/csv/NAME.toml (generic is
+    /// line_items.csv, always written).
+    #[arg(long, value_name = "LAYOUTS", value_delimiter = ',')]
+    pub csv: Vec<String>,
+    /// Start the accounting CSVs (not the canonical files) with a UTF-8 BOM, for Excel.
+    #[arg(long)]
+    pub csv_bom: bool,
+    /// Folder of templates overriding or adding to the built-in ones (csv/NAME.toml).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 /// Arguments of `didbill audit`.
@@ -133,6 +145,9 @@ impl RunArgs {
             invoice_date: self.invoice_date.unwrap_or_else(|| self.period.end()),
             dry_run: self.dry_run,
             config,
+            csv: exports::layout_names(&self.csv)?,
+            csv_bom: self.csv_bom,
+            templates: self.templates.clone(),
         })
     }
 }

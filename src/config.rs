@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::gst;
@@ -60,6 +60,7 @@ pub struct FileConfig {
     tax: FileTax,
     invoice: FileInvoice,
     api: FileApi,
+    export: FileExport,
 }
 
 impl Default for FileConfig {
@@ -75,6 +76,7 @@ impl Default for FileConfig {
             tax: FileTax::default(),
             invoice: FileInvoice::default(),
             api: FileApi::default(),
+            export: FileExport::default(),
         }
     }
 }
@@ -156,6 +158,83 @@ impl Default for FileApi {
     }
 }
 
+/// `[export.*]`: settings of the accounting CSV layouts (`run --csv`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileExport {
+    xero: FileXero,
+    zoho: FileZoho,
+    quickbooks: FileQuickbooks,
+}
+
+/// A tool's tax names per GST treatment; unset names default from `tax.rate`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileTaxNames {
+    intra_state: Option<String>,
+    inter_state: Option<String>,
+    zero_rated: Option<String>,
+    untaxed: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileXero {
+    account_code: String,
+    branding_theme: String,
+    tax_type: FileTaxNames,
+}
+
+impl Default for FileXero {
+    fn default() -> Self {
+        FileXero {
+            account_code: "200".into(),
+            branding_theme: String::new(),
+            tax_type: FileTaxNames::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileZoho {
+    invoice_status: String,
+    account: String,
+    item_rental: String,
+    item_setup: String,
+    item_tax: FileTaxNames,
+}
+
+impl Default for FileZoho {
+    fn default() -> Self {
+        FileZoho {
+            invoice_status: "Draft".into(),
+            account: "Sales".into(),
+            item_rental: "DID Rental".into(),
+            item_setup: "DID Setup Fee".into(),
+            item_tax: FileTaxNames::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileQuickbooks {
+    item_rental: String,
+    item_setup: String,
+    tax_code: FileTaxNames,
+}
+
+impl Default for FileQuickbooks {
+    fn default() -> Self {
+        FileQuickbooks {
+            item_rental: "DID Rental".into(),
+            item_setup: "DID Setup Fee".into(),
+            tax_code: FileTaxNames::default(),
+        }
+    }
+}
+
 /// Reads a decimal written as a TOML integer, string or float (see the module doc).
 fn decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::Error> {
     #[derive(Deserialize)]
@@ -220,6 +299,68 @@ pub struct ApiConfig {
     pub per_page: u32,
 }
 
+/// The names an accounting tool uses for each GST treatment of an invoice (SPEC
+/// §2.3): CGST+SGST, IGST, export (zero-rated), and tax disabled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaxNames {
+    /// Supply within the seller's state (CGST + SGST).
+    pub intra_state: String,
+    /// Supply to another state (IGST).
+    pub inter_state: String,
+    /// Export of services (place of supply 96, no tax).
+    pub zero_rated: String,
+    /// `tax.enabled = false`.
+    pub untaxed: String,
+}
+
+/// `[export.xero]`: Xero sales-invoice import settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct XeroConfig {
+    /// Revenue account code of every line (Xero's default sales account is `200`).
+    pub account_code: String,
+    /// Invoice branding theme name; empty for Xero's default.
+    pub branding_theme: String,
+    /// `TaxType` names, as the tax rates are named in Xero.
+    pub tax_type: TaxNames,
+}
+
+/// `[export.zoho]`: Zoho Books invoice import settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZohoConfig {
+    /// `Invoice Status` of imported invoices.
+    pub invoice_status: String,
+    /// Income account of every line.
+    pub account: String,
+    /// Item name of rental lines.
+    pub item_rental: String,
+    /// Item name of setup-fee lines.
+    pub item_setup: String,
+    /// `Item Tax` names (Zoho's tax and tax-group names).
+    pub item_tax: TaxNames,
+}
+
+/// `[export.quickbooks]`: QuickBooks Online invoice import settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuickbooksConfig {
+    /// Product/service of rental lines.
+    pub item_rental: String,
+    /// Product/service of setup-fee lines.
+    pub item_setup: String,
+    /// `ItemTaxCode` names, as the tax codes are named in QuickBooks.
+    pub tax_code: TaxNames,
+}
+
+/// Settings of the accounting CSV layouts, available to every layout template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportConfig {
+    /// Xero.
+    pub xero: XeroConfig,
+    /// Zoho Books.
+    pub zoho: ZohoConfig,
+    /// QuickBooks Online.
+    pub quickbooks: QuickbooksConfig,
+}
+
 /// The validated configuration every stage reads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -243,6 +384,8 @@ pub struct Config {
     pub invoice: InvoiceConfig,
     /// API settings.
     pub api: ApiConfig,
+    /// Accounting export settings.
+    pub export: ExportConfig,
 }
 
 impl Default for Config {
@@ -350,6 +493,7 @@ impl FileConfig {
         if self.seller.name.trim().is_empty() {
             return Err("seller.name must not be empty: it is printed on every invoice".into());
         }
+        let export = self.export.validate(self.tax.rate)?;
         Ok(Config {
             timezone,
             billing_time: self.billing_time,
@@ -378,8 +522,117 @@ impl FileConfig {
                 concurrency: self.api.concurrency,
                 per_page: self.api.per_page,
             },
+            export,
         })
     }
+}
+
+impl FileExport {
+    /// Checks the export settings; tax names left unset are named after `rate`.
+    fn validate(self, rate: Decimal) -> std::result::Result<ExportConfig, String> {
+        let r = rate.normalize();
+        let FileExport {
+            xero,
+            zoho,
+            quickbooks,
+        } = self;
+        Ok(ExportConfig {
+            xero: XeroConfig {
+                account_code: export_text("export.xero.account_code", xero.account_code, true)?,
+                branding_theme: export_text(
+                    "export.xero.branding_theme",
+                    xero.branding_theme,
+                    false,
+                )?,
+                tax_type: xero.tax_type.validate(
+                    "export.xero.tax_type",
+                    [
+                        format!("GST on Income {r}% (CGST+SGST)"),
+                        format!("GST on Income {r}% (IGST)"),
+                        "Zero Rated Income".into(),
+                        "Tax Exempt".into(),
+                    ],
+                )?,
+            },
+            zoho: ZohoConfig {
+                invoice_status: export_text(
+                    "export.zoho.invoice_status",
+                    zoho.invoice_status,
+                    true,
+                )?,
+                account: export_text("export.zoho.account", zoho.account, true)?,
+                item_rental: export_text("export.zoho.item_rental", zoho.item_rental, true)?,
+                item_setup: export_text("export.zoho.item_setup", zoho.item_setup, true)?,
+                item_tax: zoho.item_tax.validate(
+                    "export.zoho.item_tax",
+                    [
+                        format!("GST{r}"),
+                        format!("IGST{r}"),
+                        "IGST0".into(),
+                        String::new(),
+                    ],
+                )?,
+            },
+            quickbooks: QuickbooksConfig {
+                item_rental: export_text(
+                    "export.quickbooks.item_rental",
+                    quickbooks.item_rental,
+                    true,
+                )?,
+                item_setup: export_text(
+                    "export.quickbooks.item_setup",
+                    quickbooks.item_setup,
+                    true,
+                )?,
+                tax_code: quickbooks.tax_code.validate(
+                    "export.quickbooks.tax_code",
+                    [
+                        format!("{r}% GST"),
+                        format!("{r}% IGST"),
+                        "0% IGST".into(),
+                        "Out of Scope".into(),
+                    ],
+                )?,
+            },
+        })
+    }
+}
+
+impl FileTaxNames {
+    /// Checks the names set and fills the others from `defaults` (intra-state,
+    /// inter-state, zero-rated, untaxed).
+    fn validate(
+        self,
+        section: &str,
+        defaults: [String; 4],
+    ) -> std::result::Result<TaxNames, String> {
+        let [intra_state, inter_state, zero_rated, untaxed] = defaults;
+        let pick = |key: &str, set: Option<String>, default: String| match set {
+            Some(v) => export_text(&format!("{section}.{key}"), v, false),
+            None => Ok(default),
+        };
+        Ok(TaxNames {
+            intra_state: pick("intra_state", self.intra_state, intra_state)?,
+            inter_state: pick("inter_state", self.inter_state, inter_state)?,
+            zero_rated: pick("zero_rated", self.zero_rated, zero_rated)?,
+            untaxed: pick("untaxed", self.untaxed, untaxed)?,
+        })
+    }
+}
+
+/// A name written into accounting CSV cells: trimmed, one line, and present when
+/// `required` (the import would fail on an empty one).
+fn export_text(key: &str, value: String, required: bool) -> std::result::Result<String, String> {
+    let value = value.trim();
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{key} {value:?} must not contain line breaks, tabs or other control characters"
+        ));
+    }
+    if required && value.is_empty() {
+        return Err(format!("{key} must not be empty"));
+    }
+    Ok(value.to_owned())
 }
 
 /// The shape of a GSTIN: state code, PAN (5 letters, 4 digits, a letter), entity
@@ -488,6 +741,106 @@ mod tests {
             ("[seller]\ngstin = \"29SHORT\"", "GSTIN"),
             ("renewal_grace_hours = -1", "renewal_grace_hours"),
             ("[tax]\nsac = \"98a4\"", "sac"),
+        ];
+        for (text, needle) in cases {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn export_settings_default_from_the_tax_rate() {
+        let c = Config::parse("").unwrap();
+        let x = &c.export.xero;
+        assert_eq!(
+            (x.account_code.as_str(), x.branding_theme.as_str()),
+            ("200", "")
+        );
+        assert_eq!(x.tax_type.intra_state, "GST on Income 18% (CGST+SGST)");
+        assert_eq!(x.tax_type.inter_state, "GST on Income 18% (IGST)");
+        assert_eq!(x.tax_type.zero_rated, "Zero Rated Income");
+        assert_eq!(x.tax_type.untaxed, "Tax Exempt");
+        let z = &c.export.zoho;
+        assert_eq!(
+            (z.invoice_status.as_str(), z.account.as_str()),
+            ("Draft", "Sales")
+        );
+        assert_eq!(
+            (z.item_rental.as_str(), z.item_setup.as_str()),
+            ("DID Rental", "DID Setup Fee")
+        );
+        assert_eq!(
+            [
+                &z.item_tax.intra_state,
+                &z.item_tax.inter_state,
+                &z.item_tax.zero_rated,
+                &z.item_tax.untaxed
+            ],
+            ["GST18", "IGST18", "IGST0", ""]
+        );
+        let q = &c.export.quickbooks.tax_code;
+        assert_eq!(
+            [&q.intra_state, &q.inter_state, &q.zero_rated, &q.untaxed],
+            ["18% GST", "18% IGST", "0% IGST", "Out of Scope"]
+        );
+
+        let c = Config::parse("[tax]\nrate = \"12.50\"").unwrap();
+        assert_eq!(c.export.zoho.item_tax.inter_state, "IGST12.5");
+    }
+
+    #[test]
+    fn export_settings_can_be_set_and_are_checked() {
+        let c = Config::parse(
+            r#"
+            [export.xero]
+            account_code = " 4000 "
+            branding_theme = "GST invoice"
+            [export.xero.tax_type]
+            intra_state = "CGST/SGST 18%"
+            untaxed = "No Tax"
+            [export.zoho]
+            invoice_status = "Sent"
+            account = "Telephony Income"
+            item_rental = "Number rental"
+            item_setup = "Number setup"
+            [export.zoho.item_tax]
+            zero_rated = ""
+            [export.quickbooks]
+            item_rental = "Rental"
+            item_setup = "Setup"
+            [export.quickbooks.tax_code]
+            inter_state = "IGST 18%"
+            "#,
+        )
+        .unwrap();
+        let e = &c.export;
+        assert_eq!(e.xero.account_code, "4000");
+        assert_eq!(e.xero.branding_theme, "GST invoice");
+        assert_eq!(e.xero.tax_type.intra_state, "CGST/SGST 18%");
+        assert_eq!(e.xero.tax_type.inter_state, "GST on Income 18% (IGST)");
+        assert_eq!(e.xero.tax_type.untaxed, "No Tax");
+        assert_eq!(e.zoho.invoice_status, "Sent");
+        assert_eq!(e.zoho.account, "Telephony Income");
+        assert_eq!(e.zoho.item_tax.zero_rated, "");
+        assert_eq!(e.quickbooks.item_setup, "Setup");
+        assert_eq!(e.quickbooks.tax_code.inter_state, "IGST 18%");
+
+        let cases = [
+            (
+                "[export.xero]\naccount_code = \"\"",
+                "export.xero.account_code",
+            ),
+            ("[export.xero]\ncolour = \"red\"", "colour"),
+            ("[export.sage]\nx = 1", "sage"),
+            (
+                "[export.zoho]\nitem_rental = \" \"",
+                "export.zoho.item_rental",
+            ),
+            (
+                "[export.zoho.item_tax]\nintra_state = \"GST\\n18\"",
+                "export.zoho.item_tax.intra_state",
+            ),
+            ("[export.quickbooks.tax_code]\nexempt = \"x\"", "exempt"),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();

@@ -257,6 +257,61 @@ const STATES: &[State] = &[
     },
 ];
 
+/// The two-letter code of each GST state code, as the GST portal lists it and as
+/// accounting tools (Zoho Books' `Place of Supply`) expect it. These differ from the
+/// vehicle-registration style abbreviations in [`STATES`] for a few states: Andhra
+/// Pradesh is `AD`, Odisha `OD`, Chhattisgarh `CG`, Telangana `TS`, Uttarakhand `UK`.
+const TWO_LETTER_CODES: &[(&str, &str)] = &[
+    ("01", "JK"),
+    ("02", "HP"),
+    ("03", "PB"),
+    ("04", "CH"),
+    ("05", "UK"),
+    ("06", "HR"),
+    ("07", "DL"),
+    ("08", "RJ"),
+    ("09", "UP"),
+    ("10", "BR"),
+    ("11", "SK"),
+    ("12", "AR"),
+    ("13", "NL"),
+    ("14", "MN"),
+    ("15", "MZ"),
+    ("16", "TR"),
+    ("17", "ML"),
+    ("18", "AS"),
+    ("19", "WB"),
+    ("20", "JH"),
+    ("21", "OD"),
+    ("22", "CG"),
+    ("23", "MP"),
+    ("24", "GJ"),
+    ("25", "DD"),
+    ("26", "DN"),
+    ("27", "MH"),
+    ("28", "AP"),
+    ("29", "KA"),
+    ("30", "GA"),
+    ("31", "LD"),
+    ("32", "KL"),
+    ("33", "TN"),
+    ("34", "PY"),
+    ("35", "AN"),
+    ("36", "TS"),
+    ("37", "AD"),
+    ("38", "LA"),
+    ("97", "OT"),
+];
+
+/// The two-letter code of a GST state code (`29` → `KA`); `None` for `96` (other
+/// country) and unknown codes.
+pub fn two_letter_code(code: &str) -> Option<&'static str> {
+    TWO_LETTER_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, letters)| *letters)
+}
+
 /// Whether `code` is a GST state code (01–38 or 97).
 pub fn is_state_code(code: &str) -> bool {
     STATES.iter().any(|s| s.code == code)
@@ -408,6 +463,32 @@ mod tests {
         for bad in ["", "XX", "Narnia", "96", "99", "K A"] {
             assert_eq!(state_code(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn every_state_code_has_exactly_one_two_letter_code() {
+        for s in STATES {
+            let letters = two_letter_code(s.code).unwrap_or_else(|| panic!("{}", s.code));
+            assert!(
+                letters.len() == 2 && letters.bytes().all(|b| b.is_ascii_uppercase()),
+                "{letters}"
+            );
+        }
+        assert_eq!(TWO_LETTER_CODES.len(), STATES.len());
+        let cases = [
+            ("29", "KA"),
+            ("33", "TN"),
+            ("36", "TS"),
+            ("37", "AD"),
+            ("05", "UK"),
+            ("26", "DN"),
+            ("97", "OT"),
+        ];
+        for (code, letters) in cases {
+            assert_eq!(two_letter_code(code), Some(letters), "{code}");
+        }
+        assert_eq!(two_letter_code(EXPORT_CODE), None);
+        assert_eq!(two_letter_code("99"), None);
     }
 
     #[test]

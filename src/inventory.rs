@@ -33,6 +33,12 @@ pub struct Customer {
     pub email: Option<String>,
     /// Address lines for the invoice (street, city with postal code, state).
     pub address: Vec<String>,
+    /// Street address, for layouts with separate address fields.
+    pub street: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Postal (PIN) code.
+    pub postal_code: Option<String>,
     /// ISO country code as the API sent it (`None` means India).
     pub country: Option<String>,
     /// GSTIN, when registered.
@@ -294,6 +300,9 @@ fn customer(id: &str, a: &AccountRecord) -> Customer {
         name,
         email: non_blank(&a.email),
         address,
+        street: non_blank(&a.address),
+        city: non_blank(&a.city),
+        postal_code: non_blank(&a.zip_code),
         country: non_blank(&a.country),
         gstin: non_blank(&a.gstin).map(|g| g.to_ascii_uppercase()),
         state: non_blank(&a.state),

@@ -18,6 +18,7 @@ use crate::numbering;
 use crate::output::StagedDir;
 use crate::period::{financial_year, Period};
 use crate::render::csv::{self as csv_out, Summary};
+use crate::render::exports::Exports;
 use crate::vobiz::snapshot::{self, Snapshot};
 
 /// Where the inventory comes from.
@@ -50,6 +51,12 @@ pub struct RunSettings {
     pub dry_run: bool,
     /// The validated configuration.
     pub config: Config,
+    /// Accounting CSV layouts to write (`--csv`, without `generic`).
+    pub csv: Vec<String>,
+    /// Put a UTF-8 BOM on the accounting CSVs.
+    pub csv_bom: bool,
+    /// User templates folder (`--templates`), overriding the built-in templates.
+    pub templates: Option<PathBuf>,
 }
 
 /// What a finished run produced, for the human summary.
@@ -163,6 +170,11 @@ pub fn issue(
 
 /// Runs `didbill run`.
 pub fn execute(settings: &RunSettings) -> Result<RunReport> {
+    let exports = Exports::load(
+        &settings.csv,
+        settings.templates.as_deref(),
+        settings.csv_bom,
+    )?;
     let mut snapshot = load(&settings.source)?;
     select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
@@ -216,6 +228,8 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         summary.numbers_fetched
     );
 
+    let export_files = exports.render(&issued, &settings.config, settings.period)?;
+
     let staged = StagedDir::create(&settings.out, "summary.json")?;
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
     staged.write_file("invoices.csv", &csv_out::invoices(&issued))?;
@@ -224,6 +238,9 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         &csv_out::exceptions(&inventory.exceptions),
     )?;
     staged.write_file("summary.json", &csv_out::summary_json(&summary))?;
+    for (file, bytes) in &export_files {
+        staged.write_file(file, bytes)?;
+    }
     staged.commit()?;
     Ok(RunReport {
         summary,

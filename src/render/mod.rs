@@ -1,3 +1,4 @@
 //! Renderers: turn issued invoices and exceptions into output files.
 
 pub mod csv;
+pub mod exports;

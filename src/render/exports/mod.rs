@@ -1,0 +1,328 @@
+//! Accounting exports (`run --csv xero,zoho,quickbooks`): one CSV per layout, one row
+//! per line item, beside the canonical files.
+//!
+//! A layout is a TOML file of columns whose values are tera templates (see
+//! [`layout`]). The built-in layouts (`templates/csv/*.toml`) are compiled into the
+//! binary; `--templates DIR` overrides them or adds new ones from
+//! `DIR/csv/NAME.toml`. Rows are written with the `csv` crate in didbill's dialect;
+//! `--csv-bom` puts a UTF-8 byte-order mark on these files only.
+
+mod context;
+mod filters;
+mod layout;
+
+use std::path::{Path, PathBuf};
+
+use crate::billing::IssuedInvoice;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::period::Period;
+use crate::render::csv::{finish, writer};
+use layout::Layout;
+
+/// The `--csv` name of the canonical `line_items.csv`, which is always written.
+const GENERIC: &str = "generic";
+
+/// Names that would overwrite a canonical file.
+const RESERVED: [&str; 3] = ["line_items", "invoices", "exceptions"];
+
+/// The built-in layouts: name and TOML text.
+const BUILT_IN: [(&str, &str); 3] = [
+    ("xero", include_str!("../../../templates/csv/xero.toml")),
+    ("zoho", include_str!("../../../templates/csv/zoho.toml")),
+    (
+        "quickbooks",
+        include_str!("../../../templates/csv/quickbooks.toml"),
+    ),
+];
+
+/// UTF-8 byte-order mark, for Excel.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Checks the `--csv` names: drops `generic` (always written) and repeats, and
+/// refuses names that could leave the templates folder or overwrite a canonical file.
+pub fn layout_names(requested: &[String]) -> Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for name in requested.iter().map(|n| n.trim()) {
+        let plain = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !plain {
+            return Err(Error::Usage(format!(
+                "--csv {name:?}: a layout name is letters, digits, '_' and '-' only \
+                 (it names DIR/csv/NAME.toml); built in: {}",
+                known()
+            )));
+        }
+        if RESERVED.contains(&name) {
+            return Err(Error::Usage(format!(
+                "--csv {name}: {name}.csv is a canonical output; name the layout differently"
+            )));
+        }
+        if name != GENERIC && !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
+fn known() -> String {
+    std::iter::once(GENERIC)
+        .chain(BUILT_IN.iter().map(|(n, _)| *n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The accounting exports of a run: compiled layouts, ready to render.
+#[derive(Debug)]
+pub struct Exports {
+    layouts: Vec<(String, Layout)>,
+    bom: bool,
+}
+
+impl Exports {
+    /// Finds and compiles the layouts `names` (from [`layout_names`]): `DIR/csv/NAME.toml`
+    /// when `templates` has it, else the built-in one. Runs before any work, so a
+    /// wrong name or a broken template stops the run at once.
+    pub fn load(names: &[String], templates: Option<&Path>, bom: bool) -> Result<Exports> {
+        if let Some(dir) = templates.filter(|d| !names.is_empty() && !d.is_dir()) {
+            return Err(Error::Usage(format!(
+                "--templates {}: not a folder",
+                dir.display()
+            )));
+        }
+        let layouts = names
+            .iter()
+            .map(|name| Ok((name.clone(), find(name, templates)?)))
+            .collect::<Result<_>>()?;
+        Ok(Exports { layouts, bom })
+    }
+
+    /// Renders every layout over the invoices (in the order given, lines in order):
+    /// output file name and bytes.
+    pub fn render(
+        &self,
+        invoices: &[IssuedInvoice],
+        config: &Config,
+        period: Period,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        if self.layouts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut writers: Vec<_> = self
+            .layouts
+            .iter()
+            .map(|(_, layout)| {
+                let mut w = writer();
+                w.write_record(layout.headers()).expect("in-memory CSV");
+                w
+            })
+            .collect();
+        let run = context::run_context(config, period);
+        for issued in invoices {
+            let mut ctx = run.clone();
+            ctx.insert_value("invoice", context::invoice(issued, config));
+            let lines: Vec<_> = issued
+                .invoice
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| context::line(i + 1, line))
+                .collect();
+            for ((_, layout), w) in self.layouts.iter().zip(&mut writers) {
+                layout.write_invoice(w, &mut ctx, &issued.number, &lines)?;
+            }
+        }
+        Ok(self
+            .layouts
+            .iter()
+            .zip(writers)
+            .map(|((name, _), w)| {
+                let body = finish(w);
+                let bytes = if self.bom {
+                    [BOM, &body].concat()
+                } else {
+                    body
+                };
+                (format!("{name}.csv"), bytes)
+            })
+            .collect())
+    }
+}
+
+/// The layout `name`: the user's file if there is one, else the built-in one.
+fn find(name: &str, templates: Option<&Path>) -> Result<Layout> {
+    let user: Option<PathBuf> = templates.map(|d| d.join("csv").join(format!("{name}.toml")));
+    if let Some(path) = user.as_ref().filter(|p| p.is_file()) {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        return Layout::parse(&path.display().to_string(), &text);
+    }
+    match BUILT_IN.iter().find(|(n, _)| *n == name) {
+        Some((_, text)) => Layout::parse(&format!("templates/csv/{name}.toml (built in)"), text),
+        None => Err(Error::Usage(format!(
+            "--csv {name}: no such layout (built in: {}){}",
+            known(),
+            match &user {
+                Some(p) => format!("; {} does not exist", p.display()),
+                None => format!("; add your own with --templates DIR and DIR/csv/{name}.toml"),
+            }
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::billing::{self, ChargeKind, Line};
+    use crate::gst::PlaceOfSupply;
+    use crate::inventory::Customer;
+    use crate::money::{Currency, Money, Rounding};
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn layout_names_drop_generic_and_repeats_and_refuse_paths() {
+        assert_eq!(
+            layout_names(&names(&["xero", "generic", " zoho", "xero", "my-layout_2"])).unwrap(),
+            names(&["xero", "zoho", "my-layout_2"])
+        );
+        assert!(layout_names(&names(&["generic"])).unwrap().is_empty());
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/b",
+            "x.toml",
+            ".",
+            "",
+            "invoices",
+            "line_items",
+        ] {
+            let err = layout_names(&names(&[bad])).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_layouts_are_usage_errors_naming_what_exists() {
+        let err = Exports::load(&names(&["sage"]), None, false).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let msg = err.to_string();
+        assert!(
+            msg.contains("sage") && msg.contains("xero, zoho, quickbooks"),
+            "{msg}"
+        );
+        let err =
+            Exports::load(&names(&["x"]), Some(Path::new("/nonexistent")), false).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("/nonexistent"), "{err}");
+    }
+
+    fn money(s: &str) -> Money {
+        Money::round(
+            Decimal::from_str(s).unwrap(),
+            Currency::INR,
+            Rounding::HalfUp,
+        )
+    }
+
+    /// An invoice with a negative (credit) line and a formula-like customer name.
+    fn hostile_invoice(config: &Config) -> IssuedInvoice {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let customer = Customer {
+            id: "MA_X".into(),
+            name: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
+            email: Some("@evil".into()),
+            address: vec![],
+            street: Some("-1 Road".into()),
+            city: None,
+            postal_code: None,
+            country: None,
+            gstin: None,
+            state: Some("KA".into()),
+            cash_credits: None,
+        };
+        let line = Line {
+            customer_id: "MA_X".into(),
+            currency: Currency::INR,
+            number_id: "n1".into(),
+            e164: "+918041000001".into(),
+            charge: ChargeKind::Rental,
+            service_from: day(1),
+            service_to: day(30),
+            billable_days: Some(30),
+            period_days: Some(30),
+            unit_amount: money("-5"),
+            amount: money("-5"),
+            setup_key: None,
+        };
+        let invoice = billing::invoice::invoice(
+            customer,
+            Currency::INR,
+            vec![line],
+            PlaceOfSupply::State("29"),
+            config,
+        );
+        IssuedInvoice {
+            number: "DID/26-27/00001".into(),
+            invoice_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            due_date: NaiveDate::from_ymd_opt(2026, 12, 16).unwrap(),
+            invoice,
+        }
+    }
+
+    #[test]
+    fn negative_amounts_stay_numbers_and_formula_text_is_neutralised() {
+        let config = Config::default();
+        let exports = Exports::load(&names(&["xero", "zoho", "quickbooks"]), None, false).unwrap();
+        let files = exports
+            .render(
+                &[hostile_invoice(&config)],
+                &config,
+                "2026-11".parse().unwrap(),
+            )
+            .unwrap();
+        let rows: Vec<Vec<csv::StringRecord>> = files
+            .iter()
+            .map(|(_, bytes)| {
+                csv::Reader::from_reader(bytes.as_slice())
+                    .records()
+                    .map(Result::unwrap)
+                    .collect()
+            })
+            .collect();
+        let xero = &rows[0][0];
+        assert_eq!(&xero[0], "'=HYPERLINK(\"http://evil.example\",\"x\")");
+        assert_eq!(&xero[1], "'@evil");
+        assert_eq!(&xero[2], "'-1 Road");
+        assert_eq!(&xero[17], "-5.00");
+        let zoho = &rows[1][0];
+        assert_eq!(&zoho[3], "'=HYPERLINK(\"http://evil.example\",\"x\")");
+        assert_eq!(&zoho[15], "-5.00");
+        let quickbooks = &rows[2][0];
+        assert_eq!((&quickbooks[9], &quickbooks[10]), ("-5.00", "-5.00"));
+    }
+
+    #[test]
+    fn the_bom_goes_only_on_exports_and_nothing_renders_without_layouts() {
+        let config = Config::default();
+        let invoices = [hostile_invoice(&config)];
+        let period = "2026-11".parse().unwrap();
+        let with = Exports::load(&names(&["zoho"]), None, true).unwrap();
+        let without = Exports::load(&names(&["zoho"]), None, false).unwrap();
+        let a = &with.render(&invoices, &config, period).unwrap()[0];
+        let b = &without.render(&invoices, &config, period).unwrap()[0];
+        assert_eq!(a.0, "zoho.csv");
+        assert_eq!(a.1, [BOM, &b.1].concat());
+        let none = Exports::load(&[], None, true).unwrap();
+        assert!(none.render(&invoices, &config, period).unwrap().is_empty());
+    }
+}
