@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ledger::{self, report, Ledger};
 use crate::period::Period;
 use crate::run::{self, RunReport, RunSettings, Source};
 
@@ -24,6 +25,48 @@ pub struct Cli {
 pub enum Command {
     /// Bill a month: line items, invoices, exceptions and a summary.
     Run(RunArgs),
+    /// Look up invoices recorded in the ledger.
+    #[command(subcommand)]
+    Invoices(InvoicesCommand),
+}
+
+/// `didbill invoices` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InvoicesCommand {
+    /// List issued invoices in invoice-number order.
+    List(InvoicesListArgs),
+    /// Show one invoice with its lines.
+    Show(InvoicesShowArgs),
+}
+
+/// Arguments of `didbill invoices list`.
+#[derive(Debug, Args)]
+pub struct InvoicesListArgs {
+    /// Only invoices of this month, YYYY-MM.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
+    /// Only invoices of this customer.
+    #[arg(long, value_name = "MA_ID")]
+    pub customer: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: report::Format,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
+}
+
+/// Arguments of `didbill invoices show`.
+#[derive(Debug, Args)]
+pub struct InvoicesShowArgs {
+    /// The invoice number, e.g. DID/26-27/00001.
+    pub number: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: report::Format,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
 }
 
 /// Arguments of `didbill run`.
@@ -56,6 +99,9 @@ pub struct RunArgs {
     /// Number invoices DRAFT-0001, … and touch no ledger.
     #[arg(long)]
     pub dry_run: bool,
+    /// The invoice ledger (numbers, issued invoices, billed setup fees).
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
     /// No progress output on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -102,6 +148,7 @@ impl RunArgs {
             as_of: self.as_of.unwrap_or_else(Utc::now),
             invoice_date: self.invoice_date.unwrap_or_else(|| self.period.end()),
             dry_run: self.dry_run,
+            ledger: self.ledger.clone(),
             config,
         })
     }
@@ -149,7 +196,28 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             for w in &report.summary.warnings {
                 eprintln!("warning: {w}");
             }
+            for n in &report.notes {
+                eprintln!("note: {n}");
+            }
             print!("{}", self::report(&report));
+            Ok(())
+        }
+        Command::Invoices(InvoicesCommand::List(args)) => {
+            let ledger = Ledger::open_read_only(&args.ledger)?;
+            let records = ledger.invoices(args.period, args.customer.as_deref())?;
+            print!("{}", report::list(&records, args.format));
+            Ok(())
+        }
+        Command::Invoices(InvoicesCommand::Show(args)) => {
+            let ledger = Ledger::open_read_only(&args.ledger)?;
+            let (invoice, lines) = ledger.invoice(&args.number)?.ok_or_else(|| {
+                Error::Data(format!(
+                    "invoice {} is not in the ledger {}; `didbill invoices list` shows the numbers",
+                    args.number,
+                    args.ledger.display()
+                ))
+            })?;
+            print!("{}", report::show(&invoice, &lines, args.format));
             Ok(())
         }
     }
