@@ -193,9 +193,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         )));
     }
     // From here until `book.commit` the ledger's write lock is held (none in a dry run).
-    let mut ledger = match settings.dry_run {
-        true => None,
-        false => Some(Ledger::open(&settings.ledger)?),
+    let mut ledger = if settings.dry_run {
+        None
+    } else {
+        Some(Ledger::open(&settings.ledger)?)
     };
     let mut book = ledger.as_mut().map(Ledger::begin).transpose()?;
     let billed_setups = match &book {

@@ -4,7 +4,7 @@
 //! is billed twice.
 //!
 //! # A run's conversation with the ledger
-//! 1. [`Ledger::open`] creates or upgrades the file ([`schema`]).
+//! 1. [`Ledger::open`] creates or upgrades the file (see `ledger/schema.rs`).
 //! 2. [`Ledger::begin`] takes the write lock (`BEGIN IMMEDIATE`; a second process
 //!    waits up to [`BUSY_TIMEOUT`], then fails with a clear message). Nothing below
 //!    happens outside this lock, so two processes never see the same next number.
