@@ -572,11 +572,8 @@ impl Book<'_> {
             let number = request.format.render(&fy, seq as u64);
             let taken: bool = self
                 .tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM invoices WHERE number = ?1)",
-                    [&number],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM invoices WHERE number = ?1)")
+                .and_then(|mut stmt| stmt.query_row([&number], |r| r.get(0)))
                 .map_err(self.error("checking invoice numbers"))?;
             if taken {
                 return Err(Error::Ledger {
@@ -817,5 +814,57 @@ impl Book<'_> {
             run: Some(run_id),
             repairs: self.repairs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insert(conn: &Connection, number: &str, fy: &str, seq: i64) -> rusqlite::Result<usize> {
+        conn.execute(
+            "INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
+                 customer_gstin, place_of_supply, currency, period, invoice_date, due_date,
+                 subtotal, cgst, sgst, igst, round_off, total, content_hash, run_id, created_at)
+             VALUES (?1, ?2, ?3, ?1, '', '', '29', 'INR', '2026-11', '2026-12-01', '2026-12-16',
+                 '1.00', '0.00', '0.00', '0.00', '0.00', '1.00', '', 1, '')",
+            params![number, fy, seq],
+        )
+    }
+
+    #[test]
+    fn the_schema_refuses_gaps_and_edits_of_issued_invoices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let ledger = Ledger::open(&path).unwrap();
+        assert!(ledger.created);
+        let conn = &ledger.conn;
+        conn.execute(
+            "INSERT INTO runs (period, as_of, source, out_dir, invoice_date, customers,
+                 numbers_fetched, billed, not_billable, exceptions, invoices, invoices_new, pid,
+                 state, started_at)
+             VALUES ('2026-11', '', '', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 'done', '')",
+            [],
+        )
+        .unwrap();
+        let gap = insert(conn, "A/26-27/2", "26-27", 2).unwrap_err();
+        assert!(gap.to_string().contains("consecutive"), "{gap}");
+        insert(conn, "A/26-27/1", "26-27", 1).unwrap();
+        insert(conn, "A/27-28/1", "27-28", 1).unwrap();
+        let dup = insert(conn, "A/26-27/1", "26-27", 2).unwrap_err();
+        assert!(dup.to_string().contains("UNIQUE"), "{dup}");
+        for edit in ["UPDATE invoices SET total = '0.00'", "DELETE FROM invoices"] {
+            let err = conn.execute(edit, []).unwrap_err();
+            assert!(err.to_string().contains("issued invoices cannot"), "{err}");
+        }
+        drop(ledger);
+
+        let again = Ledger::open(&path).unwrap();
+        assert!(!again.created);
+        let version: i32 = again
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 }
