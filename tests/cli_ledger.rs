@@ -245,10 +245,10 @@ fn changed_content_stops_with_exit_4_naming_the_invoices_and_writes_nothing() {
         ledger,
         "ledger untouched"
     );
-    assert!(common_leftovers(&ran).is_empty());
+    assert!(leftovers(&ran).is_empty());
 }
 
-fn common_leftovers(ran: &Ran) -> Vec<String> {
+fn leftovers(ran: &Ran) -> Vec<String> {
     std::fs::read_dir(ran.path(""))
         .unwrap()
         .flatten()
@@ -491,7 +491,7 @@ fn a_run_interrupted_between_ledger_and_output_commit_is_reported_and_recovered(
         ),
         [["1", "recovered"], ["2", "done"]]
     );
-    assert!(common_leftovers(&recovered).is_empty());
+    assert!(leftovers(&recovered).is_empty());
 
     // And it is quiet from then on.
     let quiet = recovered
@@ -664,7 +664,7 @@ fn a_dry_run_touches_no_ledger_and_numbers_drafts() {
         .run()
         .expect_code(0);
     assert_eq!(std::fs::read(dry.path(LEDGER)).unwrap(), ledger);
-    assert!(numbers_in(&dry.read("dry/invoices.csv"))[0] == "DRAFT-0001");
+    assert_eq!(numbers_in(&dry.read("dry/invoices.csv"))[0], "DRAFT-0001");
 }
 
 #[test]
