@@ -92,7 +92,11 @@ fn accounts(args: &Args, rng: &mut fastrand::Rng) -> String {
         let (state, city, code) = STATES[rng.usize(..STATES.len())];
         let abroad = rng.u32(..100) < 2;
         let gstin = if !abroad && rng.bool() {
-            format!("\"{code}AAACB{:04}C1Z{}\"", rng.u32(..10_000), rng.u32(..10))
+            format!(
+                "\"{code}AAACB{:04}C1Z{}\"",
+                rng.u32(..10_000),
+                rng.u32(..10)
+            )
         } else {
             "null".into()
         };
@@ -129,7 +133,10 @@ fn number(args: &Args, rng: &mut fastrand::Rng, index: usize, id: &str, flaw: u3
     let customer = ((u * u) * args.customers as f64) as usize % args.customers;
     let usd = rng.u32(..100) < 3;
     let (monthly, setup) = if usd {
-        (["5", "7.5", "12"][rng.usize(..3)], ["0", "2"][rng.usize(..2)])
+        (
+            ["5", "7.5", "12"][rng.usize(..3)],
+            ["0", "2"][rng.usize(..2)],
+        )
     } else {
         (
             ["199", "250", "299.99", "300", "450", "500", "1000", "0.5"][rng.usize(..8)],
@@ -154,7 +161,11 @@ fn number(args: &Args, rng: &mut fastrand::Rng, index: usize, id: &str, flaw: u3
         _ => ("pending_purchase", None),
     };
     // A few renewals missed: next_billing_date well in the past.
-    let next = if roll % 23 == 0 { next - Months::new(2) } else { next };
+    let next = if roll % 23 == 0 {
+        next - Months::new(2)
+    } else {
+        next
+    };
     let mut account = format!("MA_{customer:08}");
     let mut e164 = format!("+91{}{:09}", 7 + index % 3, index);
     let mut monthly = monthly.to_string();
@@ -204,7 +215,8 @@ fn main() {
     };
     let mut rng = fastrand::Rng::with_seed(args.seed);
     std::fs::create_dir_all(&args.out).expect("create --out");
-    std::fs::write(args.out.join("accounts.json"), accounts(&args, &mut rng)).expect("write accounts.json");
+    std::fs::write(args.out.join("accounts.json"), accounts(&args, &mut rng))
+        .expect("write accounts.json");
 
     let file = std::fs::File::create(args.out.join("numbers.json")).expect("create numbers.json");
     let mut w = std::io::BufWriter::new(file);
@@ -214,14 +226,19 @@ fn main() {
     for i in 0..args.numbers {
         // About 1 record in 200 carries a data error; flaw 5 repeats the previous id
         // with different content (a conflicting duplicate).
-        let flaw = if rng.u32(..200) == 0 { rng.u32(1..=5) } else { 0 };
+        let flaw = if rng.u32(..200) == 0 {
+            rng.u32(1..=5)
+        } else {
+            0
+        };
         let id = if flaw == 5 && !previous_id.is_empty() {
             previous_id.clone()
         } else {
             uuid(&mut rng)
         };
         let record = number(&args, &mut rng, i, &id, flaw);
-        w.write_all(if written == 0 { b"\n    " } else { b",\n    " }).unwrap();
+        w.write_all(if written == 0 { b"\n    " } else { b",\n    " })
+            .unwrap();
         w.write_all(record.as_bytes()).unwrap();
         written += 1;
         previous_id = id;

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use crate::audit::{self, AuditSettings, Format};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ledger::{self, report, Ledger};
 use crate::period::Period;
 use crate::render::exports;
 use crate::run::{self, RunReport, RunSettings, Source};
@@ -29,6 +30,48 @@ pub enum Command {
     Run(RunArgs),
     /// Check the numbers: no active number or application, renewals at risk, KYC, lapses, billing dates.
     Audit(AuditArgs),
+    /// Look up invoices recorded in the ledger.
+    #[command(subcommand)]
+    Invoices(InvoicesCommand),
+}
+
+/// `didbill invoices` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InvoicesCommand {
+    /// List issued invoices in invoice-number order.
+    List(InvoicesListArgs),
+    /// Show one invoice with its lines.
+    Show(InvoicesShowArgs),
+}
+
+/// Arguments of `didbill invoices list`.
+#[derive(Debug, Args)]
+pub struct InvoicesListArgs {
+    /// Only invoices of this month, YYYY-MM.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
+    /// Only invoices of this customer.
+    #[arg(long, value_name = "MA_ID")]
+    pub customer: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: report::Format,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
+}
+
+/// Arguments of `didbill invoices show`.
+#[derive(Debug, Args)]
+pub struct InvoicesShowArgs {
+    /// The invoice number, e.g. DID/26-27/00001.
+    pub number: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: report::Format,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
 }
 
 /// Arguments of `didbill run`.
@@ -61,6 +104,9 @@ pub struct RunArgs {
     /// Number invoices DRAFT-0001, … and touch no ledger.
     #[arg(long)]
     pub dry_run: bool,
+    /// The invoice ledger (numbers, issued invoices, billed setup fees).
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
     /// No progress output on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -144,6 +190,7 @@ impl RunArgs {
             as_of: self.as_of.unwrap_or_else(Utc::now),
             invoice_date: self.invoice_date.unwrap_or_else(|| self.period.end()),
             dry_run: self.dry_run,
+            ledger: self.ledger.clone(),
             config,
             csv: exports::layout_names(&self.csv)?,
             csv_bom: self.csv_bom,
@@ -231,6 +278,9 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             for w in &report.summary.warnings {
                 eprintln!("warning: {w}");
             }
+            for n in &report.notes {
+                eprintln!("note: {n}");
+            }
             print!("{}", self::report(&report));
             Ok(())
         }
@@ -245,6 +295,24 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
                 .and_then(|()| std::io::Write::flush(&mut stdout))
                 .map_err(|e| Error::io("writing the audit to stdout", e))?;
             report.verdict(settings.fail_on_findings)
+        }
+        Command::Invoices(InvoicesCommand::List(args)) => {
+            let ledger = Ledger::open_read_only(&args.ledger)?;
+            let records = ledger.invoices(args.period, args.customer.as_deref())?;
+            print!("{}", report::list(&records, args.format));
+            Ok(())
+        }
+        Command::Invoices(InvoicesCommand::Show(args)) => {
+            let ledger = Ledger::open_read_only(&args.ledger)?;
+            let (invoice, lines) = ledger.invoice(&args.number)?.ok_or_else(|| {
+                Error::Data(format!(
+                    "invoice {} is not in the ledger {}; `didbill invoices list` shows the numbers",
+                    args.number,
+                    args.ledger.display()
+                ))
+            })?;
+            print!("{}", report::show(&invoice, &lines, args.format));
+            Ok(())
         }
     }
 }

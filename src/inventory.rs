@@ -23,7 +23,7 @@ const MAX_FEE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 const MAX_FEE_DECIMALS: u32 = 10;
 
 /// A customer account, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Customer {
     /// The customer id, `MA_...`.
     pub id: String,

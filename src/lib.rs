@@ -2,8 +2,9 @@
 //!
 //! The pipeline reads top to bottom: [`vobiz`] (source) → [`inventory`] (validated
 //! customers and numbers, plus exceptions) → [`billing`] (pure rules, charges,
-//! invoices with tax) → [`numbering`] → [`render`] (CSV, PDF) → [`output`] (atomic
-//! commit). [`run`] wires the stages; [`cli`] turns arguments into settings.
+//! invoices with tax) → [`numbering`] and [`ledger`] (gap-free numbers, idempotent
+//! re-runs) → [`render`] (CSV, PDF) → [`output`] (atomic commit). [`run`] wires the
+//! stages; [`cli`] turns arguments into settings.
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod gst;
 pub mod inventory;
+pub mod ledger;
 pub mod money;
 pub mod numbering;
 pub mod output;

@@ -3,7 +3,8 @@
 //! [`execute`] is the whole `didbill run` command given resolved [`RunSettings`].
 //! Everything is computed in memory first; the outputs are written to a staging
 //! folder and renamed into place only when all of them exist, so a failed run
-//! leaves nothing behind.
+//! leaves nothing behind. Invoice numbers come from the [`crate::ledger`], whose
+//! module doc explains how its commit and the output commit are ordered.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -14,9 +15,10 @@ use crate::billing::{self, IssuedInvoice, Line, Rules};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
+use crate::ledger::{BilledSetups, IssueRequest, Issued, Ledger, RunRecord};
 use crate::numbering;
 use crate::output::StagedDir;
-use crate::period::{financial_year, Period};
+use crate::period::Period;
 use crate::render::csv::{self as csv_out, Summary};
 use crate::render::exports::Exports;
 use crate::vobiz::snapshot::{self, Snapshot};
@@ -49,6 +51,8 @@ pub struct RunSettings {
     pub invoice_date: NaiveDate,
     /// Draft numbers, no ledger.
     pub dry_run: bool,
+    /// The ledger file (unused in a dry run).
+    pub ledger: PathBuf,
     /// The validated configuration.
     pub config: Config,
     /// Accounting CSV layouts to write (`--csv`, without `generic`).
@@ -66,6 +70,8 @@ pub struct RunReport {
     pub summary: Summary,
     /// Where the outputs are.
     pub out: PathBuf,
+    /// Things to tell the user that are not part of the outputs (stderr).
+    pub notes: Vec<String>,
 }
 
 /// Loads the inventory records from the configured source.
@@ -115,12 +121,22 @@ pub struct Charges {
 }
 
 /// Computes every number's charges and sorts numbers into billed and not billable.
-pub fn charge_inventory(inventory: &Inventory, rules: &Rules) -> Charges {
+/// Lines `billable` rejects (setup fees already billed on another invoice) are
+/// dropped first, so a number whose only charge was one counts as not billable.
+pub fn charge_inventory(
+    inventory: &Inventory,
+    rules: &Rules,
+    billable: impl Fn(&Line) -> bool,
+) -> Charges {
     let mut lines = Vec::with_capacity(inventory.numbers.len() + inventory.numbers.len() / 8);
     let mut billed = 0;
     for number in &inventory.numbers {
         let before = lines.len();
-        lines.extend(billing::charges(number, rules));
+        lines.extend(
+            billing::charges(number, rules)
+                .into_iter()
+                .filter(|l| billable(l)),
+        );
         if lines.len() > before {
             billed += 1;
         }
@@ -132,40 +148,27 @@ pub fn charge_inventory(inventory: &Inventory, rules: &Rules) -> Charges {
     }
 }
 
-/// Gives invoices their numbers: drafts in a dry run, otherwise a fresh sequence
-/// (seq 1, 2, … in customer-id then currency order).
-pub fn issue(
+/// Numbers the invoices of a `--dry-run` `DRAFT-0001`, … in customer-id then
+/// currency order.
+pub fn drafts(
     invoices: Vec<billing::Invoice>,
-    settings: &RunSettings,
-) -> Result<Vec<IssuedInvoice>> {
-    let format = &settings.config.invoice.number_format;
-    let fy = financial_year(settings.invoice_date);
-    let due_date =
-        settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
-    if !settings.dry_run && invoices.len() as u64 > format.max_seq() {
-        return Err(Error::Data(format!(
-            "{} invoices need more sequence numbers than invoice.number_format allows ({})",
-            invoices.len(),
-            format.max_seq()
-        )));
-    }
-    Ok(invoices
+    invoice_date: NaiveDate,
+    due_date: NaiveDate,
+) -> Issued {
+    let invoices = invoices
         .into_iter()
         .enumerate()
-        .map(|(i, invoice)| {
-            let seq = i as u64 + 1;
-            IssuedInvoice {
-                number: if settings.dry_run {
-                    numbering::draft_number(seq)
-                } else {
-                    format.render(&fy, seq)
-                },
-                invoice_date: settings.invoice_date,
-                due_date,
-                invoice,
-            }
+        .map(|(i, invoice)| IssuedInvoice {
+            number: numbering::draft_number(i as u64 + 1),
+            invoice_date,
+            due_date,
+            invoice,
         })
-        .collect())
+        .collect();
+    Issued {
+        invoices,
+        notes: Vec::new(),
+    }
 }
 
 /// Runs `didbill run`.
@@ -201,13 +204,43 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
             }
         )));
     }
+    // From here until `book.commit` the ledger's write lock is held (none in a dry run).
+    let mut ledger = if settings.dry_run {
+        None
+    } else {
+        Some(Ledger::open(&settings.ledger)?)
+    };
+    let mut book = ledger.as_mut().map(Ledger::begin).transpose()?;
+    let billed_setups = match &book {
+        Some(book) => book.billed_setups()?,
+        None => BilledSetups::default(),
+    };
     let rules = Rules::new(&settings.config, settings.period, settings.as_of);
-    let charges = charge_inventory(&inventory, &rules);
+    let charges = charge_inventory(&inventory, &rules, |line| {
+        billed_setups.allows(line, settings.period)
+    });
     let line_count = charges.lines.len();
     let (invoices, mut warnings) =
         billing::assemble(charges.lines, &inventory.customers, &settings.config);
     warnings.extend(snapshot.notes.iter().cloned());
-    let issued = issue(invoices, settings)?;
+    let due_date =
+        settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
+    let Issued {
+        invoices: issued,
+        notes,
+    } = match &mut book {
+        Some(book) => book.issue(
+            invoices,
+            &IssueRequest {
+                period: settings.period,
+                invoice_date: settings.invoice_date,
+                due_date,
+                format: &settings.config.invoice.number_format,
+                customers: &settings.customers,
+            },
+        )?,
+        None => drafts(invoices, settings.invoice_date, due_date),
+    };
 
     let summary = Summary {
         period: settings.period.to_string(),
@@ -241,9 +274,25 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     for (file, bytes) in &export_files {
         staged.write_file(file, bytes)?;
     }
+
+    // Ledger first, then outputs, then the run is marked done (see `ledger`).
+    let record = RunRecord {
+        summary: &summary,
+        source: match &settings.source {
+            Source::Api => "api".into(),
+            Source::Snapshot(dir) => dir.display().to_string(),
+        },
+        out: &settings.out,
+        invoice_date: settings.invoice_date,
+    };
+    let recorded = book.map(|book| book.commit(&record)).transpose()?;
     staged.commit()?;
+    if let (Some(ledger), Some(recorded)) = (ledger.as_mut(), recorded) {
+        ledger.finish(recorded)?;
+    }
     Ok(RunReport {
         summary,
         out: settings.out.clone(),
+        notes,
     })
 }

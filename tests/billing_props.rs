@@ -166,7 +166,7 @@ proptest! {
         let snap = snapshot(&records);
         let inv = inventory::validate(&snap).unwrap();
         let config = Config::default();
-        let c = charge_inventory(&inv, &rules(&config, Period::from_str("2026-11").unwrap()));
+        let c = charge_inventory(&inv, &rules(&config, Period::from_str("2026-11").unwrap()), |_| true);
         prop_assert_eq!(c.billed + c.not_billable + inv.exceptions.len(), inv.numbers_fetched);
         let ids: std::collections::HashSet<_> = snap.numbers.iter().filter_map(|n| n.id.as_str()).filter(|s| !s.is_empty()).collect();
         let without_id = snap.numbers.iter().filter(|n| n.id.as_str().is_none_or(str::is_empty)).count();
@@ -178,7 +178,7 @@ proptest! {
         let render = || {
             let inv = inventory::validate(&snapshot(&records)).unwrap();
             let config = Config::default();
-            let c = charge_inventory(&inv, &rules(&config, Period::from_str("2026-11").unwrap()));
+            let c = charge_inventory(&inv, &rules(&config, Period::from_str("2026-11").unwrap()), |_| true);
             let (invoices, _) = didbill::billing::assemble(c.lines, &inv.customers, &config);
             let issued: Vec<_> = invoices
                 .into_iter()

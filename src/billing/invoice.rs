@@ -260,12 +260,8 @@ mod tests {
         let customer = Customer {
             id: "MA_1".into(),
             name: "A".into(),
-            email: None,
-            address: vec![],
-            country: None,
-            gstin: None,
             state: Some("KA".into()),
-            cash_credits: None,
+            ..Customer::default()
         };
         let config = Config {
             round_off: true,

@@ -132,6 +132,17 @@ impl Test {
 }
 
 impl Ran {
+    /// Another run in the same working directory, with everything this one left
+    /// there (outputs, ledger).
+    pub fn then(self) -> Test {
+        Test {
+            dir: self.dir,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+        }
+    }
+
     /// Exit code.
     pub fn code(&self) -> i32 {
         self.output.status.code().unwrap_or(-1)

@@ -1,0 +1,870 @@
+//! The invoice ledger (SPEC §2.5): a local SQLite file (default `didbill.sqlite`)
+//! that records every issued invoice, its lines, its content hash and the setup fees
+//! it billed, so that numbers are gap-free, re-runs are idempotent and no setup fee
+//! is billed twice.
+//!
+//! # A run's conversation with the ledger
+//! 1. [`Ledger::open`] creates or upgrades the file (see `ledger/schema.rs`).
+//! 2. [`Ledger::begin`] takes the write lock (`BEGIN IMMEDIATE`; a second process
+//!    waits up to [`BUSY_TIMEOUT`], then fails with a clear message). Nothing below
+//!    happens outside this lock, so two processes never see the same next number.
+//! 3. [`Book::billed_setups`] says which setup fees other invoices already billed;
+//!    the run drops those lines before assembling invoices.
+//! 4. [`Book::issue`] matches each assembled invoice with the period's invoices in
+//!    the ledger by customer and currency. Same content hash: the invoice is reused
+//!    as issued (number, invoice date, due date). Different hash, or an issued
+//!    invoice this run no longer produces: [`Error::LedgerConflict`] (exit 4) naming
+//!    each invoice and what changed, and nothing is written. New customer/currency:
+//!    the next numbers of the invoice date's financial year, in customer-id then
+//!    currency order (the order `billing::assemble` returns).
+//! 5. The run renders every output into its staging folder, still holding the lock.
+//! 6. [`Book::commit`] writes the new invoices and a run row in state `rendering`,
+//!    and commits. A run that issues nothing new writes nothing (the file is not
+//!    touched), which keeps re-runs free of new rows.
+//! 7. The run moves its outputs into place ([`crate::output::StagedDir::commit`]).
+//! 8. [`Ledger::finish`] marks the run `done`.
+//!
+//! # Crash safety
+//! Any failure before step 6 (a conflict, a rendering error, a crash) rolls the
+//! transaction back: no ledger change and no outputs. A crash between 6 and 8 leaves
+//! invoices recorded whose outputs may be missing, and a run row still `rendering`
+//! whose process is gone. The next run notices it (see [`Book::issue`]): if it
+//! issues all of that run's invoices again (a re-run of the period, which reuses
+//! them unchanged), it writes their outputs and marks the old run `recovered`;
+//! otherwise it prints which period to re-run. A run row `rendering` whose process
+//! is still alive (Linux `/proc`) belongs to a concurrent run, not a crash.
+//!
+//! # Invoice dates on re-runs
+//! An issued invoice keeps its number, invoice date and due date for ever. A re-run
+//! whose invoice date (from `--invoice-date` or the default) differs from the stored
+//! one reuses the stored dates (outputs stay byte-identical) and says so on stderr;
+//! the run's invoice date applies only to invoices it issues new.
+//!
+//! # What `--dry-run` does
+//! Nothing here: a dry run opens no ledger (the file is not even created), numbers
+//! drafts `DRAFT-0001`, …, and cannot know which setup fees were billed before.
+
+pub mod content;
+pub mod report;
+mod schema;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::billing::{Invoice, IssuedInvoice, Line, SetupKey};
+use crate::error::{Error, Result};
+use crate::numbering::NumberFormat;
+use crate::period::{financial_year, Period};
+use crate::render::csv::Summary;
+use content::{InvoiceContent, LineContent};
+
+pub use schema::VERSION as SCHEMA_VERSION;
+
+/// The ledger file used when `--ledger` is not given (in the working directory).
+pub const DEFAULT_PATH: &str = "didbill.sqlite";
+
+/// How long a run waits for another process holding the ledger before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// An open ledger file.
+#[derive(Debug)]
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    created: bool,
+}
+
+/// Turns an SQLite error into a ledger error that says what was being done.
+fn sql_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
+    let message = match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "{context}: another didbill process has held the ledger for more than {} s; \
+             try again when it has finished",
+            BUSY_TIMEOUT.as_secs()
+        ),
+        Some(ErrorCode::NotADatabase) => {
+            format!("{context}: not an SQLite database; pass --ledger with the didbill ledger")
+        }
+        _ => format!("{context}: {e}"),
+    };
+    Error::Ledger {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_date(path: &Path, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| Error::Ledger {
+        path: path.to_path_buf(),
+        message: format!("holds the date {text:?}, which is not YYYY-MM-DD; the file is damaged"),
+    })
+}
+
+/// Sorts invoices into invoice-number order across financial years.
+fn number_order(invoice_date: NaiveDate, seq: i64) -> (i32, i64) {
+    let first_year = invoice_date.year() - i32::from(invoice_date.month() < 4);
+    (first_year, seq)
+}
+
+/// The lines of a recorded invoice, in their recorded order.
+fn load_lines(conn: &Connection, invoice_id: i64) -> rusqlite::Result<Vec<LineContent>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT number_id, e164, charge, service_from, service_to, billable_days, period_days,
+                unit_amount, amount
+         FROM invoice_lines WHERE invoice_id = ?1 ORDER BY line_no",
+    )?;
+    let rows = stmt.query_map([invoice_id], |r| {
+        Ok(LineContent {
+            number_id: r.get(0)?,
+            e164: r.get(1)?,
+            charge: r.get(2)?,
+            service_from: r.get(3)?,
+            service_to: r.get(4)?,
+            billable_days: r.get(5)?,
+            period_days: r.get(6)?,
+            unit_amount: r.get(7)?,
+            amount: r.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The billed content of a recorded invoice, rebuilt from its rows.
+fn load_content(conn: &Connection, invoice_id: i64) -> rusqlite::Result<InvoiceContent> {
+    let mut content = conn.query_row(
+        "SELECT customer_id, currency, period, customer_gstin, place_of_supply,
+                subtotal, cgst, sgst, igst, round_off, total
+         FROM invoices WHERE id = ?1",
+        [invoice_id],
+        |r| {
+            Ok(InvoiceContent {
+                customer_id: r.get(0)?,
+                currency: r.get(1)?,
+                period: r.get(2)?,
+                customer_gstin: r.get(3)?,
+                place_of_supply: r.get(4)?,
+                lines: Vec::new(),
+                subtotal: r.get(5)?,
+                cgst: r.get(6)?,
+                sgst: r.get(7)?,
+                igst: r.get(8)?,
+                round_off: r.get(9)?,
+                total: r.get(10)?,
+            })
+        },
+    )?;
+    content.lines = load_lines(conn, invoice_id)?;
+    Ok(content)
+}
+
+impl Ledger {
+    /// Opens the ledger for a run, creating it (and its tables) when missing and
+    /// upgrading an older schema. The folder must exist: a mistyped `--ledger`
+    /// should not quietly start a second numbering.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        let created = !path.exists();
+        if created {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if let Some(dir) = parent.filter(|d| !d.is_dir()) {
+                return Err(Error::Ledger {
+                    path: path.to_path_buf(),
+                    message: format!("cannot be created: folder {} does not exist", dir.display()),
+                });
+            }
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Self::connect(path, flags)?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            created,
+        })
+    }
+
+    /// Opens an existing ledger for reading only (`didbill invoices`).
+    pub fn open_read_only(path: &Path) -> Result<Ledger> {
+        if !path.exists() {
+            return Err(Error::Ledger {
+                path: path.to_path_buf(),
+                message: "does not exist; `didbill run` creates it, or pass --ledger PATH".into(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Self::connect(path, flags)?;
+        schema::check_current(&conn, path)?;
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            created: false,
+        })
+    }
+
+    fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| sql_error(path, "opening", e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .and_then(|_| conn.pragma_update(None, "foreign_keys", true))
+            .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
+            .map_err(|e| sql_error(path, "configuring the connection", e))?;
+        Ok(conn)
+    }
+
+    /// The ledger file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes the ledger's write lock for one run (waiting for another run to finish).
+    pub fn begin(&mut self) -> Result<Book<'_>> {
+        let path = self.path.as_path();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_error(path, "locking the ledger", e))?;
+        let interrupted =
+            interrupted_runs(&tx).map_err(|e| sql_error(path, "reading earlier runs", e))?;
+        let mut notes = Vec::new();
+        if self.created {
+            notes.push(format!(
+                "created a new ledger {}; invoice numbers start at 1 in each financial year. \
+                 Keep this file: it is what makes numbers gap-free and re-runs safe",
+                path.display()
+            ));
+        }
+        Ok(Book {
+            tx,
+            path,
+            started_at: now(),
+            notes,
+            interrupted,
+            fresh: Vec::new(),
+            repairs: Vec::new(),
+        })
+    }
+
+    /// Marks a committed run `done` (and the interrupted runs it repaired
+    /// `recovered`) once its outputs are in place.
+    pub fn finish(&mut self, recorded: Recorded) -> Result<()> {
+        if recorded.run.is_none() && recorded.repairs.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.as_path();
+        let fail = |e| {
+            sql_error(
+                path,
+                "the outputs were written, but marking the run finished failed \
+                 (the next run will report it as interrupted; re-running the period is safe)",
+                e,
+            )
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let finished = now();
+        if let Some(run) = recorded.run {
+            tx.execute(
+                "UPDATE runs SET state = 'done', finished_at = ?2 WHERE id = ?1",
+                params![run, finished],
+            )
+            .map_err(fail)?;
+        }
+        for id in recorded.repairs {
+            tx.execute(
+                "UPDATE runs SET state = 'recovered', finished_at = ?2
+                 WHERE id = ?1 AND state = 'rendering'",
+                params![id, finished],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
+    }
+}
+
+/// A run that recorded invoices but never reached [`Ledger::finish`].
+#[derive(Debug)]
+struct Interrupted {
+    id: i64,
+    period: String,
+    out_dir: String,
+    numbers: Vec<String>,
+}
+
+/// Runs left in state `rendering` by processes that no longer exist.
+fn interrupted_runs(conn: &Connection) -> rusqlite::Result<Vec<Interrupted>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, period, out_dir, pid FROM runs WHERE state = 'rendering' ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut numbers = conn.prepare("SELECT number FROM invoices WHERE run_id = ?1 ORDER BY id")?;
+    let mut runs = Vec::new();
+    for (id, period, out_dir, pid) in rows {
+        let alive =
+            pid == i64::from(std::process::id()) || Path::new(&format!("/proc/{pid}")).exists();
+        if !alive {
+            runs.push(Interrupted {
+                id,
+                period,
+                out_dir,
+                numbers: numbers
+                    .query_map([id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?,
+            });
+        }
+    }
+    Ok(runs)
+}
+
+/// Setup fees already on an invoice, with the invoice (customer, currency, period)
+/// that billed each.
+#[derive(Clone, Debug, Default)]
+pub struct BilledSetups {
+    billed_on: HashMap<SetupKey, (String, String, String)>,
+}
+
+impl BilledSetups {
+    /// Whether `line` may be billed in `period`: anything but a setup fee that an
+    /// invoice other than this period's one for the same customer and currency has
+    /// already billed (that one is a re-run of the same invoice).
+    pub fn allows(&self, line: &Line, period: Period) -> bool {
+        let Some(key) = &line.setup_key else {
+            return true;
+        };
+        self.billed_on
+            .get(key)
+            .is_none_or(|(customer, currency, billed_period)| {
+                *customer == line.customer_id
+                    && currency == line.currency.as_str()
+                    && *billed_period == period.to_string()
+            })
+    }
+}
+
+/// What [`Book::issue`] needs besides the invoices.
+#[derive(Clone, Debug)]
+pub struct IssueRequest<'a> {
+    /// The period being invoiced.
+    pub period: Period,
+    /// Invoice date of invoices issued new.
+    pub invoice_date: NaiveDate,
+    /// Due date of invoices issued new.
+    pub due_date: NaiveDate,
+    /// `invoice.number_format`.
+    pub format: &'a NumberFormat,
+    /// The customers this run covers (`--customer`); empty means all.
+    pub customers: &'a [String],
+}
+
+/// The run facts kept in the `runs` table.
+#[derive(Clone, Debug)]
+pub struct RunRecord<'a> {
+    /// The run's `summary.json` content.
+    pub summary: &'a Summary,
+    /// `api` or the snapshot folder.
+    pub source: String,
+    /// The output folder.
+    pub out: &'a Path,
+    /// The run's invoice date.
+    pub invoice_date: NaiveDate,
+}
+
+/// Invoices with their numbers, in invoice-number order, and things to tell the user.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    /// Every invoice of the run, reused or new, in invoice-number order.
+    pub invoices: Vec<IssuedInvoice>,
+    /// Notes for stderr (a new ledger, stored dates kept, interrupted runs).
+    pub notes: Vec<String>,
+}
+
+/// Proof that a run's invoices are committed; handed to [`Ledger::finish`].
+#[derive(Debug)]
+#[must_use = "pass it to Ledger::finish once the outputs are committed"]
+pub struct Recorded {
+    run: Option<i64>,
+    repairs: Vec<i64>,
+}
+
+/// An invoice this run numbers, waiting for [`Book::commit`].
+#[derive(Debug)]
+struct Fresh {
+    number: String,
+    financial_year: String,
+    seq: i64,
+    invoice_date: NaiveDate,
+    due_date: NaiveDate,
+    customer_name: String,
+    content: InvoiceContent,
+    hash: String,
+    setups: Vec<SetupKey>,
+}
+
+/// An invoice of the period already in the ledger.
+#[derive(Debug)]
+struct Stored {
+    id: i64,
+    number: String,
+    seq: i64,
+    invoice_date: NaiveDate,
+    due_date: NaiveDate,
+    hash: String,
+}
+
+/// One run's write transaction on the ledger; dropping it rolls everything back.
+#[derive(Debug)]
+pub struct Book<'a> {
+    tx: Transaction<'a>,
+    path: &'a Path,
+    started_at: String,
+    notes: Vec<String>,
+    interrupted: Vec<Interrupted>,
+    fresh: Vec<Fresh>,
+    repairs: Vec<i64>,
+}
+
+impl Book<'_> {
+    fn error(&self, context: &str) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
+        let context = context.to_owned();
+        move |e| sql_error(self.path, &context, e)
+    }
+
+    /// Every setup fee the ledger has billed, and on which invoice.
+    pub fn billed_setups(&self) -> Result<BilledSetups> {
+        let read = || -> rusqlite::Result<BilledSetups> {
+            let mut stmt = self.tx.prepare(
+                "SELECT s.number_id, s.purchased_at, i.customer_id, i.currency, i.period
+                 FROM setup_charges s JOIN invoices i ON i.id = s.invoice_id",
+            )?;
+            let billed_on = stmt
+                .query_map([], |r| {
+                    Ok((
+                        SetupKey {
+                            number_id: r.get(0)?,
+                            purchased_at: r.get(1)?,
+                        },
+                        (r.get(2)?, r.get(3)?, r.get(4)?),
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(BilledSetups { billed_on })
+        };
+        read().map_err(self.error("reading billed setup fees"))
+    }
+
+    /// The period's invoices in the ledger for the customers in scope, by
+    /// (customer id, currency).
+    fn stored(&self, request: &IssueRequest) -> Result<BTreeMap<(String, String), Stored>> {
+        type Row = (String, String, i64, String, i64, String, String, String);
+        let read = || -> rusqlite::Result<Vec<Row>> {
+            let mut stmt = self.tx.prepare(
+                "SELECT customer_id, currency, id, number, seq, invoice_date, due_date, content_hash
+                 FROM invoices WHERE period = ?1",
+            )?;
+            let rows = stmt.query_map([request.period.to_string()], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })?;
+            rows.collect()
+        };
+        let in_scope: HashSet<&str> = request.customers.iter().map(String::as_str).collect();
+        let mut stored = BTreeMap::new();
+        for (customer, currency, id, number, seq, invoice_date, due_date, hash) in
+            read().map_err(self.error("reading the period's invoices"))?
+        {
+            if in_scope.is_empty() || in_scope.contains(customer.as_str()) {
+                let s = Stored {
+                    id,
+                    number,
+                    seq,
+                    invoice_date: parse_date(self.path, &invoice_date)?,
+                    due_date: parse_date(self.path, &due_date)?,
+                    hash,
+                };
+                stored.insert((customer, currency), s);
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Gives every invoice its number: the issued one when the ledger has the same
+    /// content for its customer, currency and period, else the next free one.
+    /// Fails with [`Error::LedgerConflict`] when issued invoices would change.
+    pub fn issue(&mut self, invoices: Vec<Invoice>, request: &IssueRequest) -> Result<Issued> {
+        let mut stored = self.stored(request)?;
+        let mut issued: Vec<((i32, i64), IssuedInvoice)> = Vec::with_capacity(invoices.len());
+        let mut changed: Vec<(Stored, Option<InvoiceContent>)> = Vec::new();
+        let mut fresh = Vec::new();
+        let mut dates_kept = BTreeMap::<NaiveDate, usize>::new();
+        for invoice in invoices {
+            let content = InvoiceContent::of(&invoice, request.period);
+            let hash = content.hash();
+            match stored.remove(&(content.customer_id.clone(), content.currency.clone())) {
+                Some(s) if s.hash == hash => {
+                    if s.invoice_date != request.invoice_date {
+                        *dates_kept.entry(s.invoice_date).or_default() += 1;
+                    }
+                    issued.push((
+                        number_order(s.invoice_date, s.seq),
+                        IssuedInvoice {
+                            number: s.number,
+                            invoice_date: s.invoice_date,
+                            due_date: s.due_date,
+                            invoice,
+                        },
+                    ));
+                }
+                Some(s) => changed.push((s, Some(content))),
+                None => fresh.push((invoice, content, hash)),
+            }
+        }
+        changed.extend(stored.into_values().map(|s| (s, None)));
+        if !changed.is_empty() {
+            return Err(self.conflict(request.period, changed));
+        }
+
+        let fy = financial_year(request.invoice_date);
+        let last: i64 = self
+            .tx
+            .query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM invoices WHERE financial_year = ?1",
+                [&fy],
+                |r| r.get(0),
+            )
+            .map_err(self.error("reading the last invoice number"))?;
+        let needed = last + fresh.len() as i64;
+        if needed > i64::try_from(request.format.max_seq()).unwrap_or(i64::MAX) {
+            return Err(Error::Data(format!(
+                "financial year {fy} would need invoice sequence number {needed}, more than \
+                 invoice.number_format allows ({}); widen {{seq:0N}}",
+                request.format.max_seq()
+            )));
+        }
+        for (i, (invoice, content, hash)) in fresh.into_iter().enumerate() {
+            let seq = last + 1 + i as i64;
+            let number = request.format.render(&fy, seq as u64);
+            let taken: bool = self
+                .tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM invoices WHERE number = ?1)")
+                .and_then(|mut stmt| stmt.query_row([&number], |r| r.get(0)))
+                .map_err(self.error("checking invoice numbers"))?;
+            if taken {
+                return Err(Error::Ledger {
+                    path: self.path.to_path_buf(),
+                    message: format!(
+                        "already holds invoice number {number} (under another financial year or \
+                         number format); invoice.number_format must keep {{fy}} so numbers stay unique"
+                    ),
+                });
+            }
+            self.fresh.push(Fresh {
+                number: number.clone(),
+                financial_year: fy.clone(),
+                seq,
+                invoice_date: request.invoice_date,
+                due_date: request.due_date,
+                customer_name: invoice.customer.name.clone(),
+                content,
+                hash,
+                setups: invoice
+                    .lines
+                    .iter()
+                    .filter_map(|l| l.setup_key.clone())
+                    .collect(),
+            });
+            issued.push((
+                number_order(request.invoice_date, seq),
+                IssuedInvoice {
+                    number,
+                    invoice_date: request.invoice_date,
+                    due_date: request.due_date,
+                    invoice,
+                },
+            ));
+        }
+        issued.sort_by_key(|(order, _)| *order);
+        let invoices: Vec<IssuedInvoice> = issued.into_iter().map(|(_, i)| i).collect();
+
+        let mut notes = std::mem::take(&mut self.notes);
+        for (date, n) in dates_kept {
+            notes.push(format!(
+                "{n} invoice(s) of {} were issued on {date} and keep that date and their numbers; \
+                 this run's invoice date {} applies only to invoices it issues new",
+                request.period, request.invoice_date
+            ));
+        }
+        self.note_interrupted(&invoices, &mut notes);
+        Ok(Issued { invoices, notes })
+    }
+
+    /// Decides which interrupted runs this run repairs (all their invoices are among
+    /// its outputs) and tells the user about the others.
+    fn note_interrupted(&mut self, invoices: &[IssuedInvoice], notes: &mut Vec<String>) {
+        let numbers: HashSet<&str> = invoices.iter().map(|i| i.number.as_str()).collect();
+        for run in &self.interrupted {
+            let span = match run.numbers.as_slice() {
+                [only] => only.clone(),
+                [first, .., last] => format!("{first} … {last}"),
+                [] => String::new(),
+            };
+            if run.numbers.iter().all(|n| numbers.contains(n.as_str())) {
+                notes.push(format!(
+                    "run #{} of {} was interrupted before its outputs were written; this run \
+                     writes its {} invoice(s) ({span}) again and marks it recovered",
+                    run.id,
+                    run.period,
+                    run.numbers.len()
+                ));
+                self.repairs.push(run.id);
+            } else {
+                notes.push(format!(
+                    "run #{} of {} recorded {} invoice(s) ({span}) but was interrupted before \
+                     writing its outputs to {}; re-run period {} to write them (the same numbers are reused)",
+                    run.id,
+                    run.period,
+                    run.numbers.len(),
+                    run.out_dir,
+                    run.period
+                ));
+            }
+        }
+    }
+
+    /// The exit-4 error for issued invoices that would change.
+    fn conflict(&self, period: Period, changed: Vec<(Stored, Option<InvoiceContent>)>) -> Error {
+        const SHOWN: usize = 8;
+        let mut changed = changed;
+        changed.sort_by_key(|(s, _)| number_order(s.invoice_date, s.seq));
+        let mut text = format!(
+            "period {period} is already invoiced and this run would change {} issued invoice(s); \
+             nothing was written:",
+            changed.len()
+        );
+        for (stored, now) in &changed {
+            let before = load_content(&self.tx, stored.id);
+            let (who, details) = match (&before, now) {
+                (Ok(before), Some(now)) => {
+                    let mut d = before.differences(now);
+                    if d.is_empty() {
+                        d.push(
+                            "its recorded lines do not match its content hash (was the ledger edited?)"
+                                .into(),
+                        );
+                    }
+                    (format!("{} {}", before.customer_id, before.currency), d)
+                }
+                (Ok(before), None) => (
+                    format!("{} {}", before.customer_id, before.currency),
+                    vec![format!(
+                        "no longer billed by this run ({} line(s), total {} in the ledger)",
+                        before.lines.len(),
+                        before.total
+                    )],
+                ),
+                (Err(e), _) => (String::new(), vec![format!("cannot be read: {e}")]),
+            };
+            let shown: Vec<&str> = details.iter().take(SHOWN).map(String::as_str).collect();
+            let more = details.len().saturating_sub(SHOWN);
+            text.push_str(&format!(
+                "\n  {} ({who}): {}",
+                stored.number,
+                shown.join("; ")
+            ));
+            if more > 0 {
+                text.push_str(&format!("; and {more} more change(s)"));
+            }
+        }
+        text.push_str(
+            "\nAn issued invoice cannot change: re-run with the inventory snapshot it was made \
+             from, or bill the difference in a later period (or with a credit/debit note).",
+        );
+        Error::LedgerConflict(text)
+    }
+
+    /// Records the invoices numbered by [`Book::issue`] and a run row in state
+    /// `rendering`, and commits. Call it after staging the outputs, before
+    /// committing them. Issues nothing new: nothing is written.
+    pub fn commit(self, run: &RunRecord) -> Result<Recorded> {
+        if self.fresh.is_empty() {
+            return Ok(Recorded {
+                run: None,
+                repairs: self.repairs,
+            });
+        }
+        let write = || -> rusqlite::Result<i64> {
+            let s = run.summary;
+            self.tx.execute(
+                "INSERT INTO runs (period, as_of, source, out_dir, invoice_date, customers,
+                     numbers_fetched, billed, not_billable, exceptions, invoices, invoices_new,
+                     pid, state, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'rendering', ?14)",
+                params![
+                    s.period,
+                    s.as_of,
+                    run.source,
+                    run.out.display().to_string(),
+                    run.invoice_date.to_string(),
+                    s.customers as i64,
+                    s.numbers_fetched as i64,
+                    s.billed as i64,
+                    s.not_billable as i64,
+                    s.exceptions as i64,
+                    s.invoices as i64,
+                    self.fresh.len() as i64,
+                    i64::from(std::process::id()),
+                    self.started_at,
+                ],
+            )?;
+            let run_id = self.tx.last_insert_rowid();
+            let created_at = now();
+            let mut invoice = self.tx.prepare(
+                "INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
+                     customer_gstin, place_of_supply, currency, period, invoice_date, due_date,
+                     subtotal, cgst, sgst, igst, round_off, total, content_hash, run_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19, ?20)",
+            )?;
+            let mut line = self.tx.prepare(
+                "INSERT INTO invoice_lines (invoice_id, line_no, number_id, e164, charge,
+                     service_from, service_to, billable_days, period_days, unit_amount, amount)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut setup = self.tx.prepare(
+                "INSERT INTO setup_charges (number_id, purchased_at, invoice_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for f in &self.fresh {
+                let c = &f.content;
+                invoice.execute(params![
+                    f.number,
+                    f.financial_year,
+                    f.seq,
+                    c.customer_id,
+                    f.customer_name,
+                    c.customer_gstin,
+                    c.place_of_supply,
+                    c.currency,
+                    c.period,
+                    f.invoice_date.to_string(),
+                    f.due_date.to_string(),
+                    c.subtotal,
+                    c.cgst,
+                    c.sgst,
+                    c.igst,
+                    c.round_off,
+                    c.total,
+                    f.hash,
+                    run_id,
+                    created_at,
+                ])?;
+                let invoice_id = self.tx.last_insert_rowid();
+                for (no, l) in c.lines.iter().enumerate() {
+                    line.execute(params![
+                        invoice_id,
+                        no as i64 + 1,
+                        l.number_id,
+                        l.e164,
+                        l.charge,
+                        l.service_from,
+                        l.service_to,
+                        l.billable_days,
+                        l.period_days,
+                        l.unit_amount,
+                        l.amount,
+                    ])?;
+                }
+                for key in &f.setups {
+                    setup.execute(params![key.number_id, key.purchased_at, invoice_id])?;
+                }
+            }
+            Ok(run_id)
+        };
+        let run_id = write().map_err(self.error("recording the invoices"))?;
+        let path = self.path;
+        self.tx
+            .commit()
+            .map_err(|e| sql_error(path, "committing the invoices", e))?;
+        Ok(Recorded {
+            run: Some(run_id),
+            repairs: self.repairs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insert(conn: &Connection, number: &str, fy: &str, seq: i64) -> rusqlite::Result<usize> {
+        conn.execute(
+            "INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
+                 customer_gstin, place_of_supply, currency, period, invoice_date, due_date,
+                 subtotal, cgst, sgst, igst, round_off, total, content_hash, run_id, created_at)
+             VALUES (?1, ?2, ?3, ?1, '', '', '29', 'INR', '2026-11', '2026-12-01', '2026-12-16',
+                 '1.00', '0.00', '0.00', '0.00', '0.00', '1.00', '', 1, '')",
+            params![number, fy, seq],
+        )
+    }
+
+    #[test]
+    fn the_schema_refuses_gaps_and_edits_of_issued_invoices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let ledger = Ledger::open(&path).unwrap();
+        assert!(ledger.created);
+        let conn = &ledger.conn;
+        conn.execute(
+            "INSERT INTO runs (period, as_of, source, out_dir, invoice_date, customers,
+                 numbers_fetched, billed, not_billable, exceptions, invoices, invoices_new, pid,
+                 state, started_at)
+             VALUES ('2026-11', '', '', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 'done', '')",
+            [],
+        )
+        .unwrap();
+        let gap = insert(conn, "A/26-27/2", "26-27", 2).unwrap_err();
+        assert!(gap.to_string().contains("consecutive"), "{gap}");
+        insert(conn, "A/26-27/1", "26-27", 1).unwrap();
+        insert(conn, "A/27-28/1", "27-28", 1).unwrap();
+        let dup = insert(conn, "A/26-27/1", "26-27", 2).unwrap_err();
+        assert!(dup.to_string().contains("UNIQUE"), "{dup}");
+        for edit in ["UPDATE invoices SET total = '0.00'", "DELETE FROM invoices"] {
+            let err = conn.execute(edit, []).unwrap_err();
+            assert!(err.to_string().contains("issued invoices cannot"), "{err}");
+        }
+        drop(ledger);
+
+        let again = Ledger::open(&path).unwrap();
+        assert!(!again.created);
+        let version: i32 = again
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+}

@@ -1,0 +1,428 @@
+//! `didbill invoices list` and `didbill invoices show`: what the ledger holds, as an
+//! aligned table (for people), CSV (for spreadsheets, formula-like text
+//! neutralised) or JSON (for scripts; amounts as 2-decimal strings).
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::content::LineContent;
+use super::{load_lines, number_order, parse_date, sql_error, Ledger};
+use crate::error::Result;
+use crate::money::format_2dp;
+use crate::period::Period;
+use crate::render::csv::{finish, text_cell, writer, LINE_ITEMS_HEADER};
+
+/// How `didbill invoices` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for reading.
+    #[default]
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// Pretty JSON.
+    Json,
+}
+
+/// One issued invoice as the ledger records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InvoiceRecord {
+    /// The GST invoice number.
+    pub invoice_number: String,
+    /// Invoice date, `YYYY-MM-DD`.
+    pub invoice_date: String,
+    /// Due date, `YYYY-MM-DD`.
+    pub due_date: String,
+    /// The month invoiced, `YYYY-MM`.
+    pub period: String,
+    /// Financial year of the number, `26-27`.
+    pub financial_year: String,
+    /// Sequence number within the financial year.
+    pub seq: i64,
+    /// The customer billed.
+    pub customer_id: String,
+    /// The customer's name when the invoice was issued.
+    pub customer_name: String,
+    /// The customer's GSTIN, empty when none.
+    pub customer_gstin: String,
+    /// Two-digit place of supply code.
+    pub place_of_supply: String,
+    /// The invoice currency.
+    pub currency: String,
+    /// Number of lines.
+    pub lines: i64,
+    /// Sum of the line amounts.
+    pub subtotal: String,
+    /// Central GST.
+    pub cgst: String,
+    /// State GST.
+    pub sgst: String,
+    /// Integrated GST.
+    pub igst: String,
+    /// All GST (CGST + SGST + IGST).
+    pub tax: String,
+    /// Round-off.
+    pub round_off: String,
+    /// Total.
+    pub total: String,
+    /// SHA-256 of the billed content (see [`super::content`]).
+    pub content_hash: String,
+}
+
+const SELECT: &str = "
+SELECT number, invoice_date, due_date, period, financial_year, seq, customer_id, customer_name,
+       customer_gstin, place_of_supply, currency,
+       (SELECT COUNT(*) FROM invoice_lines l WHERE l.invoice_id = i.id),
+       subtotal, cgst, sgst, igst, round_off, total, content_hash, id
+FROM invoices i";
+
+fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
+    let cgst: String = r.get(13)?;
+    let sgst: String = r.get(14)?;
+    let igst: String = r.get(15)?;
+    let tax = [&cgst, &sgst, &igst]
+        .iter()
+        .map(|t| t.parse::<Decimal>().unwrap_or_default())
+        .sum();
+    Ok((
+        InvoiceRecord {
+            invoice_number: r.get(0)?,
+            invoice_date: r.get(1)?,
+            due_date: r.get(2)?,
+            period: r.get(3)?,
+            financial_year: r.get(4)?,
+            seq: r.get(5)?,
+            customer_id: r.get(6)?,
+            customer_name: r.get(7)?,
+            customer_gstin: r.get(8)?,
+            place_of_supply: r.get(9)?,
+            currency: r.get(10)?,
+            lines: r.get(11)?,
+            subtotal: r.get(12)?,
+            cgst,
+            sgst,
+            igst,
+            tax: format_2dp(tax),
+            round_off: r.get(16)?,
+            total: r.get(17)?,
+            content_hash: r.get(18)?,
+        },
+        r.get(19)?,
+    ))
+}
+
+impl Ledger {
+    /// Issued invoices in invoice-number order, optionally of one period and/or customer.
+    pub fn invoices(
+        &self,
+        period: Option<Period>,
+        customer: Option<&str>,
+    ) -> Result<Vec<InvoiceRecord>> {
+        let read = || -> rusqlite::Result<Vec<InvoiceRecord>> {
+            let mut stmt = self.conn.prepare(&format!(
+                "{SELECT} WHERE (?1 IS NULL OR period = ?1) AND (?2 IS NULL OR customer_id = ?2)"
+            ))?;
+            let rows = stmt.query_map(
+                rusqlite::params![period.map(|p| p.to_string()), customer],
+                |r| record(r).map(|(rec, _)| rec),
+            )?;
+            rows.collect()
+        };
+        let records = read().map_err(|e| sql_error(&self.path, "listing invoices", e))?;
+        let mut keyed = Vec::with_capacity(records.len());
+        for rec in records {
+            keyed.push((
+                number_order(parse_date(&self.path, &rec.invoice_date)?, rec.seq),
+                rec,
+            ));
+        }
+        keyed.sort_by_key(|(order, _)| *order);
+        Ok(keyed.into_iter().map(|(_, rec)| rec).collect())
+    }
+
+    /// One issued invoice and its lines, if the ledger has that number.
+    pub fn invoice(&self, number: &str) -> Result<Option<(InvoiceRecord, Vec<LineContent>)>> {
+        let read = || -> rusqlite::Result<Option<(InvoiceRecord, Vec<LineContent>)>> {
+            let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE number = ?1"))?;
+            let mut rows = stmt.query_map([number], record)?;
+            match rows.next().transpose()? {
+                Some((rec, id)) => Ok(Some((rec, load_lines(&self.conn, id)?))),
+                None => Ok(None),
+            }
+        };
+        read().map_err(|e| sql_error(&self.path, "reading the invoice", e))
+    }
+}
+
+/// Pads `cells` into columns; columns listed in `right` are right-aligned (amounts).
+fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.enumerate() {
+            let pad = " ".repeat(widths[i] - cell.chars().count());
+            if i > 0 {
+                out.push_str("  ");
+            }
+            if right.contains(&i) {
+                out.push_str(&pad);
+                out.push_str(cell);
+            } else {
+                out.push_str(cell);
+                out.push_str(&pad);
+            }
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        out
+    };
+    let mut out = line(&mut header.iter().copied());
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    out
+}
+
+/// Shortens free text for a table cell.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("ledger records serialise");
+    text.push('\n');
+    text
+}
+
+/// `didbill invoices list` output.
+pub fn list(records: &[InvoiceRecord], format: Format) -> String {
+    match format {
+        Format::Table => {
+            if records.is_empty() {
+                return "no invoices\n".into();
+            }
+            let rows: Vec<Vec<String>> = records
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.invoice_number.clone(),
+                        r.invoice_date.clone(),
+                        r.due_date.clone(),
+                        r.period.clone(),
+                        r.customer_id.clone(),
+                        clip(&r.customer_name, 32),
+                        r.currency.clone(),
+                        r.lines.to_string(),
+                        r.subtotal.clone(),
+                        r.tax.clone(),
+                        r.total.clone(),
+                    ]
+                })
+                .collect();
+            table(
+                &[
+                    "number", "date", "due", "period", "customer", "name", "cur", "lines",
+                    "subtotal", "tax", "total",
+                ],
+                &rows,
+                &[7, 8, 9, 10],
+            )
+        }
+        Format::Csv => {
+            let mut w = writer();
+            w.write_record([
+                "invoice_number",
+                "invoice_date",
+                "due_date",
+                "period",
+                "financial_year",
+                "seq",
+                "customer_id",
+                "customer_name",
+                "customer_gstin",
+                "place_of_supply",
+                "currency",
+                "lines",
+                "subtotal",
+                "cgst",
+                "sgst",
+                "igst",
+                "tax",
+                "round_off",
+                "total",
+                "content_hash",
+            ])
+            .expect("in-memory CSV");
+            for r in records {
+                w.write_record([
+                    r.invoice_number.as_str(),
+                    &r.invoice_date,
+                    &r.due_date,
+                    &r.period,
+                    &r.financial_year,
+                    &r.seq.to_string(),
+                    &r.customer_id,
+                    &text_cell(&r.customer_name),
+                    &r.customer_gstin,
+                    &r.place_of_supply,
+                    &r.currency,
+                    &r.lines.to_string(),
+                    &r.subtotal,
+                    &r.cgst,
+                    &r.sgst,
+                    &r.igst,
+                    &r.tax,
+                    &r.round_off,
+                    &r.total,
+                    &r.content_hash,
+                ])
+                .expect("in-memory CSV");
+            }
+            String::from_utf8(finish(w)).expect("CSV of UTF-8 text")
+        }
+        Format::Json => json(&records),
+    }
+}
+
+/// `didbill invoices show` output: the header, the lines, the amounts.
+pub fn show(invoice: &InvoiceRecord, lines: &[LineContent], format: Format) -> String {
+    let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
+    match format {
+        Format::Table => {
+            let r = invoice;
+            let gstin = if r.customer_gstin.is_empty() {
+                "none"
+            } else {
+                &r.customer_gstin
+            };
+            let mut out = format!(
+                "invoice {}\n  customer         {}  {}\n  GSTIN            {gstin}\n  period           {}\n  \
+                 invoice date     {}  (due {})\n  place of supply  {}\n  currency         {}\n\n",
+                r.invoice_number,
+                r.customer_id,
+                r.customer_name,
+                r.period,
+                r.invoice_date,
+                r.due_date,
+                r.place_of_supply,
+                r.currency
+            );
+            let rows: Vec<Vec<String>> = lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.e164.clone(),
+                        l.charge.clone(),
+                        l.service_from.clone(),
+                        l.service_to.clone(),
+                        days(l.billable_days),
+                        days(l.period_days),
+                        l.unit_amount.clone(),
+                        l.amount.clone(),
+                    ]
+                })
+                .collect();
+            for row in table(
+                &[
+                    "e164", "charge", "from", "to", "days", "of", "unit", "amount",
+                ],
+                &rows,
+                &[4, 5, 6, 7],
+            )
+            .lines()
+            {
+                out.push_str("  ");
+                out.push_str(row);
+                out.push('\n');
+            }
+            let totals: Vec<Vec<String>> = [
+                ("subtotal", &r.subtotal),
+                ("CGST", &r.cgst),
+                ("SGST", &r.sgst),
+                ("IGST", &r.igst),
+                ("round-off", &r.round_off),
+                ("total", &r.total),
+            ]
+            .iter()
+            .map(|(k, v)| vec![k.to_string(), v.to_string()])
+            .collect();
+            out.push('\n');
+            for row in table(&["", ""], &totals, &[1]).lines().skip(1) {
+                out.push_str("  ");
+                out.push_str(row);
+                out.push('\n');
+            }
+            out.push_str(&format!("  content hash  {}\n", r.content_hash));
+            out
+        }
+        Format::Csv => {
+            let mut w = writer();
+            w.write_record(LINE_ITEMS_HEADER).expect("in-memory CSV");
+            let name = text_cell(&invoice.customer_name);
+            for l in lines {
+                w.write_record([
+                    invoice.invoice_number.as_str(),
+                    &invoice.invoice_date,
+                    &invoice.customer_id,
+                    &name,
+                    &invoice.currency,
+                    &l.number_id,
+                    &l.e164,
+                    &l.charge,
+                    &l.service_from,
+                    &l.service_to,
+                    &days(l.billable_days),
+                    &days(l.period_days),
+                    &l.unit_amount,
+                    &l.amount,
+                ])
+                .expect("in-memory CSV");
+            }
+            String::from_utf8(finish(w)).expect("CSV of UTF-8 text")
+        }
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Shown<'a> {
+                #[serde(flatten)]
+                invoice: &'a InvoiceRecord,
+                line_items: &'a [LineContent],
+            }
+            json(&Shown {
+                invoice,
+                line_items: lines,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_text_left_and_amounts_right() {
+        let rows = vec![
+            vec!["DID/26-27/00001".into(), "शर्मा".into(), "5.00".into()],
+            vec!["X".into(), "Acme".into(), "1234.50".into()],
+        ];
+        assert_eq!(
+            table(&["number", "name", "total"], &rows, &[2]),
+            "number           name     total\n\
+             DID/26-27/00001  शर्मा     5.00\n\
+             X                Acme   1234.50\n"
+        );
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abc", 4), "abc");
+    }
+}

@@ -1,0 +1,194 @@
+//! The ledger's tables and their migrations.
+//!
+//! A ledger is marked with `PRAGMA application_id` ("DIDB") and versioned with
+//! `PRAGMA user_version`: version N means the first N entries of [`MIGRATIONS`] have
+//! been applied. Opening a ledger applies the missing ones in one `IMMEDIATE`
+//! transaction; a version above [`VERSION`] was written by a newer didbill and is
+//! refused rather than guessed at. Migrations are append-only: never edit one that
+//! has shipped, add the next.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::sql_error;
+use crate::error::{Error, Result};
+
+/// `PRAGMA application_id` of a didbill ledger: "DIDB" in ASCII.
+pub const APPLICATION_ID: i32 = 0x4449_4442;
+
+/// The schema version this didbill writes and reads.
+pub const VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Migration `i` brings a ledger from version `i` to `i + 1`.
+const MIGRATIONS: [&str; 1] = [V1];
+
+/// Invoices, their lines and setup fees are append-only (triggers refuse updates and
+/// deletes: an issued GST invoice is corrected with a new document, never edited),
+/// and sequence numbers can only grow by one per financial year.
+const V1: &str = "
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    period          TEXT    NOT NULL,
+    as_of           TEXT    NOT NULL,
+    source          TEXT    NOT NULL,
+    out_dir         TEXT    NOT NULL,
+    invoice_date    TEXT    NOT NULL,
+    customers       INTEGER NOT NULL,
+    numbers_fetched INTEGER NOT NULL,
+    billed          INTEGER NOT NULL,
+    not_billable    INTEGER NOT NULL,
+    exceptions      INTEGER NOT NULL,
+    invoices        INTEGER NOT NULL,
+    invoices_new    INTEGER NOT NULL,
+    pid             INTEGER NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('rendering', 'done', 'recovered')),
+    started_at      TEXT    NOT NULL,
+    finished_at     TEXT
+) STRICT;
+
+CREATE TABLE invoices (
+    id              INTEGER PRIMARY KEY,
+    number          TEXT    NOT NULL UNIQUE,
+    financial_year  TEXT    NOT NULL,
+    seq             INTEGER NOT NULL CHECK (seq > 0),
+    customer_id     TEXT    NOT NULL,
+    customer_name   TEXT    NOT NULL,
+    customer_gstin  TEXT    NOT NULL,
+    place_of_supply TEXT    NOT NULL,
+    currency        TEXT    NOT NULL,
+    period          TEXT    NOT NULL,
+    invoice_date    TEXT    NOT NULL,
+    due_date        TEXT    NOT NULL,
+    subtotal        TEXT    NOT NULL,
+    cgst            TEXT    NOT NULL,
+    sgst            TEXT    NOT NULL,
+    igst            TEXT    NOT NULL,
+    round_off       TEXT    NOT NULL,
+    total           TEXT    NOT NULL,
+    content_hash    TEXT    NOT NULL,
+    run_id          INTEGER NOT NULL REFERENCES runs (id),
+    created_at      TEXT    NOT NULL,
+    UNIQUE (financial_year, seq),
+    UNIQUE (customer_id, currency, period)
+) STRICT;
+CREATE INDEX invoices_by_period ON invoices (period);
+
+CREATE TABLE invoice_lines (
+    invoice_id      INTEGER NOT NULL REFERENCES invoices (id),
+    line_no         INTEGER NOT NULL,
+    number_id       TEXT    NOT NULL,
+    e164            TEXT    NOT NULL,
+    charge          TEXT    NOT NULL,
+    service_from    TEXT    NOT NULL,
+    service_to      TEXT    NOT NULL,
+    billable_days   INTEGER,
+    period_days     INTEGER,
+    unit_amount     TEXT    NOT NULL,
+    amount          TEXT    NOT NULL,
+    PRIMARY KEY (invoice_id, line_no)
+) STRICT;
+
+CREATE TABLE setup_charges (
+    number_id       TEXT    NOT NULL,
+    purchased_at    TEXT    NOT NULL,
+    invoice_id      INTEGER NOT NULL REFERENCES invoices (id),
+    UNIQUE (number_id, purchased_at)
+) STRICT;
+
+CREATE TRIGGER invoices_gap_free BEFORE INSERT ON invoices
+WHEN NEW.seq <> (SELECT COALESCE(MAX(seq), 0) + 1 FROM invoices
+                 WHERE financial_year = NEW.financial_year)
+BEGIN SELECT RAISE(ABORT, 'invoice sequence numbers must be consecutive within a financial year'); END;
+CREATE TRIGGER invoices_no_update BEFORE UPDATE ON invoices
+BEGIN SELECT RAISE(ABORT, 'issued invoices cannot be changed'); END;
+CREATE TRIGGER invoices_no_delete BEFORE DELETE ON invoices
+BEGIN SELECT RAISE(ABORT, 'issued invoices cannot be deleted'); END;
+CREATE TRIGGER invoice_lines_no_update BEFORE UPDATE ON invoice_lines
+BEGIN SELECT RAISE(ABORT, 'issued invoice lines cannot be changed'); END;
+CREATE TRIGGER invoice_lines_no_delete BEFORE DELETE ON invoice_lines
+BEGIN SELECT RAISE(ABORT, 'issued invoice lines cannot be deleted'); END;
+CREATE TRIGGER setup_charges_no_update BEFORE UPDATE ON setup_charges
+BEGIN SELECT RAISE(ABORT, 'billed setup fees cannot be changed'); END;
+CREATE TRIGGER setup_charges_no_delete BEFORE DELETE ON setup_charges
+BEGIN SELECT RAISE(ABORT, 'billed setup fees cannot be deleted'); END;
+";
+
+/// The marks of an opened database file.
+struct Marks {
+    application_id: i32,
+    version: i32,
+    tables: i64,
+}
+
+fn marks(conn: &Connection, path: &Path) -> Result<Marks> {
+    let read = || -> rusqlite::Result<Marks> {
+        Ok(Marks {
+            application_id: conn.pragma_query_value(None, "application_id", |r| r.get(0))?,
+            version: conn.pragma_query_value(None, "user_version", |r| r.get(0))?,
+            tables: conn.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))?,
+        })
+    };
+    read().map_err(|e| sql_error(path, "reading the ledger", e))
+}
+
+/// Refuses files that are not didbill ledgers or are from a newer didbill; returns
+/// the version found (0 for an empty file).
+fn check(marks: &Marks, path: &Path) -> Result<i32> {
+    let fail = |message: String| Error::Ledger {
+        path: path.to_path_buf(),
+        message,
+    };
+    if marks.application_id != APPLICATION_ID && (marks.application_id != 0 || marks.tables > 0) {
+        return Err(fail(
+            "is an SQLite database but not a didbill ledger; pass --ledger with the right file"
+                .into(),
+        ));
+    }
+    if marks.version > VERSION {
+        return Err(fail(format!(
+            "was written by a newer didbill (ledger schema version {}, this didbill knows up to {VERSION}); \
+             upgrade didbill to use it",
+            marks.version
+        )));
+    }
+    Ok(marks.version)
+}
+
+/// Checks a ledger opened for reading: it must be a didbill ledger of this version.
+pub fn check_current(conn: &Connection, path: &Path) -> Result<()> {
+    let version = check(&marks(conn, path)?, path)?;
+    if version < VERSION {
+        return Err(Error::Ledger {
+            path: path.to_path_buf(),
+            message: if version == 0 {
+                "is empty: no run has recorded invoices in it yet".into()
+            } else {
+                format!(
+                    "has schema version {version}; any `didbill run` with this ledger upgrades it to {VERSION}"
+                )
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Brings the ledger to [`VERSION`], creating the tables in a new file.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    if check(&marks(conn, path)?, path)? == VERSION {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| sql_error(path, "locking the ledger to upgrade it", e))?;
+    // Another process may have migrated while this one waited for the lock.
+    let from = check(&marks(&tx, path)?, path)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        tx.execute_batch(sql)
+            .and_then(|_| tx.pragma_update(None, "user_version", i as i32 + 1))
+            .map_err(|e| sql_error(path, &format!("upgrading to schema version {}", i + 1), e))?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .and_then(|_| tx.commit())
+        .map_err(|e| sql_error(path, "upgrading the ledger", e))
+}
