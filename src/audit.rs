@@ -42,6 +42,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inventory::{self, Status};
 use crate::run::{self, Source};
+use crate::text::escape_hidden;
 use crate::vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
 use crate::vobiz::snapshot::Snapshot;
 
@@ -272,6 +273,15 @@ pub fn audit(snapshot: &Snapshot, params: &Params) -> Report {
         findings.extend(billing_dates_inconsistent(n, params));
     }
     findings.extend(renewal_at_risk(&accounts, &numbers, params, &mut warnings));
+    // What the records carried is shown escaped, in every format (see `crate::text`).
+    for f in &mut findings {
+        for field in [&mut f.customer_id, &mut f.e164, &mut f.detail] {
+            *field = escape_hidden(field).into_owned();
+        }
+    }
+    for w in &mut warnings {
+        *w = escape_hidden(w).into_owned();
+    }
     findings.sort();
     findings.dedup();
 

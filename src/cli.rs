@@ -13,6 +13,7 @@ use crate::ledger::{self, report, Ledger};
 use crate::period::Period;
 use crate::render::exports;
 use crate::run::{self, RunReport, RunSettings, Source};
+use crate::text::for_terminal;
 
 /// didbill: the monthly DID billing run of a Vobiz partner.
 #[derive(Debug, Parser)]
@@ -169,7 +170,11 @@ fn parse_low_balance(s: &str) -> std::result::Result<Decimal, String> {
 }
 
 fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+    // chrono's %Y also takes `+262143`, whose date arithmetic overflows.
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 10)
+        .ok_or_else(|| format!("{s:?} is not a date YYYY-MM-DD"))
 }
 
 impl RunArgs {
@@ -276,10 +281,10 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             let settings = args.settings()?;
             let report = run::execute(&settings)?;
             for w in &report.summary.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", for_terminal(w));
             }
             for n in &report.notes {
-                eprintln!("note: {n}");
+                eprintln!("note: {}", for_terminal(n));
             }
             print!("{}", self::report(&report));
             Ok(())
@@ -288,7 +293,7 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             let settings = args.settings()?;
             let report = audit::execute(&settings)?;
             for w in &report.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", for_terminal(w));
             }
             let mut stdout = std::io::stdout().lock();
             std::io::Write::write_all(&mut stdout, &audit::render(&report, settings.format))
@@ -323,7 +328,7 @@ pub fn main() -> i32 {
     match dispatch(&cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", for_terminal(&e.to_string()));
             e.exit_code()
         }
     }

@@ -22,6 +22,13 @@ use crate::numbering::NumberFormat;
 /// The configuration file looked for in the working directory.
 pub const DEFAULT_FILE: &str = "didbill.toml";
 
+/// Largest `renewal_grace_hours`: a year (a longer grace is a typo, and the bound
+/// keeps every date computed from it far inside chrono's range).
+pub const MAX_GRACE_HOURS: u32 = 24 * 366;
+
+/// Largest `invoice.due_days` (payment terms longer than a year are a typo).
+pub const MAX_DUE_DAYS: u32 = 365;
+
 /// How rentals are cut into charges (config `billing_time`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -464,6 +471,35 @@ impl FileConfig {
                 self.tax.rate
             ));
         }
+        if self.renewal_grace_hours > MAX_GRACE_HOURS {
+            return Err(format!(
+                "renewal_grace_hours {} must be at most {MAX_GRACE_HOURS} (366 days)",
+                self.renewal_grace_hours
+            ));
+        }
+        if self.invoice.due_days > MAX_DUE_DAYS {
+            return Err(format!(
+                "invoice.due_days {} must be at most {MAX_DUE_DAYS}",
+                self.invoice.due_days
+            ));
+        }
+        let seller_text = [
+            ("seller.name", &self.seller.name),
+            ("seller.email", &self.seller.email),
+            ("seller.gstin", &self.seller.gstin),
+        ];
+        let address = self.seller.address.iter().map(|l| ("seller.address", l));
+        if let Some((key, value)) = seller_text
+            .into_iter()
+            .chain(address)
+            .find(|(_, v)| v.chars().any(crate::text::is_hidden))
+        {
+            return Err(format!(
+                "{key} \"{}\" must not contain line breaks, tabs or other control characters \
+                 (one address line per array item)",
+                crate::text::escape_hidden(value)
+            ));
+        }
         let sac = self.tax.sac.trim().to_owned();
         if sac.is_empty() || sac.len() > 8 || !sac.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!(
@@ -741,6 +777,11 @@ mod tests {
             ("[seller]\ngstin = \"29SHORT\"", "GSTIN"),
             ("renewal_grace_hours = -1", "renewal_grace_hours"),
             ("[tax]\nsac = \"98a4\"", "sac"),
+            ("renewal_grace_hours = 4294967295", "renewal_grace_hours"),
+            ("[invoice]\ndue_days = 4000000000", "due_days"),
+            ("[seller]\nname = \"Acme\\u001b[2J\"", "seller.name"),
+            ("[seller]\naddress = [\"1 Road\\nEvil\"]", "seller.address"),
+            ("[seller]\nemail = \"a\\u202e@b.c\"", "seller.email"),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();

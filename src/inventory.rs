@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::money::Currency;
+use crate::text::{escape_hidden, is_bidi_control, is_hidden};
 use crate::vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
 use crate::vobiz::snapshot::Snapshot;
 
@@ -213,12 +214,15 @@ fn text(field: &Loose<String>) -> String {
     field.as_str().unwrap_or_default().to_owned()
 }
 
+/// An exception row; what the record carried is escaped (see [`crate::text`]) so no
+/// control character reaches `exceptions.csv` or a terminal.
 fn exception(record: &NumberRecord, reason: String) -> Exception {
+    let escaped = |field: &Loose<String>| escape_hidden(&text(field)).into_owned();
     Exception {
-        customer_id: text(&record.account_id),
-        e164: text(&record.e164),
-        number_id: text(&record.id),
-        reason,
+        customer_id: escaped(&record.account_id),
+        e164: escaped(&record.e164),
+        number_id: escaped(&record.id),
+        reason: escape_hidden(&reason).into_owned(),
     }
 }
 
@@ -246,6 +250,14 @@ fn validate_accounts(accounts: &[AccountRecord]) -> Result<BTreeMap<String, Cust
                     i + 1
                 ))
             })?;
+        if id.chars().any(is_hidden) {
+            return Err(Error::Data(format!(
+                "account #{} has the auth_id \"{}\" with control or bidirectional characters; \
+                 fix the accounts data",
+                i + 1,
+                escape_hidden(id)
+            )));
+        }
         let customer = customer(id, account);
         if let Some(previous) = customers.get(id) {
             if previous != &customer {
@@ -259,9 +271,11 @@ fn validate_accounts(accounts: &[AccountRecord]) -> Result<BTreeMap<String, Cust
     Ok(customers)
 }
 
-/// Trims and removes control characters (which have no place on an invoice).
+/// Trims, turns control characters into spaces and drops bidirectional controls
+/// (none of which has a place on an invoice), and collapses runs of whitespace.
 pub fn clean_text(s: &str) -> String {
     s.chars()
+        .filter(|&c| !is_bidi_control(c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .split_whitespace()
@@ -319,6 +333,9 @@ fn validate_number(
     customers: &BTreeMap<String, Customer>,
 ) -> std::result::Result<Option<Number>, Vec<String>> {
     let mut problems = Vec::new();
+    if r.id.as_str().is_some_and(|id| id.chars().any(is_hidden)) {
+        problems.push("id contains control or bidirectional characters".into());
+    }
     let status = match r.status.text() {
         Ok(Some(s)) => match Status::parse(s) {
             Some(Status::PendingPurchase) => return Ok(None),
@@ -503,9 +520,15 @@ pub fn datetime(
 }
 
 /// Parses an API datetime: RFC 3339 with or without fractional seconds; a datetime
-/// without offset is taken as UTC, as the API documents all datetimes in UTC.
+/// without offset is taken as UTC, as the API documents all datetimes in UTC. The
+/// year must have four digits, as RFC 3339 says (chrono would take `+262000-01-01`,
+/// whose date arithmetic overflows).
 pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
+    }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.with_timezone(&Utc));
     }
@@ -600,6 +623,10 @@ mod tests {
                 "earlier than purchased_at",
             ),
             ("status", "\"released\"", "released_at is missing"),
+            ("id", "\"n1\\u001b[2J\"", "control or bidirectional"),
+            ("id", "\"n1\\u202e\"", "control or bidirectional"),
+            ("purchased_at", "\"+262142-12-31T23:59:59\"", "RFC 3339"),
+            ("next_billing_date", "\"-0001-01-01T00:00:00Z\"", "RFC 3339"),
         ];
         for (field, value, needle) in cases {
             let inv = run(&[with(field, value)]);
@@ -694,10 +721,32 @@ mod tests {
     }
 
     #[test]
+    fn exception_rows_show_what_the_record_carried_escaped() {
+        let inv = run(&[with("e164", "\"+91\\u001b[31m\\r\\n\"")
+            .replace("\"MA_1\"", "\"MA_\\u202e1\"")]);
+        let e = &inv.exceptions[0];
+        assert_eq!(e.e164, "+91\\u{1b}[31m\\r\\n");
+        assert_eq!(e.customer_id, "MA_\\u{202e}1");
+        assert!(!e.reason.chars().any(crate::text::is_hidden), "{}", e.reason);
+
+        let mut a = account("MA_\u{1b}1");
+        a.name = Some("x".into());
+        let err = validate(&Snapshot {
+            accounts: vec![a],
+            ..Snapshot::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("MA_\\u{1b}1") && err.contains("control"), "{err}");
+    }
+
+    #[test]
     fn customer_names_prefer_company_and_drop_control_characters() {
         let mut a = account("MA_1");
         a.company = Some("  Acme\u{7}  Pvt\tLtd ".into());
         assert_eq!(customer("MA_1", &a).name, "Acme Pvt Ltd");
+        a.company = Some("\u{202E}dtL tvP\u{202C} שלום \u{200F}".into());
+        assert_eq!(customer("MA_1", &a).name, "dtL tvP שלום \u{200F}");
         a.company = Some("   ".into());
         assert_eq!(customer("MA_1", &a).name, "Asha");
     }

@@ -21,4 +21,5 @@ pub mod output;
 pub mod period;
 pub mod render;
 pub mod run;
+pub mod text;
 pub mod vobiz;

@@ -15,7 +15,11 @@ pub fn service_window(number: &Number, rules: &Rules) -> (NaiveDate, Option<Naiv
     let start = rules.local_date(number.purchased_at);
     let mut end = number.released_at.map(|r| rules.local_date(r));
     if let Some(next) = number.next_billing_date {
-        if next + rules.grace < rules.as_of {
+        // An instant too late to add the grace to cannot have lapsed.
+        if next
+            .checked_add_signed(rules.grace)
+            .is_some_and(|t| t < rules.as_of)
+        {
             let lapse = rules.local_date(next);
             end = Some(end.map_or(lapse, |e| e.min(lapse)));
         }

@@ -42,15 +42,68 @@ pub fn read(dir: &Path) -> Result<Snapshot> {
     })
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
+/// The environment variable that changes [`DEFAULT_MAX_FILE_MIB`].
+pub const MAX_FILE_ENV: &str = "DIDBILL_MAX_SNAPSHOT_MIB";
+
+/// The largest snapshot file read, in MiB, unless `DIDBILL_MAX_SNAPSHOT_MIB` says
+/// otherwise. A Vobiz number record is about 1 KB, so this holds about 250,000
+/// numbers; a bigger file is more likely a wrong path (a disk image, `/dev/zero`)
+/// than a snapshot, and reading it whole would exhaust memory.
+pub const DEFAULT_MAX_FILE_MIB: u64 = 256;
+
+/// The snapshot file size limit in bytes: `DIDBILL_MAX_SNAPSHOT_MIB`, or the default.
+pub fn max_file_bytes() -> Result<u64> {
+    let mib = match std::env::var(MAX_FILE_ENV) {
+        Ok(v) => v.trim().parse::<u64>().ok().filter(|&m| m > 0).ok_or_else(|| {
+            Error::Usage(format!(
+                "{MAX_FILE_ENV}={v:?}: the snapshot size limit must be a whole number of MiB, at least 1"
+            ))
+        })?,
+        Err(_) => DEFAULT_MAX_FILE_MIB,
+    };
+    Ok(mib.saturating_mul(1 << 20))
+}
+
+/// Reads a whole file of at most `limit` bytes. The limit is checked while reading,
+/// not only against the size the file claims, so a device or a growing file cannot
+/// get past it.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             " (a snapshot folder holds accounts.json and numbers.json, as `didbill fetch --out DIR` writes them)"
         } else {
             ""
         };
         Error::input(path, format!("cannot read: {e}{hint}"))
-    })
+    };
+    let too_big = || {
+        Error::input(
+            path,
+            format!(
+                "is larger than {} MiB, the limit for a snapshot file; if it really is one, \
+                 raise the limit with {MAX_FILE_ENV}",
+                limit >> 20
+            ),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let claimed = file.metadata().map_err(cannot)?.len();
+    if claimed > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(claimed).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    read_bounded(path, max_file_bytes()?)
 }
 
 /// Parses an accounts envelope; a record that is not an account names its `auth_id`.
@@ -182,6 +235,24 @@ mod tests {
         assert_eq!(std::fs::read(snap.join(ACCOUNTS_FILE)).unwrap(), first);
         write(&snap, &[], &[]).unwrap();
         assert!(read(&snap).unwrap().numbers.is_empty());
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_while_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(NUMBERS_FILE);
+        std::fs::write(&path, vec![b' '; 3 << 20]).unwrap();
+        assert_eq!(read_bounded(&path, 3 << 20).unwrap().len(), 3 << 20);
+        let err = read_bounded(&path, 2 << 20).unwrap_err().to_string();
+        assert!(
+            err.contains("larger than 2 MiB") && err.contains(MAX_FILE_ENV),
+            "{err}"
+        );
+        // A device claims no size; the limit still holds.
+        let err = read_bounded(Path::new("/dev/zero"), 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("larger than 1 MiB"), "{err}");
     }
 
     #[test]

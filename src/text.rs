@@ -1,0 +1,75 @@
+//! Text hygiene: control characters and bidirectional overrides never reach a CSV
+//! cell, an invoice or a terminal as themselves.
+//!
+//! Names and addresses are *cleaned* ([`crate::inventory::clean_text`] drops such
+//! characters), because they are printed on invoices. Text that reports what a record
+//! carried (exception rows, warnings, error messages) is *escaped* instead, so the
+//! person fixing the record sees what is there: `\u{1b}` rather than a terminal
+//! colour change, `\u{202e}` rather than text that silently reads backwards.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Whether `c` is a bidirectional embedding, override or isolate (U+202A–U+202E,
+/// U+2066–U+2069): invisible characters that reorder the text around them, so a
+/// name or an id can read differently from what it is ("Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` must not appear as itself in any output: a control character
+/// (C0, DEL, C1) or a bidi control.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// `s` with every hidden character written as an escape (`\n`, `\r`, `\t`, or
+/// `\u{1b}`); everything else, right-to-left scripts included, is kept as is.
+pub fn escape_hidden(s: &str) -> Cow<'_, str> {
+    escape(s, |c| is_hidden(c))
+}
+
+/// Like [`escape_hidden`] but keeps line breaks: for multi-line messages printed
+/// on a terminal.
+pub fn for_terminal(s: &str) -> Cow<'_, str> {
+    escape(s, |c| c != '\n' && is_hidden(c))
+}
+
+fn escape(s: &str, hidden: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !hidden(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Writing into a String cannot fail.
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_characters_are_escaped_and_scripts_kept() {
+        assert_eq!(escape_hidden("Acme"), "Acme");
+        assert!(matches!(escape_hidden("شركة"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_hidden("a\u{1b}[31mb\nc\td\re\u{0}"),
+            "a\\u{1b}[31mb\\nc\\td\\re\\u{0}"
+        );
+        assert_eq!(escape_hidden("x\u{202E}gpj.exe"), "x\\u{202e}gpj.exe");
+        assert_eq!(escape_hidden("\u{85}\u{7f}"), "\\u{85}\\u{7f}");
+        assert_eq!(for_terminal("one\ntwo\u{7}"), "one\ntwo\\u{7}");
+        assert!(!is_hidden('\u{200F}'), "a right-to-left mark is harmless");
+    }
+}
