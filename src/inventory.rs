@@ -722,12 +722,16 @@ mod tests {
 
     #[test]
     fn exception_rows_show_what_the_record_carried_escaped() {
-        let inv = run(&[with("e164", "\"+91\\u001b[31m\\r\\n\"")
-            .replace("\"MA_1\"", "\"MA_\\u202e1\"")]);
+        let inv =
+            run(&[with("e164", "\"+91\\u001b[31m\\r\\n\"").replace("\"MA_1\"", "\"MA_\\u202e1\"")]);
         let e = &inv.exceptions[0];
         assert_eq!(e.e164, "+91\\u{1b}[31m\\r\\n");
         assert_eq!(e.customer_id, "MA_\\u{202e}1");
-        assert!(!e.reason.chars().any(crate::text::is_hidden), "{}", e.reason);
+        assert!(
+            !e.reason.chars().any(crate::text::is_hidden),
+            "{}",
+            e.reason
+        );
 
         let mut a = account("MA_\u{1b}1");
         a.name = Some("x".into());
@@ -737,7 +741,10 @@ mod tests {
         })
         .unwrap_err()
         .to_string();
-        assert!(err.contains("MA_\\u{1b}1") && err.contains("control"), "{err}");
+        assert!(
+            err.contains("MA_\\u{1b}1") && err.contains("control"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn is_hidden(c: char) -> bool {
 /// `s` with every hidden character written as an escape (`\n`, `\r`, `\t`, or
 /// `\u{1b}`); everything else, right-to-left scripts included, is kept as is.
 pub fn escape_hidden(s: &str) -> Cow<'_, str> {
-    escape(s, |c| is_hidden(c))
+    escape(s, is_hidden)
 }
 
 /// Like [`escape_hidden`] but keeps line breaks: for multi-line messages printed

@@ -147,14 +147,25 @@ impl NumberRecord {
     /// Reads one record from its JSON text; never fails: an unreadable record is
     /// kept with the reason, to become an exception row.
     pub fn from_json(raw: &str) -> NumberRecord {
-        let mut record =
-            serde_json::from_str::<NumberRecord>(raw).unwrap_or_else(|e| NumberRecord {
-                unreadable: Some(format!("record is not a number object: {e}")),
-                ..NumberRecord::default()
-            });
+        let parsed = if is_object(raw.as_bytes()) {
+            serde_json::from_str::<NumberRecord>(raw).map_err(|e| e.to_string())
+        } else {
+            Err("it is not a JSON object".to_owned())
+        };
+        let mut record = parsed.unwrap_or_else(|e| NumberRecord {
+            unreadable: Some(format!("record is not a number object: {e}")),
+            ..NumberRecord::default()
+        });
         record.fingerprint = fingerprint(raw);
         record
     }
+}
+
+/// Whether JSON text is an object. serde's derived structs also accept an array
+/// of the fields in declaration order, which no Vobiz response is: a record or an
+/// envelope in that shape must not be read positionally.
+pub fn is_object(json: &[u8]) -> bool {
+    json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// Hashes JSON text, skipping whitespace outside strings.
@@ -496,6 +507,10 @@ mod tests {
         assert_ne!(a.fingerprint, c.fingerprint);
         let bad = NumberRecord::from_json("42");
         assert!(bad.unreadable.unwrap().contains("not a number object"));
+        // Never read positionally, as serde would read an array into a struct.
+        let bad = NumberRecord::from_json(r#"["n1", "MA_1", "+9180"]"#);
+        assert!(bad.unreadable.unwrap().contains("not a JSON object"));
+        assert_eq!(bad.id, Loose::Absent);
     }
 
     #[test]

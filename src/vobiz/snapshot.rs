@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::dto::{AccountRecord, AccountsPage, Loose, NumberRecord, NumbersPage};
+use super::dto::{is_object, AccountRecord, AccountsPage, Loose, NumberRecord, NumbersPage};
 use crate::error::{Error, Result};
 use crate::output::StagedDir;
 
@@ -108,12 +108,14 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 
 /// Parses an accounts envelope; a record that is not an account names its `auth_id`.
 pub fn parse_accounts(path: &Path, bytes: &[u8]) -> Result<Vec<AccountRecord>> {
-    let page: AccountsPage<Box<RawValue>> = serde_json::from_slice(bytes).map_err(|e| {
-        Error::input(
-            path,
-            format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"),
-        )
-    })?;
+    let page: AccountsPage<Box<RawValue>> = object(bytes)
+        .and_then(|()| serde_json::from_slice(bytes).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            Error::input(
+                path,
+                format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"),
+            )
+        })?;
     page.accounts
         .iter()
         .enumerate()
@@ -131,7 +133,9 @@ pub fn parse_account(raw: &str) -> std::result::Result<AccountRecord, String> {
         #[serde(default)]
         auth_id: Loose<String>,
     }
-    serde_json::from_str::<AccountRecord>(raw).map_err(|e| {
+    object(raw.as_bytes())
+        .and_then(|()| serde_json::from_str::<AccountRecord>(raw).map_err(|e| e.to_string()))
+        .map_err(|e| {
         let id = serde_json::from_str::<Id>(raw)
             .ok()
             .and_then(|r| r.auth_id.as_str().map(str::to_owned))
@@ -142,17 +146,28 @@ pub fn parse_account(raw: &str) -> std::result::Result<AccountRecord, String> {
 
 /// Parses a numbers envelope (`{"items": [...]}`); bad records stay for validation.
 pub fn parse_numbers(path: &Path, bytes: &[u8]) -> Result<Vec<NumberRecord>> {
-    let page: NumbersPage<&RawValue> = serde_json::from_slice(bytes).map_err(|e| {
-        Error::input(
-            path,
-            format!("not a numbers envelope {{\"items\": [...]}}: {e}"),
-        )
-    })?;
+    let page: NumbersPage<&RawValue> = object(bytes)
+        .and_then(|()| serde_json::from_slice(bytes).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            Error::input(
+                path,
+                format!("not a numbers envelope {{\"items\": [...]}}: {e}"),
+            )
+        })?;
     Ok(page
         .items
         .iter()
         .map(|raw| NumberRecord::from_json(raw.get()))
         .collect())
+}
+
+/// `Ok` when the JSON text is an object (see [`is_object`]).
+fn object(json: &[u8]) -> std::result::Result<(), String> {
+    if is_object(json) {
+        Ok(())
+    } else {
+        Err("it is not a JSON object".into())
+    }
 }
 
 /// Renders the accounts envelope of a snapshot, each record's raw text unchanged.
@@ -271,6 +286,16 @@ mod tests {
         assert!(err.contains("MA_9") && err.contains("account #1"), "{err}");
         let err = parse_accounts(p, b"[]").unwrap_err().to_string();
         assert!(err.contains("accounts envelope"), "{err}");
+        // serde would read `[[...]]` positionally as `{"accounts": [...]}`.
+        let err = parse_accounts(p, b" [[{\"auth_id\": \"MA_1\"}]]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a JSON object"), "{err}");
+        assert!(parse_numbers(Path::new("numbers.json"), b"[[]]").is_err());
+        let err = parse_accounts(p, b"{\"accounts\": [[\"MA_1\"]]}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a JSON object"), "{err}");
         let err = parse_numbers(Path::new("numbers.json"), b"{\"items\": 1}")
             .unwrap_err()
             .to_string();
