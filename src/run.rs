@@ -204,6 +204,9 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
             }
         )));
     }
+    // The output folder is staged before the ledger is opened, so an unusable
+    // `--out` stops the run before the ledger file is created or locked.
+    let staged = StagedDir::create(&settings.out, "summary.json")?;
     // From here until `book.commit` the ledger's write lock is held (none in a dry run).
     let mut ledger = if settings.dry_run {
         None
@@ -263,7 +266,6 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
 
     let export_files = exports.render(&issued, &settings.config, settings.period)?;
 
-    let staged = StagedDir::create(&settings.out, "summary.json")?;
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
     staged.write_file("invoices.csv", &csv_out::invoices(&issued))?;
     staged.write_file(

@@ -5,7 +5,7 @@
 //! The properties: nothing panics; a broken file is a clean error naming it; a
 //! broken record is an exception row; every number fetched lands in exactly one
 //! bucket; no control or bidi character reaches a CSV cell. For a longer search:
-//! `PROPTEST_CASES=5000 cargo test --release --test hostile_input`.
+//! `PROPTEST_CASES=5000 cargo test --test hostile_input`.
 
 mod common;
 

@@ -203,3 +203,57 @@ impl Ran {
         out
     }
 }
+
+/// A generated snapshot, `accounts.json` and `numbers.json` text: `customers`
+/// Karnataka customers `MA_G00001`…, and `numbers` active numbers held since January
+/// 2026 (setup 100, rental 300, no billing dates so none lapses) spread over them in
+/// turn. Every number is billable in any period from 2026-01 on.
+pub fn generated_snapshot(customers: usize, numbers: usize) -> (String, String) {
+    use std::fmt::Write as _;
+    let mut accounts = String::from("{\"accounts\": [\n");
+    for c in 1..=customers {
+        let sep = if c == customers { "" } else { "," };
+        let _ = writeln!(
+            accounts,
+            r#"{{"auth_id": "MA_G{c:05}", "name": "Owner {c}", "company": "Customer {c} Pvt Ltd", "state": "KA", "country": "IN", "gstin": null, "cash_credits": "100.00000"}}{sep}"#
+        );
+    }
+    let _ = write!(
+        accounts,
+        "], \"total\": {customers}, \"page\": 1, \"size\": {customers}}}\n"
+    );
+    let mut items = String::with_capacity(numbers * 330 + 100);
+    items.push_str("{\"items\": [\n");
+    for n in 1..=numbers {
+        let c = (n - 1) % customers.max(1) + 1;
+        let sep = if n == numbers { "" } else { "," };
+        let _ = writeln!(
+            items,
+            r#"{{"id": "num-{n:07}", "account_id": "MA_G{c:05}", "e164": "+9180{n:08}", "status": "active", "setup_fee": 100, "monthly_fee": 300, "currency": "INR", "purchased_at": "2026-01-05T06:00:00Z", "last_billing_date": null, "next_billing_date": null}}{sep}"#
+        );
+    }
+    let _ = write!(
+        items,
+        "], \"page\": 1, \"per_page\": {numbers}, \"total\": {numbers}}}\n"
+    );
+    (accounts, items)
+}
+
+/// Run arguments of a generated snapshot in folder `snap` for `period`, as of
+/// mid-2027, writing to `out`.
+pub fn snapshot_run_args(snap: &str, period: &str, out: &str) -> Vec<String> {
+    [
+        "run",
+        "--source",
+        snap,
+        "--period",
+        period,
+        "--as-of",
+        "2027-06-01T00:00:00Z",
+        "--out",
+        out,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
