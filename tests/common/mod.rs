@@ -110,7 +110,22 @@ impl Test {
 
     /// Runs the binary.
     pub fn run(self) -> Ran {
-        let mut cmd = Command::cargo_bin("didbill").unwrap();
+        self.run_under(&[])
+    }
+
+    /// Runs the binary under `wrapper`, a program and its first arguments, followed
+    /// by the binary's path and its arguments (for resource limits and mount
+    /// namespaces).
+    pub fn run_under(self, wrapper: &[&str]) -> Ran {
+        let bin = env!("CARGO_BIN_EXE_didbill");
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(rest).arg(bin);
+                cmd
+            }
+            None => Command::new(bin),
+        };
         cmd.current_dir(self.dir.path())
             .args(&self.args)
             .env_remove("VOBIZ_AUTH_ID")
