@@ -1,5 +1,6 @@
 //! The command line: clap definitions, resolution into settings, and exit codes.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -7,8 +8,12 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::numbers::{self, Format};
 use crate::period::Period;
 use crate::run::{self, RunReport, RunSettings, Source};
+use crate::vobiz::client::{Credentials, API_BASE_ENV};
+use crate::vobiz::fetch::{self, ApiSettings, FetchMode, Scope};
+use crate::vobiz::snapshot;
 
 /// didbill: the monthly DID billing run of a Vobiz partner.
 #[derive(Debug, Parser)]
@@ -24,6 +29,81 @@ pub struct Cli {
 pub enum Command {
     /// Bill a month: line items, invoices, exceptions and a summary.
     Run(RunArgs),
+    /// Save the live inventory as a snapshot folder (replay it with `run --source DIR`).
+    Fetch(FetchArgs),
+    /// List rented numbers: status, application, fees, next billing date, KYC flags.
+    Numbers(NumbersArgs),
+}
+
+/// How to reach the Vobiz API; shared by every command that can fetch.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// API base URL [default: [api] base_url of the configuration].
+    #[arg(long, env = API_BASE_ENV, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// List numbers customer by customer, or with the global `/numbers` endpoint.
+    #[arg(long = "fetch", value_enum, value_name = "MODE", default_value_t = FetchMode::PerCustomer)]
+    pub fetch: FetchMode,
+}
+
+impl ApiArgs {
+    /// API settings: the flags over the configuration; a progress bar only when
+    /// stderr is a terminal and not `--quiet`.
+    pub fn settings(&self, config: &Config, quiet: bool) -> ApiSettings {
+        let mut settings = ApiSettings::new(&config.api);
+        if let Some(base) = &self.api_base {
+            settings.base_url = base.clone();
+        }
+        settings.mode = self.fetch;
+        settings.progress = !quiet && std::io::stderr().is_terminal();
+        settings
+    }
+}
+
+/// Arguments of `didbill fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Snapshot folder to write (accounts.json and numbers.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Fetch only this customer (repeatable).
+    #[arg(long = "customer", value_name = "MA_ID")]
+    pub customers: Vec<String>,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `didbill numbers`.
+#[derive(Debug, Args)]
+pub struct NumbersArgs {
+    /// Only this customer's numbers (repeatable).
+    #[arg(long = "customer", value_name = "MA_ID")]
+    pub customers: Vec<String>,
+    /// Only numbers whose E.164 contains these digits.
+    #[arg(long, value_name = "DIGITS", value_parser = parse_digits)]
+    pub search: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// `api` for the live Vobiz API, or a snapshot folder.
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `didbill run`.
@@ -59,6 +139,27 @@ pub struct RunArgs {
     /// No progress output on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+fn parse_digits(s: &str) -> std::result::Result<String, String> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{s:?} is not digits of a phone number, e.g. 80410"));
+    }
+    Ok(digits.to_owned())
+}
+
+/// Refuses blank `--customer` values.
+fn check_customer_ids(customers: &[String]) -> Result<()> {
+    if customers.iter().any(|c| c.trim().is_empty()) {
+        return Err(Error::Usage(
+            "--customer needs a customer id (MA_...)".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn parse_period(s: &str) -> std::result::Result<Period, String> {
@@ -79,17 +180,9 @@ impl RunArgs {
     /// Resolves the arguments and the configuration into run settings.
     pub fn settings(&self) -> Result<RunSettings> {
         let config = Config::load(self.config.as_deref())?;
-        let source = match self.source.as_str() {
-            "api" => Source::Api,
-            dir => Source::Snapshot(PathBuf::from(dir)),
-        };
-        for c in &self.customers {
-            if c.trim().is_empty() {
-                return Err(Error::Usage(
-                    "--customer needs a customer id (MA_...)".into(),
-                ));
-            }
-        }
+        let source = Source::from_arg(&self.source);
+        check_customer_ids(&self.customers)?;
+        let api = self.api.settings(&config, self.quiet);
         Ok(RunSettings {
             period: self.period,
             source,
@@ -103,6 +196,7 @@ impl RunArgs {
             invoice_date: self.invoice_date.unwrap_or_else(|| self.period.end()),
             dry_run: self.dry_run,
             config,
+            api,
         })
     }
 }
@@ -152,12 +246,83 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             print!("{}", self::report(&report));
             Ok(())
         }
+        Command::Fetch(args) => fetch_command(args),
+        Command::Numbers(args) => numbers_command(args),
     }
+}
+
+fn warn_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("warning: {note}");
+    }
+}
+
+/// `didbill fetch`: the scope's records, exactly as sent, into a snapshot folder.
+fn fetch_command(args: &FetchArgs) -> Result<()> {
+    check_customer_ids(&args.customers)?;
+    let config = Config::load(args.config.as_deref())?;
+    let scope = Scope {
+        customers: args.customers.clone(),
+        search: None,
+    };
+    let fetched = fetch::fetch(
+        &args.api.settings(&config, args.quiet),
+        &Credentials::from_env()?,
+        &scope,
+    )?;
+    snapshot::write(&args.out, &fetched.accounts, &fetched.numbers)?;
+    warn_notes(&fetched.snapshot.notes);
+    println!(
+        "fetched {} account(s) and {} number record(s) → {}",
+        fetched.accounts.len(),
+        fetched.numbers.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// `didbill numbers`: the listing on stdout.
+fn numbers_command(args: &NumbersArgs) -> Result<()> {
+    check_customer_ids(&args.customers)?;
+    let config = Config::load(args.config.as_deref())?;
+    let scope = Scope {
+        customers: args.customers.clone(),
+        search: args.search.clone(),
+    };
+    let mut snapshot = run::load(
+        &Source::from_arg(&args.source),
+        &args.api.settings(&config, args.quiet),
+        &scope,
+    )?;
+    run::select_customers(&mut snapshot, &args.customers)?;
+    warn_notes(&snapshot.notes);
+    let rows = numbers::rows(&snapshot.numbers, args.search.as_deref());
+    match std::io::stdout().write_all(&numbers::render(&rows, args.format)) {
+        // `didbill numbers | head` is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("writing the listing to stdout", e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings only).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing_subscriber::filter::LevelFilter::WARN.into())
+        .from_env_lossy();
+    // A second initialisation (tests calling `main` twice) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 /// Parses the process arguments, runs, and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    init_logging();
     match dispatch(&cli) {
         Ok(()) => 0,
         Err(e) => {

@@ -14,6 +14,7 @@ pub mod gst;
 pub mod inventory;
 pub mod money;
 pub mod numbering;
+pub mod numbers;
 pub mod output;
 pub mod period;
 pub mod render;

@@ -18,6 +18,8 @@ use crate::numbering;
 use crate::output::StagedDir;
 use crate::period::{financial_year, Period};
 use crate::render::csv::{self as csv_out, Summary};
+use crate::vobiz::client::Credentials;
+use crate::vobiz::fetch::{self, ApiSettings, Scope};
 use crate::vobiz::snapshot::{self, Snapshot};
 
 /// Where the inventory comes from.
@@ -27,6 +29,16 @@ pub enum Source {
     Api,
     /// A snapshot folder (`accounts.json`, `numbers.json`).
     Snapshot(PathBuf),
+}
+
+impl Source {
+    /// Reads a `--source` argument: `api`, or a snapshot folder.
+    pub fn from_arg(arg: &str) -> Source {
+        match arg {
+            "api" => Source::Api,
+            dir => Source::Snapshot(PathBuf::from(dir)),
+        }
+    }
 }
 
 /// Everything `didbill run` needs, resolved once from arguments and config.
@@ -50,6 +62,8 @@ pub struct RunSettings {
     pub dry_run: bool,
     /// The validated configuration.
     pub config: Config,
+    /// How to fetch from the API when the source is `api`.
+    pub api: ApiSettings,
 }
 
 /// What a finished run produced, for the human summary.
@@ -61,14 +75,13 @@ pub struct RunReport {
     pub out: PathBuf,
 }
 
-/// Loads the inventory records from the configured source.
-pub fn load(source: &Source) -> Result<Snapshot> {
+/// Loads the inventory records from the configured source. The API is asked only
+/// for the scope; a snapshot is read whole, so callers still apply
+/// [`select_customers`] (which also checks the ids) and any search themselves.
+pub fn load(source: &Source, api: &ApiSettings, scope: &Scope) -> Result<Snapshot> {
     match source {
         Source::Snapshot(dir) => snapshot::read(dir),
-        Source::Api => Err(Error::Usage(
-            "--source api is not available in this build; pass --source DIR with a snapshot folder"
-                .into(),
-        )),
+        Source::Api => Ok(fetch::fetch(api, &Credentials::from_env()?, scope)?.snapshot),
     }
 }
 
@@ -163,7 +176,11 @@ pub fn issue(
 
 /// Runs `didbill run`.
 pub fn execute(settings: &RunSettings) -> Result<RunReport> {
-    let mut snapshot = load(&settings.source)?;
+    let scope = Scope {
+        customers: settings.customers.clone(),
+        search: None,
+    };
+    let mut snapshot = load(&settings.source, &settings.api, &scope)?;
     select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
     if settings.strict && !inventory.exceptions.is_empty() {
