@@ -600,3 +600,31 @@ async fn plain_http_is_refused_except_to_loopback() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("refusing plain http://"), "{err}");
 }
+
+#[tokio::test]
+async fn timeouts_and_refused_connections_are_retried() {
+    let server = MockServer::start().await;
+    failing_then_ok(
+        &server,
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(2)),
+        1,
+    )
+    .await;
+    let mut s = settings("");
+    s.request_timeout = Duration::from_millis(200);
+    let fetched = fetch(&server, &s).await.unwrap();
+    assert_eq!(fetched.numbers.len(), 1);
+
+    // A port nobody listens on: every attempt fails to connect.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let err = fetch_async(&settings(&base), &credentials(), &Scope::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("gave up after 5 attempt(s)") && err.contains("cannot connect"),
+        "{err}"
+    );
+}

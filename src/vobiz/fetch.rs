@@ -112,7 +112,10 @@ pub struct Fetched {
 
 /// Fetches the scope's accounts and numbers on a runtime of its own (blocking).
 pub fn fetch(settings: &ApiSettings, credentials: &Credentials, scope: &Scope) -> Result<Fetched> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Two workers: one can parse a page while the other keeps requests moving; the
+    // work is waiting on the network, not computing.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the HTTP runtime", e))?;
