@@ -269,7 +269,6 @@ impl Lister {
                     .filter(|id| seen.insert(id.clone()))
                     .collect();
                 self.progress.inc_length(ids.len() as u64);
-                let ids = Arc::new(ids);
                 let search = scope.search.clone();
                 let listings = in_order(ids.len(), self.width, |i| {
                     let lister = self.clone();
@@ -286,6 +285,8 @@ impl Lister {
                 numbers
             }
             FetchMode::Global => {
+                // No per-customer answer to wait for: refuse unknown ids up front.
+                unlisted_customer(scope, &accounts)?;
                 self.progress.inc_length(1);
                 let listed = self
                     .list(vec!["numbers".into()], None, numbers_page)
@@ -303,19 +304,7 @@ impl Lister {
                 numbers
             }
         };
-        let listed_ids: HashSet<&str> = accounts
-            .iter()
-            .filter_map(|a| a.record.auth_id.as_deref())
-            .collect();
-        if let Some(missing) = scope
-            .customers
-            .iter()
-            .find(|c| !listed_ids.contains(c.as_str()))
-        {
-            return Err(Error::Usage(format!(
-                "customer {missing} is not among the partner's accounts; check the id (MA_...)"
-            )));
-        }
+        unlisted_customer(scope, &accounts)?;
         let (accounts, account_records) = accounts.into_iter().map(|i| (i.raw, i.record)).unzip();
         let (numbers, number_records) = numbers.into_iter().map(|i| (i.raw, i.record)).unzip();
         Ok(Fetched {
@@ -449,6 +438,24 @@ impl Lister {
             });
         }
         Ok(())
+    }
+}
+
+/// Refuses a customer asked for that is not among the accounts listed.
+fn unlisted_customer(scope: &Scope, accounts: &[Item<AccountRecord>]) -> Result<()> {
+    let listed: HashSet<&str> = accounts
+        .iter()
+        .filter_map(|a| a.record.auth_id.as_deref())
+        .collect();
+    match scope
+        .customers
+        .iter()
+        .find(|c| !listed.contains(c.as_str()))
+    {
+        Some(missing) => Err(Error::Usage(format!(
+            "customer {missing} is not among the partner's accounts; check the id (MA_...)"
+        ))),
+        None => Ok(()),
     }
 }
 
