@@ -64,19 +64,28 @@ fn engine(c: &mut Criterion) {
             ..Config::default()
         };
         let rules = Rules::new(&config, period, as_of);
-        let lines: usize = numbers.iter().map(|n| billing::charges(n, &rules).len()).sum();
+        let lines: usize = numbers
+            .iter()
+            .map(|n| billing::charges(n, &rules).len())
+            .sum();
         let mut group = c.benchmark_group(format!("engine/{billing_time:?}"));
         group.throughput(Throughput::Elements(lines as u64));
         group.sample_size(20);
         group.bench_function("charges", |b| {
             b.iter(|| {
-                let n: usize = numbers.iter().map(|n| billing::charges(black_box(n), &rules).len()).sum();
+                let n: usize = numbers
+                    .iter()
+                    .map(|n| billing::charges(black_box(n), &rules).len())
+                    .sum();
                 black_box(n)
             })
         });
         group.bench_function("charges+invoices", |b| {
             b.iter(|| {
-                let lines: Vec<_> = numbers.iter().flat_map(|n| billing::charges(n, &rules)).collect();
+                let lines: Vec<_> = numbers
+                    .iter()
+                    .flat_map(|n| billing::charges(n, &rules))
+                    .collect();
                 black_box(billing::assemble(lines, &customers, &config))
             })
         });

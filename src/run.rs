@@ -21,6 +21,8 @@ use crate::output::StagedDir;
 use crate::period::Period;
 use crate::render::csv::{self as csv_out, Summary};
 use crate::render::exports::Exports;
+use crate::vobiz::client::Credentials;
+use crate::vobiz::fetch::{self, ApiSettings, Scope};
 use crate::vobiz::snapshot::{self, Snapshot};
 
 /// Where the inventory comes from.
@@ -30,6 +32,16 @@ pub enum Source {
     Api,
     /// A snapshot folder (`accounts.json`, `numbers.json`).
     Snapshot(PathBuf),
+}
+
+impl Source {
+    /// Reads a `--source` argument: `api`, or a snapshot folder.
+    pub fn from_arg(arg: &str) -> Source {
+        match arg {
+            "api" => Source::Api,
+            dir => Source::Snapshot(PathBuf::from(dir)),
+        }
+    }
 }
 
 /// Everything `didbill run` needs, resolved once from arguments and config.
@@ -61,6 +73,8 @@ pub struct RunSettings {
     pub csv_bom: bool,
     /// User templates folder (`--templates`), overriding the built-in templates.
     pub templates: Option<PathBuf>,
+    /// How to fetch from the API when the source is `api`.
+    pub api: ApiSettings,
 }
 
 /// What a finished run produced, for the human summary.
@@ -74,14 +88,13 @@ pub struct RunReport {
     pub notes: Vec<String>,
 }
 
-/// Loads the inventory records from the configured source.
-pub fn load(source: &Source) -> Result<Snapshot> {
+/// Loads the inventory records from the configured source. The API is asked only
+/// for the scope; a snapshot is read whole, so callers still apply
+/// [`select_customers`] (which also checks the ids) and any search themselves.
+pub fn load(source: &Source, api: &ApiSettings, scope: &Scope) -> Result<Snapshot> {
     match source {
         Source::Snapshot(dir) => snapshot::read(dir),
-        Source::Api => Err(Error::Usage(
-            "--source api is not available in this build; pass --source DIR with a snapshot folder"
-                .into(),
-        )),
+        Source::Api => Ok(fetch::fetch(api, &Credentials::from_env()?, scope)?.snapshot),
     }
 }
 
@@ -178,7 +191,11 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         settings.templates.as_deref(),
         settings.csv_bom,
     )?;
-    let mut snapshot = load(&settings.source)?;
+    let scope = Scope {
+        customers: settings.customers.clone(),
+        search: None,
+    };
+    let mut snapshot = load(&settings.source, &settings.api, &scope)?;
     select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
     if settings.strict && !inventory.exceptions.is_empty() {
