@@ -8,4 +8,5 @@
 
 pub mod error;
 pub mod output;
+pub mod render;
 pub mod vobiz;
