@@ -38,8 +38,8 @@ use azul_layout::text3::{
 use chrono::NaiveDate;
 use printpdf::{
     Codepoint, Color, DictItem, FontId, Greyscale, Line, LinePoint, OffsetDateTime, Op, PaintMode,
-    ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect,
-    TextItem, TextMatrix,
+    ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfParseErrorSeverity,
+    PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -227,19 +227,22 @@ const FONT_FILES: [(&str, &[u8]); 4] = [
 /// Fixed resource names (their first six letters also tag the font subsets).
 const FONT_IDS: [&str; 4] = ["DJVREG", "DJVBLD", "NDVREG", "NDVBLD"];
 
+/// A bundled font, parsed once.
 struct Face {
     font: ParsedFont,
     id: FontId,
     units_per_em: f32,
 }
 
-/// Which of the four faces: script (Latin or Devanagari) and weight.
+/// The script of a run of text, which picks its font (DejaVu Sans or Noto Sans
+/// Devanagari).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Script2 {
+enum RunScript {
     Latin,
     Devanagari,
 }
 
+/// How a piece of text is set: weight, size (pt) and grey level.
 #[derive(Clone, Copy)]
 struct Style {
     bold: bool,
@@ -285,18 +288,18 @@ fn is_neutral(c: char) -> bool {
 
 /// Splits text into runs of one script each (spaces and joiners stay with the run
 /// they are in).
-fn script_runs(text: &str) -> Vec<(Script2, &str)> {
+fn script_runs(text: &str) -> Vec<(RunScript, &str)> {
     let mut runs = Vec::new();
     let mut start = 0;
-    let mut current: Option<Script2> = None;
+    let mut current: Option<RunScript> = None;
     for (i, c) in text.char_indices() {
         if is_neutral(c) {
             continue;
         }
         let script = if is_devanagari(c) {
-            Script2::Devanagari
+            RunScript::Devanagari
         } else {
-            Script2::Latin
+            RunScript::Latin
         };
         match current {
             Some(s) if s != script => {
@@ -309,7 +312,7 @@ fn script_runs(text: &str) -> Vec<(Script2, &str)> {
         }
     }
     if start < text.len() {
-        runs.push((current.unwrap_or(Script2::Latin), &text[start..]));
+        runs.push((current.unwrap_or(RunScript::Latin), &text[start..]));
     }
     runs
 }
@@ -726,7 +729,14 @@ impl PdfRenderer {
             secure: true,
             image_optimization: None,
         };
-        let mut lopdf = doc.to_lopdf_document(&opts, &mut Vec::new());
+        let mut warnings = Vec::new();
+        let mut lopdf = doc.to_lopdf_document(&opts, &mut warnings);
+        if let Some(w) = warnings
+            .iter()
+            .find(|w| w.severity == PdfParseErrorSeverity::Error)
+        {
+            return Err(PdfError::Write(w.msg.clone()));
+        }
         // printpdf fills the file identifier from a process-wide counter; replace
         // it with a hash of the invoice so every render gives the same bytes.
         let digest = Sha256::digest(format!("{invoice:?}").as_bytes());
@@ -809,12 +819,12 @@ impl PdfRenderer {
         self.render_template(LINE, &ctx)
     }
 
-    fn face(&self, script: Script2, bold: bool) -> usize {
+    fn face(&self, script: RunScript, bold: bool) -> usize {
         match (script, bold) {
-            (Script2::Latin, false) => 0,
-            (Script2::Latin, true) => 1,
-            (Script2::Devanagari, false) => 2,
-            (Script2::Devanagari, true) => 3,
+            (RunScript::Latin, false) => 0,
+            (RunScript::Latin, true) => 1,
+            (RunScript::Devanagari, false) => 2,
+            (RunScript::Devanagari, true) => 3,
         }
     }
 
@@ -868,11 +878,11 @@ impl PdfRenderer {
             .map(|(script, run)| {
                 let face = self.face(script, style.bold);
                 match script {
-                    Script2::Devanagari => match self.shape(face, run, style.size) {
+                    RunScript::Devanagari => match self.shape(face, run, style.size) {
                         Some((_, w)) => w,
                         None => self.plain_width(face, run, style.size),
                     },
-                    Script2::Latin => self.plain_width(face, run, style.size),
+                    RunScript::Latin => self.plain_width(face, run, style.size),
                 }
             })
             .sum()
@@ -971,8 +981,8 @@ impl<'r> Canvas<'r> {
             self.used[face] = true;
             let font = PdfFontHandle::External(self.renderer.faces[face].id.clone());
             let shaped = match script {
-                Script2::Devanagari => self.renderer.shape(face, run, style.size),
-                Script2::Latin => None,
+                RunScript::Devanagari => self.renderer.shape(face, run, style.size),
+                RunScript::Latin => None,
             };
             if shaped.is_some() {
                 // Shaped glyphs are in visual order; /ActualText gives viewers that
@@ -1487,22 +1497,22 @@ mod tests {
 
     #[test]
     fn text_is_split_into_script_runs() {
-        assert_eq!(script_runs("Sharma"), vec![(Script2::Latin, "Sharma")]);
+        assert_eq!(script_runs("Sharma"), vec![(RunScript::Latin, "Sharma")]);
         assert_eq!(
             script_runs("शर्मा ट्रेडर्स (Sharma)"),
             vec![
-                (Script2::Devanagari, "शर्मा ट्रेडर्स "),
-                (Script2::Latin, "(Sharma)")
+                (RunScript::Devanagari, "शर्मा ट्रेडर्स "),
+                (RunScript::Latin, "(Sharma)")
             ]
         );
         assert_eq!(
             script_runs("Plot 12, नई दिल्ली"),
             vec![
-                (Script2::Latin, "Plot 12, "),
-                (Script2::Devanagari, "नई दिल्ली")
+                (RunScript::Latin, "Plot 12, "),
+                (RunScript::Devanagari, "नई दिल्ली")
             ]
         );
-        assert_eq!(script_runs("  "), vec![(Script2::Latin, "  ")]);
+        assert_eq!(script_runs("  "), vec![(RunScript::Latin, "  ")]);
         assert!(script_runs("").is_empty());
     }
 
