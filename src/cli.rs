@@ -198,9 +198,13 @@ pub struct RunArgs {
     /// Start the accounting CSVs (not the canonical files) with a UTF-8 BOM, for Excel.
     #[arg(long)]
     pub csv_bom: bool,
-    /// Folder of templates overriding or adding to the built-in ones (csv/NAME.toml).
+    /// Folder of templates overriding or adding to the built-in ones (csv/NAME.toml,
+    /// pdf/labels.txt, pdf/line.txt, pdf/footer.txt).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Do not write PDF invoices.
+    #[arg(long)]
+    pub no_pdf: bool,
     /// API options.
     #[command(flatten)]
     pub api: ApiArgs,
@@ -302,6 +306,7 @@ impl RunArgs {
             config,
             csv: exports::layout_names(&self.csv)?,
             csv_bom: self.csv_bom,
+            pdf: !self.no_pdf,
             templates: self.templates.clone(),
             api,
         })

@@ -21,9 +21,12 @@ use crate::output::StagedDir;
 use crate::period::Period;
 use crate::render::csv::{self as csv_out, Summary};
 use crate::render::exports::Exports;
+use crate::render::pdf::PdfRenderer;
+use crate::render::pdf_model;
 use crate::vobiz::client::Credentials;
 use crate::vobiz::fetch::{self, ApiSettings, Scope};
 use crate::vobiz::snapshot::{self, Snapshot};
+use rayon::prelude::*;
 
 /// Where the inventory comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +76,8 @@ pub struct RunSettings {
     pub csv_bom: bool,
     /// User templates folder (`--templates`), overriding the built-in templates.
     pub templates: Option<PathBuf>,
+    /// Write one PDF tax invoice per invoice into `pdf/` (off with `--no-pdf`).
+    pub pdf: bool,
     /// How to fetch from the API when the source is `api`.
     pub api: ApiSettings,
 }
@@ -184,6 +189,24 @@ pub fn drafts(
     }
 }
 
+/// Renders every invoice's PDF, on all cores; file name → bytes, in invoice order.
+fn render_pdfs(
+    renderer: &PdfRenderer,
+    issued: &[IssuedInvoice],
+    settings: &RunSettings,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    issued
+        .par_iter()
+        .map(|invoice| {
+            let model = pdf_model::pdf_invoice(invoice, &settings.config, settings.period);
+            Ok((
+                pdf_model::file_name(&invoice.number),
+                renderer.render(&model)?,
+            ))
+        })
+        .collect()
+}
+
 /// Runs `didbill run`.
 pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let exports = Exports::load(
@@ -191,6 +214,11 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         settings.templates.as_deref(),
         settings.csv_bom,
     )?;
+    // Templates are compiled (and checked) before any work is done.
+    let pdf = match settings.pdf {
+        true => Some(PdfRenderer::new(settings.templates.as_deref())?),
+        false => None,
+    };
     let scope = Scope {
         customers: settings.customers.clone(),
         search: None,
@@ -279,6 +307,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     );
 
     let export_files = exports.render(&issued, &settings.config, settings.period)?;
+    let pdf_files = match &pdf {
+        Some(renderer) => render_pdfs(renderer, &issued, settings)?,
+        None => Vec::new(),
+    };
 
     let staged = StagedDir::create(&settings.out, "summary.json")?;
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
@@ -288,7 +320,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         &csv_out::exceptions(&inventory.exceptions),
     )?;
     staged.write_file("summary.json", &csv_out::summary_json(&summary))?;
-    for (file, bytes) in &export_files {
+    for (file, bytes) in export_files.iter().chain(&pdf_files) {
         staged.write_file(file, bytes)?;
     }
 

@@ -7,4 +7,5 @@
 pub mod csv;
 pub mod exports;
 pub mod pdf;
+pub mod pdf_model;
 pub mod words;
