@@ -226,6 +226,9 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let mut snapshot = load(&settings.source, &settings.api, &scope)?;
     select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
+    // The raw records are not needed past validation; free them before billing.
+    let fetch_notes = std::mem::take(&mut snapshot.notes);
+    drop(snapshot);
     if settings.strict && !inventory.exceptions.is_empty() {
         let listed: Vec<String> = inventory
             .exceptions
@@ -267,7 +270,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let line_count = charges.lines.len();
     let (invoices, mut warnings) =
         billing::assemble(charges.lines, &inventory.customers, &settings.config);
-    warnings.extend(snapshot.notes.iter().cloned());
+    warnings.extend(fetch_notes);
     let due_date =
         settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
     let Issued {
