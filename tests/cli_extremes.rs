@@ -27,13 +27,17 @@ fn assert_accounted_for(s: &Value) {
     );
 }
 
-/// Every output file is free of control and bidi characters (other than the line
-/// ends of CSV rows and pretty JSON), and every CSV row is as wide as its header.
+/// Every output file (a PDF's extracted text) is free of control and bidi
+/// characters other than line ends, and every CSV row is as wide as its header.
 fn assert_clean_outputs(ran: &Ran, out: &str) {
     let files = ran.tree(out);
     assert!(!files.is_empty());
     for (name, bytes) in files {
-        let text = String::from_utf8(bytes).unwrap_or_else(|_| panic!("{name} is not UTF-8"));
+        let text = if name.ends_with(".pdf") {
+            pdf_extract::extract_text_from_mem(&bytes).unwrap()
+        } else {
+            String::from_utf8(bytes).unwrap_or_else(|_| panic!("{name} is not UTF-8"))
+        };
         if let Some(c) = text.chars().find(|&c| c != '\n' && is_hidden(c)) {
             panic!("{name} holds {c:?}");
         }

