@@ -2,6 +2,7 @@
 //! invoice assembly with GST, reported as line items per second.
 //!
 //! `cargo bench --bench engine`; figures are recorded in BENCHMARKS.md.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::hint::black_box;

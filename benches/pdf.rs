@@ -3,6 +3,7 @@
 //! invoices per second, one core and all cores.
 //!
 //! `cargo bench --bench pdf`; figures are recorded in BENCHMARKS.md.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::path::Path;

@@ -4,10 +4,12 @@
 //! ```text
 //! cargo run --example fake_vobiz -- fixtures/demo --port 8787 [--latency-ms 20]
 //!     [--fail-rate 0.1 --fail-status 429|503 --retry-after SECS] [--seed N]
+//!     [--reset-after N]
 //! ```
 //!
 //! It expects the credentials in `VOBIZ_AUTH_ID` / `VOBIZ_AUTH_TOKEN` when they are
 //! set (so one `export` serves both sides), else a built-in demo pair it prints.
+#![forbid(unsafe_code)]
 
 #[path = "../tests/common/fake_vobiz.rs"]
 mod fake_vobiz;
@@ -43,6 +45,10 @@ struct Args {
     /// Seed of the injected failures.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Answer this many requests, then cut every connection (an upstream dying
+    /// mid-pagination).
+    #[arg(long, value_name = "N")]
+    reset_after: Option<u64>,
 }
 
 fn main() {
@@ -65,14 +71,16 @@ fn main() {
                 DEMO_TOKEN.to_owned(),
             ),
         };
-    let running = FakeVobiz::from_dir(&args.dir)
+    let mut fake = FakeVobiz::from_dir(&args.dir)
         .unwrap_or_else(|e| exit(&e))
         .credentials(auth_id.trim(), token.trim())
         .latency(Duration::from_millis(args.latency_ms))
         .failures(args.fail_rate, fail_status, args.retry_after)
-        .seed(args.seed)
-        .start(args.port)
-        .unwrap_or_else(|e| exit(&e));
+        .seed(args.seed);
+    if let Some(n) = args.reset_after {
+        fake = fake.reset_after(n);
+    }
+    let running = fake.start(args.port).unwrap_or_else(|e| exit(&e));
     println!(
         "fake Vobiz API serving {} at {}",
         args.dir.display(),

@@ -10,6 +10,7 @@
 //! before `--as-of`, releases and lapses, mid-month activity, a little USD, and about
 //! 0.5% of records with data errors (missing dates, negative fees, bad e164, unknown
 //! customers, conflicting duplicates). The same arguments always give the same bytes.
+#![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 use std::io::Write as _;

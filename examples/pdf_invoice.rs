@@ -4,6 +4,7 @@
 //! cargo run --release --example pdf_invoice -- OUT.pdf [--lines N] [--hindi]
 //! cargo run --release --example pdf_invoice -- --bench INVOICES LINES
 //! ```
+#![forbid(unsafe_code)]
 
 use std::time::Instant;
 

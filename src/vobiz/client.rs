@@ -7,6 +7,8 @@
 //! with the system's trust store and certificate checks that cannot be turned off;
 //! plain `http://` is accepted only for loopback hosts (the fake server).
 //! Redirects are not followed: a redirect would carry the token to another URL.
+//! Bodies are read up to a limit (16 MiB by default): a longer answer fails the
+//! request without being held in memory.
 //!
 //! One semaphore bounds the requests in flight (`[api] concurrency`); a request
 //! holds its permit while it is on the wire, not while it waits to retry.
@@ -34,6 +36,11 @@ pub const API_BASE_ENV: &str = "VOBIZ_API_BASE";
 
 /// How much of an unusable body an error message quotes.
 const BODY_START_CHARS: usize = 200;
+
+/// The largest response body read by default: a page holds at most 100 records of
+/// about 1 KB, so 16 MiB is far beyond any real answer, and a body that size is a
+/// broken proxy or a hostile server, not data to hold in memory.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 
 /// The partner's secret token; it prints as `***` whatever the formatter.
 #[derive(Clone, PartialEq, Eq)]
@@ -244,6 +251,42 @@ enum Attempt {
     },
     /// A status that is final.
     Refused { status: StatusCode, body: Vec<u8> },
+    /// A 2xx body longer than the limit: final, and never read whole.
+    TooLarge { body_start: Vec<u8> },
+}
+
+/// How far reading a body got.
+enum Body {
+    /// All of it.
+    Complete(Vec<u8>),
+    /// The first `limit` bytes of a longer body.
+    Truncated(Vec<u8>),
+}
+
+/// Reads at most `limit` bytes of a body, chunk by chunk, so an endless or huge
+/// answer costs no more memory than the limit (the declared length is checked
+/// first, but not trusted).
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Body, reqwest::Error> {
+    let declared = response.content_length().unwrap_or(0);
+    // Declared too long: only the first chunk is read, to quote its start.
+    let too_long = declared > limit as u64;
+    let mut body = Vec::with_capacity(if too_long { 0 } else { declared as usize });
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if too_long || chunk.len() > room {
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            return Ok(Body::Truncated(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(if too_long {
+        Body::Truncated(body)
+    } else {
+        Body::Complete(body)
+    })
 }
 
 /// An authenticated Vobiz API client; share it behind an `Arc`.
@@ -253,6 +296,7 @@ pub struct Client {
     token: Token,
     permits: Semaphore,
     retry: RetryPolicy,
+    max_body_bytes: usize,
     requests: AtomicU64,
     retries: AtomicU64,
 }
@@ -295,6 +339,7 @@ impl Client {
             token: credentials.token.clone(),
             permits: Semaphore::new(settings.concurrency.max(1)),
             retry: settings.retry.clone(),
+            max_body_bytes: settings.max_body_bytes,
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
         })
@@ -355,6 +400,16 @@ impl Client {
                         detail: self.server_message(&body),
                     })
                 }
+                Attempt::TooLarge { body_start } => {
+                    return Err(ApiError::BadBody {
+                        request,
+                        problem: format!(
+                            "the body is larger than {} bytes, far more than a page of records",
+                            self.max_body_bytes
+                        ),
+                        body_start: self.body_start(&body_start),
+                    })
+                }
             };
             if attempt >= self.retry.max_attempts {
                 return Err(ApiError::GaveUp {
@@ -402,6 +457,9 @@ impl Client {
             Attempt::Refused { status, .. } => {
                 tracing::debug!(%request, attempt, elapsed_ms, %status, "refused")
             }
+            Attempt::TooLarge { .. } => {
+                tracing::debug!(%request, attempt, elapsed_ms, "body too large")
+            }
         }
         outcome
     }
@@ -418,8 +476,9 @@ impl Client {
         };
         let status = response.status();
         if status.is_success() {
-            return match response.bytes().await {
-                Ok(body) => Attempt::Body(body.to_vec()),
+            return match read_body(response, self.max_body_bytes).await {
+                Ok(Body::Complete(body)) => Attempt::Body(body),
+                Ok(Body::Truncated(body_start)) => Attempt::TooLarge { body_start },
                 Err(e) => Attempt::Retry {
                     problem: transport_problem(e),
                     retry_after: None,
@@ -442,13 +501,13 @@ impl Client {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(|l| format!("redirected to {l}").into_bytes());
+        // An error body is only quoted: its start is enough.
         let body = match location {
             Some(l) => l,
-            None => response
-                .bytes()
-                .await
-                .map(|b| b.to_vec())
-                .unwrap_or_default(),
+            None => match read_body(response, BODY_START_CHARS * 4).await {
+                Ok(Body::Complete(b) | Body::Truncated(b)) => b,
+                Err(_) => Vec::new(),
+            },
         };
         Attempt::Refused { status, body }
     }

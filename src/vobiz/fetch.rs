@@ -68,6 +68,9 @@ pub struct ApiSettings {
     pub request_timeout: Duration,
     /// Most pages one listing may take before it is considered runaway.
     pub max_pages: u64,
+    /// Largest response body read; a longer one fails the request (see
+    /// [`super::client::DEFAULT_MAX_BODY_BYTES`]).
+    pub max_body_bytes: usize,
     /// Whether to draw a progress bar on stderr.
     pub progress: bool,
 }
@@ -84,6 +87,7 @@ impl ApiSettings {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_pages: 10_000,
+            max_body_bytes: super::client::DEFAULT_MAX_BODY_BYTES,
             progress: false,
         }
     }

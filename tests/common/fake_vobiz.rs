@@ -12,7 +12,6 @@
 //! were in flight at once.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -57,6 +56,8 @@ pub struct FakeVobiz {
     fail_status: StatusCode,
     retry_after: Option<u64>,
     seed: u64,
+    /// Requests answered before every connection is cut (`None`: all of them).
+    reset_after: Option<u64>,
 }
 
 #[derive(Default)]
@@ -141,6 +142,7 @@ impl FakeVobiz {
             fail_status: StatusCode::SERVICE_UNAVAILABLE,
             retry_after: None,
             seed: 1,
+            reset_after: None,
         })
     }
 
@@ -174,6 +176,13 @@ impl FakeVobiz {
     /// The seed of the injected failures (the same seed fails the same requests).
     pub fn seed(mut self, seed: u64) -> FakeVobiz {
         self.seed = seed;
+        self
+    }
+
+    /// Answers the first `n` requests, then cuts every connection without an
+    /// answer (the upstream dying mid-pagination).
+    pub fn reset_after(mut self, n: u64) -> FakeVobiz {
+        self.reset_after = Some(n);
         self
     }
 
@@ -230,11 +239,23 @@ async fn serve(listener: std::net::TcpListener, state: Arc<State>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        if state.dead() {
+            // A reset (RST), not an orderly close.
+            let _ = stream.set_zero_linger();
+            drop(stream);
+            continue;
+        }
         let state = Arc::clone(&state);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let state = Arc::clone(&state);
-                async move { Ok::<_, Infallible>(state.handle(request).await) }
+                async move {
+                    if state.dead() {
+                        // An error from the service drops the connection unanswered.
+                        return Err(Cut);
+                    }
+                    Ok(state.handle(request).await)
+                }
             });
             // A client hanging up mid-answer is not the fake's problem.
             let _ = hyper::server::conn::http1::Builder::new()
@@ -296,7 +317,27 @@ fn page_of<'a>(records: impl Iterator<Item = &'a RawValue>, page: u64, per_page:
         .join(",")
 }
 
+/// Why the fake cut a connection.
+#[derive(Debug)]
+struct Cut;
+
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection cut by the fake server")
+    }
+}
+
+impl std::error::Error for Cut {}
+
 impl State {
+    /// Whether the server has answered all it will (see [`FakeVobiz::reset_after`]);
+    /// counts the request asking.
+    fn dead(&self) -> bool {
+        self.fake
+            .reset_after
+            .is_some_and(|n| self.stats.requests.load(Ordering::SeqCst) >= n)
+    }
+
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let stats = &self.stats;
         stats.requests.fetch_add(1, Ordering::SeqCst);

@@ -199,6 +199,11 @@ impl Ran {
         self.dir.path().join(rel)
     }
 
+    /// Reads a file of the working directory as bytes.
+    pub fn read_bytes(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
     /// Reads a file of the working directory as text.
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
