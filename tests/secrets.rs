@@ -25,7 +25,8 @@ fn needles() -> Vec<Vec<u8>> {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = String::new();
         for chunk in s.as_bytes().chunks(3) {
-            let n = chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
+            let n =
+                chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
             for i in 0..=chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
             }
@@ -136,7 +137,11 @@ async fn the_token_appears_in_no_byte_didbill_produces() {
         .start(0)
         .unwrap();
     let echo = MockServer::start().await;
-    for (prefix, status, json) in [("/e401", 401, true), ("/e422", 422, false), ("/e200", 200, false)] {
+    for (prefix, status, json) in [
+        ("/e401", 401, true),
+        ("/e422", 422, false),
+        ("/e200", 200, false),
+    ] {
         Mock::given(method("GET"))
             .and(wiremock::matchers::path_regex(format!("^{prefix}/")))
             .respond_with(Echo(status, json))
@@ -171,11 +176,20 @@ async fn the_token_appears_in_no_byte_didbill_produces() {
     let mut ran = ran;
     for args in [
         vec!["numbers", "--format", "json"],
-        vec!["audit", "--format", "json", "--as-of", "2026-12-02T00:00:00Z"],
+        vec![
+            "audit",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-12-02T00:00:00Z",
+        ],
         vec!["invoices", "list"],
     ] {
         ran = checked(
-            with_token(ran.then(), &base).args(args.clone()).run().expect_code(0),
+            with_token(ran.then(), &base)
+                .args(args.clone())
+                .run()
+                .expect_code(0),
             args[0],
         );
     }
@@ -193,7 +207,7 @@ async fn the_token_appears_in_no_byte_didbill_produces() {
             .expect_code(3);
         assert!(ran.stderr().contains(expect), "{}", ran.stderr());
         assert!(
-            ran.stderr().contains(&format!("x-auth-id: {AUTH_ID}")),
+            ran.stderr().contains(&format!("x-auth-token: ***; x-auth-id: {AUTH_ID}")),
             "the echo is quoted, the token in it scrubbed: {}",
             ran.stderr()
         );
@@ -227,8 +241,8 @@ async fn debug_and_error_values_never_hold_the_token() {
     assert_no_token("an API error", shown.as_bytes());
 
     // A panic carrying the credentials shows them redacted too.
-    let panic = std::panic::catch_unwind(|| panic!("while fetching with {credentials:?}"))
-        .unwrap_err();
+    let panic =
+        std::panic::catch_unwind(|| panic!("while fetching with {credentials:?}")).unwrap_err();
     let message = panic.downcast_ref::<String>().unwrap();
     assert_no_token("a panic message", message.as_bytes());
 }

@@ -247,9 +247,9 @@ pub fn generated_snapshot(customers: usize, numbers: usize) -> (String, String) 
             r#"{{"auth_id": "MA_G{c:05}", "name": "Owner {c}", "company": "Customer {c} Pvt Ltd", "state": "KA", "country": "IN", "gstin": null, "cash_credits": "100.00000"}}{sep}"#
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         accounts,
-        "], \"total\": {customers}, \"page\": 1, \"size\": {customers}}}\n"
+        "], \"total\": {customers}, \"page\": 1, \"size\": {customers}}}"
     );
     let mut items = String::with_capacity(numbers * 330 + 100);
     items.push_str("{\"items\": [\n");
@@ -261,9 +261,9 @@ pub fn generated_snapshot(customers: usize, numbers: usize) -> (String, String) 
             r#"{{"id": "num-{n:07}", "account_id": "MA_G{c:05}", "e164": "+9180{n:08}", "status": "active", "setup_fee": 100, "monthly_fee": 300, "currency": "INR", "purchased_at": "2026-01-05T06:00:00Z", "last_billing_date": null, "next_billing_date": null}}{sep}"#
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         items,
-        "], \"page\": 1, \"per_page\": {numbers}, \"total\": {numbers}}}\n"
+        "], \"page\": 1, \"per_page\": {numbers}, \"total\": {numbers}}}"
     );
     (accounts, items)
 }
