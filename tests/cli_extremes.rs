@@ -264,22 +264,29 @@ fn empty_right_to_left_and_control_text_never_reaches_an_output_raw() {
         );
     }
 
-    // The audit shows the same records escaped, in every format.
+    // The audit and the numbers listing show the same records cleaned or escaped,
+    // in every format.
     let mut dir = ran;
-    for format in ["table", "csv", "json"] {
-        let audit = dir
-            .then()
-            .args(["audit", "--source", "snap", "--format", format])
-            .args(["--as-of", "2027-06-01T00:00:00Z"])
-            .run()
-            .expect_code(0);
-        for stream in [audit.stdout(), audit.stderr()] {
-            assert!(
-                !stream.chars().any(|c| c != '\n' && is_hidden(c)),
-                "{format}: {stream:?}"
-            );
+    for command in ["audit", "numbers"] {
+        for format in ["table", "csv", "json"] {
+            let listed = dir
+                .then()
+                .args([command, "--source", "snap", "--format", format])
+                .args(if command == "audit" {
+                    vec!["--as-of", "2027-06-01T00:00:00Z"]
+                } else {
+                    vec![]
+                })
+                .run()
+                .expect_code(0);
+            for stream in [listed.stdout(), listed.stderr()] {
+                assert!(
+                    !stream.chars().any(|c| c != '\n' && is_hidden(c)),
+                    "{command} {format}: {stream:?}"
+                );
+            }
+            dir = listed;
         }
-        dir = audit;
     }
 }
 

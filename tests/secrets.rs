@@ -207,7 +207,8 @@ async fn the_token_appears_in_no_byte_didbill_produces() {
             .expect_code(3);
         assert!(ran.stderr().contains(expect), "{}", ran.stderr());
         assert!(
-            ran.stderr().contains(&format!("x-auth-token: ***; x-auth-id: {AUTH_ID}")),
+            ran.stderr()
+                .contains(&format!("x-auth-token: ***; x-auth-id: {AUTH_ID}")),
             "the echo is quoted, the token in it scrubbed: {}",
             ran.stderr()
         );
@@ -215,6 +216,14 @@ async fn the_token_appears_in_no_byte_didbill_produces() {
     }
     assert!(!ran.path("out-failed").exists());
     assert_no_token_in_files(&ran);
+
+    // Read-only use: every request the echo server saw was a GET without a body.
+    let seen = echo.received_requests().await.unwrap();
+    assert!(!seen.is_empty());
+    for request in seen {
+        assert_eq!(request.method.as_str(), "GET", "{}", request.url);
+        assert!(request.body.is_empty());
+    }
 }
 
 #[tokio::test]
