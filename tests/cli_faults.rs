@@ -5,7 +5,7 @@
 //!
 //! The read-only and full-disk cases mount a tmpfs inside a private mount namespace
 //! (`unshare -m`, root only); where that is not possible they say so on stderr and
-//! pass. The SIGKILL test with 100,000 numbers and more kill points is ignored by
+//! pass. The SIGKILL test with 20,000 numbers and more kill points is ignored by
 //! default: `cargo test --test cli_faults -- --ignored`.
 
 mod common;
@@ -285,5 +285,5 @@ fn runs_killed_at_many_points_of_a_large_month_recover() {
         after(1_000),
         after(3_000),
     ];
-    killed_runs_recover(500, 100_000, points);
+    killed_runs_recover(200, 20_000, points);
 }
