@@ -255,9 +255,13 @@ pub fn report(r: &RunReport) -> String {
     );
     for (currency, t) in &s.totals {
         out.push_str(&format!(
-            "  {currency}  subtotal {}  tax {}  total {}\n",
+            "  {currency}  subtotal {}  tax {}  total {}",
             t.subtotal, t.tax, t.total
         ));
+        if let (Some(cost), Some(margin)) = (&t.provider_cost, &t.margin) {
+            out.push_str(&format!("  (provider cost {cost}, margin {margin})"));
+        }
+        out.push('\n');
     }
     if s.exceptions > 0 {
         out.push_str(&format!(

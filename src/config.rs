@@ -8,6 +8,7 @@
 //! floats are taken by their shortest decimal text, which is exactly what was typed
 //! for any value of 15 significant digits or fewer.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::gst;
 use crate::money::Rounding;
 use crate::numbering::NumberFormat;
+use crate::pricing::{self, Price, Prices, Pricing};
 
 /// The configuration file looked for in the working directory.
 pub const DEFAULT_FILE: &str = "didbill.toml";
@@ -61,6 +63,7 @@ pub struct FileConfig {
     invoice: FileInvoice,
     api: FileApi,
     export: FileExport,
+    pricing: FilePricing,
 }
 
 impl Default for FileConfig {
@@ -77,6 +80,7 @@ impl Default for FileConfig {
             invoice: FileInvoice::default(),
             api: FileApi::default(),
             export: FileExport::default(),
+            pricing: FilePricing::default(),
         }
     }
 }
@@ -235,6 +239,41 @@ impl Default for FileQuickbooks {
     }
 }
 
+/// `[pricing]`: the partner's markups on the provider's fees (see [`crate::pricing`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FilePricing {
+    #[serde(deserialize_with = "decimal")]
+    rental_markup_percent: Decimal,
+    #[serde(deserialize_with = "decimal")]
+    setup_markup_percent: Decimal,
+    #[serde(deserialize_with = "decimal")]
+    usage_markup_percent: Decimal,
+    customers: BTreeMap<String, FileCustomerPricing>,
+}
+
+/// `[pricing.customers."MA_..."]`: one customer's markups or fixed prices; unset
+/// keys fall back to `[pricing]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileCustomerPricing {
+    #[serde(deserialize_with = "some_decimal")]
+    rental_markup_percent: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    setup_markup_percent: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    usage_markup_percent: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    monthly_fee: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    setup_fee: Option<Decimal>,
+}
+
+/// [`decimal`] for a key that may be left out.
+fn some_decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Decimal>, D::Error> {
+    decimal(d).map(Some)
+}
+
 /// Reads a decimal written as a TOML integer, string or float (see the module doc).
 fn decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::Error> {
     #[derive(Deserialize)]
@@ -386,6 +425,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// Accounting export settings.
     pub export: ExportConfig,
+    /// The partner's prices.
+    pub pricing: Pricing,
 }
 
 impl Default for Config {
@@ -494,6 +535,7 @@ impl FileConfig {
             return Err("seller.name must not be empty: it is printed on every invoice".into());
         }
         let export = self.export.validate(self.tax.rate)?;
+        let pricing = self.pricing.validate()?;
         Ok(Config {
             timezone,
             billing_time: self.billing_time,
@@ -523,7 +565,70 @@ impl FileConfig {
                 per_page: self.api.per_page,
             },
             export,
+            pricing,
         })
+    }
+}
+
+impl FilePricing {
+    /// Checks every markup and fixed price and resolves each customer's prices.
+    fn validate(self) -> std::result::Result<Pricing, String> {
+        let markup = |key: &str, v: Decimal| pricing::check_markup(&format!("pricing.{key}"), v);
+        let default = Prices {
+            rental: Price::Markup(markup("rental_markup_percent", self.rental_markup_percent)?),
+            setup: Price::Markup(markup("setup_markup_percent", self.setup_markup_percent)?),
+            usage_markup_percent: markup("usage_markup_percent", self.usage_markup_percent)?,
+        };
+        let mut customers = BTreeMap::new();
+        for (id, c) in self.customers {
+            let section = format!("pricing.customers.{id:?}");
+            if !id.starts_with("MA_") || id.trim() != id {
+                return Err(format!(
+                    "{section}: customer ids are account auth ids such as \"MA_ABC123\""
+                ));
+            }
+            let price = |fee_key: &str,
+                         fee: Option<Decimal>,
+                         markup_key: &str,
+                         markup: Option<Decimal>,
+                         fallback: Price| {
+                match (fee, markup) {
+                    (Some(_), Some(_)) => Err(format!(
+                        "{section}: set either {fee_key} (a fixed price) or {markup_key}, not both"
+                    )),
+                    (Some(f), None) => {
+                        pricing::check_fixed(&format!("{section}.{fee_key}"), f).map(Price::Fixed)
+                    }
+                    (None, Some(m)) => pricing::check_markup(&format!("{section}.{markup_key}"), m)
+                        .map(Price::Markup),
+                    (None, None) => Ok(fallback),
+                }
+            };
+            let prices = Prices {
+                rental: price(
+                    "monthly_fee",
+                    c.monthly_fee,
+                    "rental_markup_percent",
+                    c.rental_markup_percent,
+                    default.rental,
+                )?,
+                setup: price(
+                    "setup_fee",
+                    c.setup_fee,
+                    "setup_markup_percent",
+                    c.setup_markup_percent,
+                    default.setup,
+                )?,
+                usage_markup_percent: match c.usage_markup_percent {
+                    Some(m) => {
+                        pricing::check_markup(&format!("{section}.usage_markup_percent"), m)?
+                    }
+                    None => default.usage_markup_percent,
+                },
+            };
+            customers.insert(id, prices);
+        }
+        Ok(Pricing { default, customers })
     }
 }
 
@@ -841,6 +946,102 @@ mod tests {
                 "export.zoho.item_tax.intra_state",
             ),
             ("[export.quickbooks.tax_code]\nexempt = \"x\"", "exempt"),
+        ];
+        for (text, needle) in cases {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn pricing_defaults_to_the_provider_prices_and_resolves_overrides() {
+        assert_eq!(Config::parse("").unwrap().pricing, Pricing::default());
+        let c = Config::parse(
+            r#"
+            [pricing]
+            rental_markup_percent = 20
+            setup_markup_percent = "7.5"
+            usage_markup_percent = 12.25
+            [pricing.customers."MA_ACME"]
+            monthly_fee = 450
+            usage_markup_percent = 0
+            [pricing.customers."MA_BETA"]
+            rental_markup_percent = 5
+            setup_fee = "0"
+            "#,
+        )
+        .unwrap();
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        let p = &c.pricing;
+        assert_eq!(
+            p.default,
+            Prices {
+                rental: Price::Markup(d("20")),
+                setup: Price::Markup(d("7.5")),
+                usage_markup_percent: d("12.25"),
+            }
+        );
+        assert_eq!(
+            p.prices("MA_ACME"),
+            &Prices {
+                rental: Price::Fixed(d("450")),
+                setup: Price::Markup(d("7.5")),
+                usage_markup_percent: Decimal::ZERO,
+            }
+        );
+        assert_eq!(
+            p.prices("MA_BETA"),
+            &Prices {
+                rental: Price::Markup(d("5")),
+                setup: Price::Fixed(Decimal::ZERO),
+                usage_markup_percent: d("12.25"),
+            }
+        );
+        assert_eq!(p.prices("MA_OTHER"), &p.default);
+        assert!(p.is_active());
+        // Explicit zero markups are the provider's prices.
+        let zero = Config::parse("[pricing]\nrental_markup_percent = 0.0\n[pricing.customers.\"MA_X\"]\nsetup_markup_percent = 0").unwrap();
+        assert!(!zero.pricing.is_active());
+    }
+
+    #[test]
+    fn bad_pricing_is_named() {
+        let cases = [
+            (
+                "[pricing]\nrental_markup_percent = -5",
+                "pricing.rental_markup_percent -5 must not be negative",
+            ),
+            (
+                "[pricing]\nsetup_markup_percent = 20000",
+                "pricing.setup_markup_percent",
+            ),
+            (
+                "[pricing]\nusage_markup_percent = 1.23456",
+                "pricing.usage_markup_percent",
+            ),
+            ("[pricing]\nusage_markup_percent = \"ten\"", "ten"),
+            ("[pricing]\ndiscount_percent = 5", "discount_percent"),
+            ("[pricing.customers.\"MA_A\"]\nmonthly = 5", "monthly"),
+            (
+                "[pricing.customers.\"MA_A\"]\nmonthly_fee = -1",
+                "pricing.customers.\"MA_A\".monthly_fee",
+            ),
+            (
+                "[pricing.customers.\"MA_A\"]\nsetup_fee = 1000000000",
+                "pricing.customers.\"MA_A\".setup_fee",
+            ),
+            (
+                "[pricing.customers.\"MA_A\"]\nusage_markup_percent = -1",
+                "pricing.customers.\"MA_A\".usage_markup_percent",
+            ),
+            (
+                "[pricing.customers.\"MA_A\"]\nmonthly_fee = 5\nrental_markup_percent = 5",
+                "either monthly_fee",
+            ),
+            (
+                "[pricing.customers.\"acme\"]\nmonthly_fee = 5",
+                "pricing.customers.\"acme\"",
+            ),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();

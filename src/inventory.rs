@@ -18,9 +18,9 @@ use crate::vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
 use crate::vobiz::snapshot::Snapshot;
 
 /// Fees at or above this are bad data (SPEC §1).
-const MAX_FEE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+pub(crate) const MAX_FEE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 /// Fees with more decimal places than this are bad data (SPEC §1).
-const MAX_FEE_DECIMALS: u32 = 10;
+pub(crate) const MAX_FEE_DECIMALS: u32 = 10;
 
 /// A customer account, validated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

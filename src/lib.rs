@@ -19,6 +19,7 @@ pub mod money;
 pub mod numbering;
 pub mod output;
 pub mod period;
+pub mod pricing;
 pub mod render;
 pub mod run;
 pub mod vobiz;

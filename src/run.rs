@@ -223,6 +223,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let (invoices, mut warnings) =
         billing::assemble(charges.lines, &inventory.customers, &settings.config);
     warnings.extend(snapshot.notes.iter().cloned());
+    if settings.customers.is_empty() {
+        let known = |id: &str| inventory.customers.contains_key(id);
+        warnings.extend(settings.config.pricing.unknown_customers(known));
+    }
     let due_date =
         settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
     let Issued {
@@ -251,7 +255,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         not_billable: charges.not_billable,
         exceptions: inventory.exceptions.len(),
         invoices: issued.len(),
-        totals: csv_out::totals(&issued),
+        totals: csv_out::totals(&issued, settings.config.pricing.is_active()),
         lines: line_count,
         dry_run: settings.dry_run,
         warnings,

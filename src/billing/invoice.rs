@@ -278,6 +278,7 @@ mod tests {
             billable_days: Some(30),
             period_days: Some(30),
             unit_amount: m(amount),
+            provider_amount: m(amount),
             amount: m(amount),
             setup_key: None,
         };

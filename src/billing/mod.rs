@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use crate::config::{BillingTime, Config, Proration};
 use crate::money::{Currency, Money, Rounding};
 use crate::period::Period;
+use crate::pricing::Pricing;
 
 pub use charges::charges;
 pub use invoice::{assemble, Invoice, IssuedInvoice};
@@ -35,6 +36,8 @@ pub struct Rules {
     pub grace: Duration,
     /// The instant the run is "as of" (lapse rule).
     pub as_of: DateTime<Utc>,
+    /// The partner's prices that replace the provider's fees.
+    pub pricing: Pricing,
 }
 
 impl Rules {
@@ -48,6 +51,7 @@ impl Rules {
             rounding: config.rounding,
             grace: Duration::hours(i64::from(config.renewal_grace_hours)),
             as_of,
+            pricing: config.pricing.clone(),
         }
     }
 
@@ -106,10 +110,14 @@ pub struct Line {
     pub billable_days: Option<u32>,
     /// Days in the period or cycle; `None` for setup.
     pub period_days: Option<u32>,
-    /// The fee, rounded once.
+    /// The partner's price (the provider's fee or its marked-up or fixed
+    /// replacement), rounded once.
     pub unit_amount: Money,
     /// The amount charged, rounded once.
     pub amount: Money,
+    /// What the provider charges the partner for the same service, computed and
+    /// rounded like `amount` from the provider's fee (for the margin report).
+    pub provider_amount: Money,
     /// For setup lines, the key that stops it being billed twice.
     pub setup_key: Option<SetupKey>,
 }

@@ -175,6 +175,13 @@ pub struct CurrencyTotals {
     pub tax: String,
     /// Sum of totals.
     pub total: String,
+    /// What the provider charges for the same lines (only with partner prices,
+    /// see [`crate::pricing`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_cost: Option<String>,
+    /// `subtotal − provider_cost`: the partner's margin before tax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<String>,
 }
 
 /// `summary.json` (SPEC §4); keys after `totals` are didbill's additions.
@@ -206,29 +213,33 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
-/// Sums subtotal, tax and total per currency.
-pub fn totals(invoices: &[IssuedInvoice]) -> BTreeMap<String, CurrencyTotals> {
-    let mut sums: BTreeMap<String, (Money, Money, Money)> = BTreeMap::new();
+/// Sums subtotal, tax and total per currency, and with `margins` the provider cost
+/// and the margin.
+pub fn totals(invoices: &[IssuedInvoice], margins: bool) -> BTreeMap<String, CurrencyTotals> {
+    let mut sums: BTreeMap<String, [Money; 4]> = BTreeMap::new();
     for issued in invoices {
         let inv = &issued.invoice;
-        let zero = Money::zero(inv.currency);
-        let entry = sums
-            .entry(inv.currency.to_string())
-            .or_insert((zero, zero, zero));
-        *entry = (
-            Money::sum(inv.currency, [&entry.0, &inv.subtotal]),
-            Money::sum(inv.currency, [&entry.1, &inv.tax()]),
-            Money::sum(inv.currency, [&entry.2, &inv.total]),
-        );
+        let c = inv.currency;
+        let provider = Money::sum(c, inv.lines.iter().map(|l| &l.provider_amount));
+        let entry = sums.entry(c.to_string()).or_insert([Money::zero(c); 4]);
+        for (sum, add) in entry
+            .iter_mut()
+            .zip([inv.subtotal, inv.tax(), inv.total, provider])
+        {
+            *sum = Money::sum(c, [&*sum, &add]);
+        }
     }
     sums.into_iter()
-        .map(|(c, (s, t, tot))| {
+        .map(|(c, [subtotal, tax, total, provider])| {
+            let margin = subtotal.amount() - provider.amount();
             (
                 c,
                 CurrencyTotals {
-                    subtotal: s.to_string(),
-                    tax: t.to_string(),
-                    total: tot.to_string(),
+                    subtotal: subtotal.to_string(),
+                    tax: tax.to_string(),
+                    total: total.to_string(),
+                    provider_cost: margins.then(|| provider.to_string()),
+                    margin: margins.then(|| crate::money::format_2dp(margin)),
                 },
             )
         })

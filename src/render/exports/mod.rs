@@ -262,6 +262,7 @@ mod tests {
             period_days: Some(30),
             unit_amount: money("-5"),
             amount: money("-5"),
+            provider_amount: money("-5"),
             setup_key: None,
         };
         let invoice = billing::invoice::invoice(
