@@ -121,6 +121,9 @@ pub struct RunArgs {
     /// Folder of templates overriding or adding to the built-in ones (csv/NAME.toml).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Bill the numbers only: read no call records (CDRs) and bill no call usage.
+    #[arg(long)]
+    pub no_usage: bool,
 }
 
 /// Arguments of `didbill audit`.
@@ -195,6 +198,7 @@ impl RunArgs {
             csv: exports::layout_names(&self.csv)?,
             csv_bom: self.csv_bom,
             templates: self.templates.clone(),
+            usage: !self.no_usage,
         })
     }
 }

@@ -206,6 +206,7 @@ struct FileZoho {
     account: String,
     item_rental: String,
     item_setup: String,
+    item_usage: String,
     item_tax: FileTaxNames,
 }
 
@@ -216,6 +217,7 @@ impl Default for FileZoho {
             account: "Sales".into(),
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
+            item_usage: "Call Usage".into(),
             item_tax: FileTaxNames::default(),
         }
     }
@@ -226,6 +228,7 @@ impl Default for FileZoho {
 struct FileQuickbooks {
     item_rental: String,
     item_setup: String,
+    item_usage: String,
     tax_code: FileTaxNames,
 }
 
@@ -234,6 +237,7 @@ impl Default for FileQuickbooks {
         FileQuickbooks {
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
+            item_usage: "Call Usage".into(),
             tax_code: FileTaxNames::default(),
         }
     }
@@ -374,6 +378,8 @@ pub struct ZohoConfig {
     pub item_rental: String,
     /// Item name of setup-fee lines.
     pub item_setup: String,
+    /// Item name of call usage lines.
+    pub item_usage: String,
     /// `Item Tax` names (Zoho's tax and tax-group names).
     pub item_tax: TaxNames,
 }
@@ -385,6 +391,8 @@ pub struct QuickbooksConfig {
     pub item_rental: String,
     /// Product/service of setup-fee lines.
     pub item_setup: String,
+    /// Product/service of call usage lines.
+    pub item_usage: String,
     /// `ItemTaxCode` names, as the tax codes are named in QuickBooks.
     pub tax_code: TaxNames,
 }
@@ -668,6 +676,7 @@ impl FileExport {
                 account: export_text("export.zoho.account", zoho.account, true)?,
                 item_rental: export_text("export.zoho.item_rental", zoho.item_rental, true)?,
                 item_setup: export_text("export.zoho.item_setup", zoho.item_setup, true)?,
+                item_usage: export_text("export.zoho.item_usage", zoho.item_usage, true)?,
                 item_tax: zoho.item_tax.validate(
                     "export.zoho.item_tax",
                     [
@@ -687,6 +696,11 @@ impl FileExport {
                 item_setup: export_text(
                     "export.quickbooks.item_setup",
                     quickbooks.item_setup,
+                    true,
+                )?,
+                item_usage: export_text(
+                    "export.quickbooks.item_usage",
+                    quickbooks.item_usage,
                     true,
                 )?,
                 tax_code: quickbooks.tax_code.validate(
@@ -871,9 +885,14 @@ mod tests {
             ("Draft", "Sales")
         );
         assert_eq!(
-            (z.item_rental.as_str(), z.item_setup.as_str()),
-            ("DID Rental", "DID Setup Fee")
+            (
+                z.item_rental.as_str(),
+                z.item_setup.as_str(),
+                z.item_usage.as_str()
+            ),
+            ("DID Rental", "DID Setup Fee", "Call Usage")
         );
+        assert_eq!(c.export.quickbooks.item_usage, "Call Usage");
         assert_eq!(
             [
                 &z.item_tax.intra_state,
@@ -908,11 +927,13 @@ mod tests {
             account = "Telephony Income"
             item_rental = "Number rental"
             item_setup = "Number setup"
+            item_usage = "Calls"
             [export.zoho.item_tax]
             zero_rated = ""
             [export.quickbooks]
             item_rental = "Rental"
             item_setup = "Setup"
+            item_usage = "Voice calls"
             [export.quickbooks.tax_code]
             inter_state = "IGST 18%"
             "#,
@@ -928,6 +949,10 @@ mod tests {
         assert_eq!(e.zoho.account, "Telephony Income");
         assert_eq!(e.zoho.item_tax.zero_rated, "");
         assert_eq!(e.quickbooks.item_setup, "Setup");
+        assert_eq!(
+            (e.zoho.item_usage.as_str(), e.quickbooks.item_usage.as_str()),
+            ("Calls", "Voice calls")
+        );
         assert_eq!(e.quickbooks.tax_code.inter_state, "IGST 18%");
 
         let cases = [
@@ -946,6 +971,10 @@ mod tests {
                 "export.zoho.item_tax.intra_state",
             ),
             ("[export.quickbooks.tax_code]\nexempt = \"x\"", "exempt"),
+            (
+                "[export.quickbooks]\nitem_usage = \"\"",
+                "export.quickbooks.item_usage",
+            ),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod billing;
+pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod error;

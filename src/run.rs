@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
+use crate::billing::usage::{usage_lines, Calls};
 use crate::billing::{self, IssuedInvoice, Line, Rules};
+use crate::calls;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
@@ -61,6 +63,8 @@ pub struct RunSettings {
     pub csv_bom: bool,
     /// User templates folder (`--templates`), overriding the built-in templates.
     pub templates: Option<PathBuf>,
+    /// Bill call usage from CDRs (`false` with `--no-usage`).
+    pub usage: bool,
 }
 
 /// What a finished run produced, for the human summary.
@@ -204,6 +208,25 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
             }
         )));
     }
+    let calls = if settings.usage {
+        let ids: Vec<&str> = inventory.customers.keys().map(String::as_str).collect();
+        calls::load(&settings.source, &ids, settings.period)?
+    } else {
+        Calls::default()
+    };
+    if settings.strict && !calls.problems.is_empty() {
+        let listed: Vec<&str> = calls.problems.iter().take(20).map(String::as_str).collect();
+        return Err(Error::Data(format!(
+            "--strict: {} call record(s) cannot be billed; nothing was written:\n  {}{}",
+            calls.problems.len(),
+            listed.join("\n  "),
+            if calls.problems.len() > 20 {
+                "\n  …"
+            } else {
+                ""
+            }
+        )));
+    }
     // From here until `book.commit` the ledger's write lock is held (none in a dry run).
     let mut ledger = if settings.dry_run {
         None
@@ -219,10 +242,12 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let charges = charge_inventory(&inventory, &rules, |line| {
         billed_setups.allows(line, settings.period)
     });
-    let line_count = charges.lines.len();
-    let (invoices, mut warnings) =
-        billing::assemble(charges.lines, &inventory.customers, &settings.config);
+    let mut lines = charges.lines;
+    lines.extend(usage_lines(&calls.calls, &rules));
+    let line_count = lines.len();
+    let (invoices, mut warnings) = billing::assemble(lines, &inventory.customers, &settings.config);
     warnings.extend(snapshot.notes.iter().cloned());
+    warnings.extend(calls.problems);
     if settings.customers.is_empty() {
         let known = |id: &str| inventory.customers.contains_key(id);
         warnings.extend(settings.config.pricing.unknown_customers(known));

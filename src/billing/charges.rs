@@ -54,10 +54,11 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
         service_to: to,
         billable_days: days.map(|d| d.0),
         period_days: days.map(|d| d.1),
-        unit_amount: round(fee),
+        unit_amount: Some(round(fee)),
         amount: round(amount(fee)),
         provider_amount: round(amount(provider_fee)),
         setup_key: None,
+        usage: None,
     };
     let whole = |fee: Decimal| fee;
 
@@ -440,7 +441,7 @@ mod tests {
             .iter()
             .map(|l| {
                 (
-                    l.unit_amount.to_string(),
+                    l.unit_amount.unwrap().to_string(),
                     l.amount.to_string(),
                     l.provider_amount.to_string(),
                 )

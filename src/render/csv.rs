@@ -79,7 +79,9 @@ fn opt(n: Option<u32>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
 
-/// `line_items.csv`: every line, by customer, currency, e164, charge, service_from.
+/// `line_items.csv`: every line in invoice line order (customer, currency, then the
+/// numbers' lines by e164, charge and service_from, then usage by direction); usage
+/// lines leave number_id, e164, days and unit_amount empty.
 pub fn line_items(invoices: &[IssuedInvoice]) -> Vec<u8> {
     let mut sorted: Vec<&IssuedInvoice> = invoices.iter().collect();
     sorted.sort_by(|a, b| {
@@ -106,7 +108,7 @@ pub fn line_items(invoices: &[IssuedInvoice]) -> Vec<u8> {
                 &l.service_to.to_string(),
                 &opt(l.billable_days),
                 &opt(l.period_days),
-                &l.unit_amount.to_string(),
+                &l.unit_amount.map(|m| m.to_string()).unwrap_or_default(),
                 &l.amount.to_string(),
             ];
             w.write_record(row).expect("in-memory CSV");

@@ -158,7 +158,7 @@ impl NumberRecord {
 }
 
 /// Hashes JSON text, skipping whitespace outside strings.
-fn fingerprint(raw: &str) -> u64 {
+pub(crate) fn fingerprint(raw: &str) -> u64 {
     use std::hash::Hasher;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let mut in_string = false;

@@ -2,5 +2,6 @@
 //!
 //! This layer knows nothing of money rules: it turns bytes into records.
 
+pub mod cdr;
 pub mod dto;
 pub mod snapshot;
