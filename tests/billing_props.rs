@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -294,5 +294,55 @@ proptest! {
                 prop_assert!(dec(&t.margin) >= Decimal::ZERO, "{}: {:?}", currency, t);
             }
         }
+    }
+}
+
+proptest! {
+    #[test]
+    fn every_call_is_billed_in_exactly_one_month_with_its_cost(
+        p in period(),
+        calls in proptest::collection::vec((-3000i64..3000, 0i64..1440, fee(), any::<bool>()), 1..40),
+        config in any_config(),
+    ) {
+        use didbill::billing::usage::{usage_lines, Call};
+        // Calls from about two months before the period to two months after, in minutes.
+        let calls: Vec<Call> = calls
+            .iter()
+            .map(|&(day, minute, cost, inbound)| Call {
+                customer_id: "MA_1".into(),
+                currency: Currency::INR,
+                direction: if inbound { "inbound" } else { "outbound" }.into(),
+                start: kolkata(p.start() + Duration::days(day / 50), minute),
+                billsec: 60,
+                total_cost: cost,
+            })
+            .collect();
+        let months = (-3i32..=3).map(|k| {
+            let index = p.start().year() * 12 + p.start().month0() as i32 + k;
+            Period::new(index.div_euclid(12), index.rem_euclid(12) as u32 + 1).unwrap()
+        });
+        let mut billed_calls = 0;
+        let mut billed_cost = Decimal::ZERO;
+        for month in months {
+            for line in usage_lines(&calls, &rules(&config, month)) {
+                let usage = line.usage.as_ref().unwrap();
+                billed_calls += usage.calls;
+                prop_assert_eq!(line.amount, line.provider_amount);
+                // Each line is its calls' exact cost rounded once.
+                let exact: Decimal = calls
+                    .iter()
+                    .filter(|c| c.direction == usage.direction)
+                    .filter(|c| {
+                        let d = c.start.with_timezone(&chrono_tz::Asia::Kolkata).date_naive();
+                        d >= month.start() && d < month.end()
+                    })
+                    .map(|c| c.total_cost)
+                    .sum();
+                prop_assert_eq!(line.amount.amount(), config.rounding.round_dp(exact, 2));
+                billed_cost += exact;
+            }
+        }
+        prop_assert_eq!(billed_calls, calls.len() as u64);
+        prop_assert_eq!(billed_cost, calls.iter().map(|c| c.total_cost).sum::<Decimal>());
     }
 }
