@@ -13,8 +13,9 @@ use crate::period::Period;
 use crate::run::Source;
 use crate::vobiz::cdr::{self, CustomerCdrs};
 
-/// The validated calls of `customers` in `period` from `source`.
-pub fn load(source: &Source, customers: &[&str], period: Period) -> Result<Calls> {
+/// The validated calls of `customers` in `period` from `source`; `None` when the
+/// source has no call records (a snapshot without `cdrs/`).
+pub fn load(source: &Source, customers: &[&str], period: Period) -> Result<Option<Calls>> {
     match source {
         Source::Snapshot(dir) => from_snapshot(dir, customers, period),
         Source::Api => Err(Error::Usage(
@@ -25,15 +26,13 @@ pub fn load(source: &Source, customers: &[&str], period: Period) -> Result<Calls
 }
 
 /// Reads the CDRs of `customers` from the snapshot in `dir` and validates them;
-/// no calls when the snapshot has no `cdrs/` folder.
-pub fn from_snapshot(dir: &Path, customers: &[&str], period: Period) -> Result<Calls> {
-    match cdr::read(dir, customers)? {
-        Some(cdrs) => {
-            check_dates(&cdrs, period, dir)?;
-            Ok(usage::validate(&cdrs))
-        }
-        None => Ok(Calls::default()),
-    }
+/// `None` when the snapshot has no `cdrs/` folder.
+pub fn from_snapshot(dir: &Path, customers: &[&str], period: Period) -> Result<Option<Calls>> {
+    let Some(cdrs) = cdr::read(dir, customers)? else {
+        return Ok(None);
+    };
+    check_dates(&cdrs, period, dir)?;
+    Ok(Some(usage::validate(&cdrs)))
 }
 
 /// Refuses CDR files fetched for dates that do not cover the period: their calls
@@ -76,7 +75,7 @@ mod tests {
         write(nov);
         assert_eq!(
             from_snapshot(dir.path(), &["MA_1"], nov).unwrap(),
-            Calls::default()
+            Some(Calls::default())
         );
         write(Period::from_str("2026-10").unwrap());
         let err = from_snapshot(dir.path(), &["MA_1"], nov)
@@ -88,9 +87,6 @@ mod tests {
         );
         // No folder at all: an older snapshot, no usage.
         let old = tempfile::tempdir().unwrap();
-        assert_eq!(
-            from_snapshot(old.path(), &["MA_1"], nov).unwrap(),
-            Calls::default()
-        );
+        assert_eq!(from_snapshot(old.path(), &["MA_1"], nov).unwrap(), None);
     }
 }

@@ -212,8 +212,13 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         let ids: Vec<&str> = inventory.customers.keys().map(String::as_str).collect();
         calls::load(&settings.source, &ids, settings.period)?
     } else {
-        Calls::default()
+        Some(Calls::default())
     };
+    let usage_note = calls.is_none().then(|| {
+        "the snapshot has no cdrs/ folder (it predates call billing): no call usage was billed"
+            .to_owned()
+    });
+    let calls = calls.unwrap_or_default();
     if settings.strict && !calls.problems.is_empty() {
         let listed: Vec<&str> = calls.problems.iter().take(20).map(String::as_str).collect();
         return Err(Error::Data(format!(
@@ -256,7 +261,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
     let Issued {
         invoices: issued,
-        notes,
+        mut notes,
     } = match &mut book {
         Some(book) => book.issue(
             invoices,
@@ -270,6 +275,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         )?,
         None => drafts(invoices, settings.invoice_date, due_date),
     };
+    notes.extend(usage_note);
 
     let summary = Summary {
         period: settings.period.to_string(),

@@ -195,6 +195,19 @@ fn no_usage_bills_the_numbers_only_exactly_as_before() {
 }
 
 #[test]
+fn a_snapshot_without_cdrs_bills_no_usage_and_says_so() {
+    let ran = Test::demo().run().expect_code(0);
+    assert!(
+        ran.stderr().contains("note: the snapshot has no cdrs/ folder"),
+        "{}",
+        ran.stderr()
+    );
+    let quiet = Test::demo().arg("--no-usage").run().expect_code(0);
+    assert!(!quiet.stderr().contains("cdrs/"), "{}", quiet.stderr());
+    assert_eq!(ran.tree("out"), quiet.tree("out"));
+}
+
+#[test]
 fn usage_is_in_the_ledger_re_runs_are_identical_and_changed_calls_conflict() {
     let first = usage_run();
     let outputs = first.tree("out");
