@@ -43,6 +43,7 @@ use crate::error::{Error, Result};
 use crate::inventory::{self, Status};
 use crate::run::{self, Source};
 use crate::vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
+use crate::vobiz::fetch::{ApiSettings, Scope};
 use crate::vobiz::snapshot::Snapshot;
 
 mod render;
@@ -225,22 +226,15 @@ impl Report {
     }
 }
 
-/// The output formats of `didbill audit`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Grouped by check, with counts and why each check matters.
-    Table,
-    /// `check,customer_id,e164,detail`, sorted.
-    Csv,
-    /// The findings with the audit's parameters and counts.
-    Json,
-}
+pub use crate::format::Format;
 
 /// Everything `didbill audit` needs, resolved from arguments and config.
 #[derive(Clone, Debug)]
 pub struct AuditSettings {
     /// Where the records come from.
     pub source: Source,
+    /// How to fetch when the source is the API.
+    pub api: ApiSettings,
     /// Only these customers (empty: all).
     pub customers: Vec<String>,
     /// What the checks measure against.
@@ -253,7 +247,11 @@ pub struct AuditSettings {
 
 /// Loads the records, keeps the selected customers and runs every check.
 pub fn execute(settings: &AuditSettings) -> Result<Report> {
-    let mut snapshot = run::load(&settings.source)?;
+    let scope = Scope {
+        customers: settings.customers.clone(),
+        search: None,
+    };
+    let mut snapshot = run::load(&settings.source, &settings.api, &scope)?;
     run::select_customers(&mut snapshot, &settings.customers)?;
     Ok(audit(&snapshot, &settings.params))
 }

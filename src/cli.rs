@@ -1,5 +1,6 @@
 //! The command line: clap definitions, resolution into settings, and exit codes.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,9 +11,13 @@ use crate::audit::{self, AuditSettings, Format};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ledger::{self, report, Ledger};
+use crate::numbers;
 use crate::period::Period;
 use crate::render::exports;
 use crate::run::{self, RunReport, RunSettings, Source};
+use crate::vobiz::client::{Credentials, API_BASE_ENV};
+use crate::vobiz::fetch::{self, ApiSettings, FetchMode, Scope};
+use crate::vobiz::snapshot;
 
 /// didbill: the monthly DID billing run of a Vobiz partner.
 #[derive(Debug, Parser)]
@@ -33,6 +38,81 @@ pub enum Command {
     /// Look up invoices recorded in the ledger.
     #[command(subcommand)]
     Invoices(InvoicesCommand),
+    /// Save the live inventory as a snapshot folder (replay it with `run --source DIR`).
+    Fetch(FetchArgs),
+    /// List rented numbers: status, application, fees, next billing date, KYC flags.
+    Numbers(NumbersArgs),
+}
+
+/// How to reach the Vobiz API; shared by every command that can fetch.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// API base URL [default: [api] base_url of the configuration].
+    #[arg(long, env = API_BASE_ENV, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// List numbers customer by customer, or with the global `/numbers` endpoint.
+    #[arg(long = "fetch", value_enum, value_name = "MODE", default_value_t = FetchMode::PerCustomer)]
+    pub fetch: FetchMode,
+}
+
+impl ApiArgs {
+    /// API settings: the flags over the configuration; a progress bar only when
+    /// stderr is a terminal and not `--quiet`.
+    pub fn settings(&self, config: &Config, quiet: bool) -> ApiSettings {
+        let mut settings = ApiSettings::new(&config.api);
+        if let Some(base) = &self.api_base {
+            settings.base_url = base.clone();
+        }
+        settings.mode = self.fetch;
+        settings.progress = !quiet && std::io::stderr().is_terminal();
+        settings
+    }
+}
+
+/// Arguments of `didbill fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Snapshot folder to write (accounts.json and numbers.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Fetch only this customer (repeatable).
+    #[arg(long = "customer", value_name = "MA_ID")]
+    pub customers: Vec<String>,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `didbill numbers`.
+#[derive(Debug, Args)]
+pub struct NumbersArgs {
+    /// Only this customer's numbers (repeatable).
+    #[arg(long = "customer", value_name = "MA_ID")]
+    pub customers: Vec<String>,
+    /// Only numbers whose E.164 contains these digits.
+    #[arg(long, value_name = "DIGITS", value_parser = parse_digits)]
+    pub search: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// `api` for the live Vobiz API, or a snapshot folder.
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `didbill invoices` subcommands.
@@ -118,9 +198,16 @@ pub struct RunArgs {
     /// Start the accounting CSVs (not the canonical files) with a UTF-8 BOM, for Excel.
     #[arg(long)]
     pub csv_bom: bool,
-    /// Folder of templates overriding or adding to the built-in ones (csv/NAME.toml).
+    /// Folder of templates overriding or adding to the built-in ones (csv/NAME.toml,
+    /// pdf/labels.txt, pdf/line.txt, pdf/footer.txt).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Do not write PDF invoices.
+    #[arg(long)]
+    pub no_pdf: bool,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
     /// Bill the numbers only: read no call records (CDRs) and bill no call usage.
     #[arg(long)]
     pub no_usage: bool,
@@ -146,13 +233,37 @@ pub struct AuditArgs {
     pub low_balance: Option<Decimal>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub format: audit::Format,
     /// Exit 5 when anything is found (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
     /// Configuration file [default: ./didbill.toml if present].
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_digits(s: &str) -> std::result::Result<String, String> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{s:?} is not digits of a phone number, e.g. 80410"));
+    }
+    Ok(digits.to_owned())
+}
+
+/// Refuses blank `--customer` values.
+fn check_customer_ids(customers: &[String]) -> Result<()> {
+    if customers.iter().any(|c| c.trim().is_empty()) {
+        return Err(Error::Usage(
+            "--customer needs a customer id (MA_...)".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn parse_period(s: &str) -> std::result::Result<Period, String> {
@@ -179,8 +290,9 @@ impl RunArgs {
     /// Resolves the arguments and the configuration into run settings.
     pub fn settings(&self) -> Result<RunSettings> {
         let config = Config::load(self.config.as_deref())?;
-        let source = source_arg(&self.source);
-        check_customer_args(&self.customers)?;
+        let source = Source::from_arg(&self.source);
+        check_customer_ids(&self.customers)?;
+        let api = self.api.settings(&config, self.quiet);
         Ok(RunSettings {
             period: self.period,
             source,
@@ -197,7 +309,9 @@ impl RunArgs {
             config,
             csv: exports::layout_names(&self.csv)?,
             csv_bom: self.csv_bom,
+            pdf: !self.no_pdf,
             templates: self.templates.clone(),
+            api,
             usage: !self.no_usage,
         })
     }
@@ -207,9 +321,10 @@ impl AuditArgs {
     /// Resolves the arguments and the configuration into audit settings.
     pub fn settings(&self) -> Result<AuditSettings> {
         let config = Config::load(self.config.as_deref())?;
-        check_customer_args(&self.customers)?;
+        check_customer_ids(&self.customers)?;
         Ok(AuditSettings {
-            source: source_arg(&self.source),
+            api: self.api.settings(&config, self.quiet),
+            source: Source::from_arg(&self.source),
             customers: self.customers.clone(),
             params: audit::Params::new(
                 &config,
@@ -221,23 +336,6 @@ impl AuditArgs {
             fail_on_findings: self.fail_on_findings,
         })
     }
-}
-
-/// `--source`: `api`, or a snapshot folder.
-fn source_arg(source: &str) -> Source {
-    match source {
-        "api" => Source::Api,
-        dir => Source::Snapshot(PathBuf::from(dir)),
-    }
-}
-
-fn check_customer_args(customers: &[String]) -> Result<()> {
-    if customers.iter().any(|c| c.trim().is_empty()) {
-        return Err(Error::Usage(
-            "--customer needs a customer id (MA_...)".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// A short human summary of a run, printed on stdout.
@@ -322,12 +420,83 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             print!("{}", report::show(&invoice, &lines, args.format));
             Ok(())
         }
+        Command::Fetch(args) => fetch_command(args),
+        Command::Numbers(args) => numbers_command(args),
     }
+}
+
+fn warn_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("warning: {note}");
+    }
+}
+
+/// `didbill fetch`: the scope's records, exactly as sent, into a snapshot folder.
+fn fetch_command(args: &FetchArgs) -> Result<()> {
+    check_customer_ids(&args.customers)?;
+    let config = Config::load(args.config.as_deref())?;
+    let scope = Scope {
+        customers: args.customers.clone(),
+        search: None,
+    };
+    let fetched = fetch::fetch(
+        &args.api.settings(&config, args.quiet),
+        &Credentials::from_env()?,
+        &scope,
+    )?;
+    snapshot::write(&args.out, &fetched.accounts, &fetched.numbers)?;
+    warn_notes(&fetched.snapshot.notes);
+    println!(
+        "fetched {} account(s) and {} number record(s) → {}",
+        fetched.accounts.len(),
+        fetched.numbers.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// `didbill numbers`: the listing on stdout.
+fn numbers_command(args: &NumbersArgs) -> Result<()> {
+    check_customer_ids(&args.customers)?;
+    let config = Config::load(args.config.as_deref())?;
+    let scope = Scope {
+        customers: args.customers.clone(),
+        search: args.search.clone(),
+    };
+    let mut snapshot = run::load(
+        &Source::from_arg(&args.source),
+        &args.api.settings(&config, args.quiet),
+        &scope,
+    )?;
+    run::select_customers(&mut snapshot, &args.customers)?;
+    warn_notes(&snapshot.notes);
+    let rows = numbers::rows(&snapshot.numbers, args.search.as_deref());
+    match std::io::stdout().write_all(&numbers::render(&rows, args.format)) {
+        // `didbill numbers | head` is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("writing the listing to stdout", e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings only).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing_subscriber::filter::LevelFilter::WARN.into())
+        .from_env_lossy();
+    // A second initialisation (tests calling `main` twice) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 /// Parses the process arguments, runs, and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    init_logging();
     match dispatch(&cli) {
         Ok(()) => 0,
         Err(e) => {

@@ -23,7 +23,12 @@ use crate::output::StagedDir;
 use crate::period::Period;
 use crate::render::csv::{self as csv_out, Summary};
 use crate::render::exports::Exports;
+use crate::render::pdf::PdfRenderer;
+use crate::render::pdf_model;
+use crate::vobiz::client::Credentials;
+use crate::vobiz::fetch::{self, ApiSettings, Scope};
 use crate::vobiz::snapshot::{self, Snapshot};
+use rayon::prelude::*;
 
 /// Where the inventory comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +37,16 @@ pub enum Source {
     Api,
     /// A snapshot folder (`accounts.json`, `numbers.json`).
     Snapshot(PathBuf),
+}
+
+impl Source {
+    /// Reads a `--source` argument: `api`, or a snapshot folder.
+    pub fn from_arg(arg: &str) -> Source {
+        match arg {
+            "api" => Source::Api,
+            dir => Source::Snapshot(PathBuf::from(dir)),
+        }
+    }
 }
 
 /// Everything `didbill run` needs, resolved once from arguments and config.
@@ -63,6 +78,10 @@ pub struct RunSettings {
     pub csv_bom: bool,
     /// User templates folder (`--templates`), overriding the built-in templates.
     pub templates: Option<PathBuf>,
+    /// Write one PDF tax invoice per invoice into `pdf/` (off with `--no-pdf`).
+    pub pdf: bool,
+    /// How to fetch from the API when the source is `api`.
+    pub api: ApiSettings,
     /// Bill call usage from CDRs (`false` with `--no-usage`).
     pub usage: bool,
 }
@@ -78,14 +97,13 @@ pub struct RunReport {
     pub notes: Vec<String>,
 }
 
-/// Loads the inventory records from the configured source.
-pub fn load(source: &Source) -> Result<Snapshot> {
+/// Loads the inventory records from the configured source. The API is asked only
+/// for the scope; a snapshot is read whole, so callers still apply
+/// [`select_customers`] (which also checks the ids) and any search themselves.
+pub fn load(source: &Source, api: &ApiSettings, scope: &Scope) -> Result<Snapshot> {
     match source {
         Source::Snapshot(dir) => snapshot::read(dir),
-        Source::Api => Err(Error::Usage(
-            "--source api is not available in this build; pass --source DIR with a snapshot folder"
-                .into(),
-        )),
+        Source::Api => Ok(fetch::fetch(api, &Credentials::from_env()?, scope)?.snapshot),
     }
 }
 
@@ -175,6 +193,24 @@ pub fn drafts(
     }
 }
 
+/// Renders every invoice's PDF, on all cores; file name → bytes, in invoice order.
+fn render_pdfs(
+    renderer: &PdfRenderer,
+    issued: &[IssuedInvoice],
+    settings: &RunSettings,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    issued
+        .par_iter()
+        .map(|invoice| {
+            let model = pdf_model::pdf_invoice(invoice, &settings.config, settings.period);
+            Ok((
+                pdf_model::file_name(&invoice.number),
+                renderer.render(&model)?,
+            ))
+        })
+        .collect()
+}
+
 /// Runs `didbill run`.
 pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let exports = Exports::load(
@@ -182,7 +218,16 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         settings.templates.as_deref(),
         settings.csv_bom,
     )?;
-    let mut snapshot = load(&settings.source)?;
+    // Templates are compiled (and checked) before any work is done.
+    let pdf = match settings.pdf {
+        true => Some(PdfRenderer::new(settings.templates.as_deref())?),
+        false => None,
+    };
+    let scope = Scope {
+        customers: settings.customers.clone(),
+        search: None,
+    };
+    let mut snapshot = load(&settings.source, &settings.api, &scope)?;
     select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
     if settings.strict && !inventory.exceptions.is_empty() {
@@ -297,6 +342,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     );
 
     let export_files = exports.render(&issued, &settings.config, settings.period)?;
+    let pdf_files = match &pdf {
+        Some(renderer) => render_pdfs(renderer, &issued, settings)?,
+        None => Vec::new(),
+    };
 
     let staged = StagedDir::create(&settings.out, "summary.json")?;
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
@@ -306,7 +355,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         &csv_out::exceptions(&inventory.exceptions),
     )?;
     staged.write_file("summary.json", &csv_out::summary_json(&summary))?;
-    for (file, bytes) in &export_files {
+    for (file, bytes) in export_files.iter().chain(&pdf_files) {
         staged.write_file(file, bytes)?;
     }
 

@@ -338,7 +338,7 @@ fn unknown_or_unsafe_layout_names_are_usage_errors() {
     // `generic` alone is the default output set.
     let ran = Test::new()
         .args(demo_run_args())
-        .args(["--out", "out", "--csv", "generic"])
+        .args(["--out", "out", "--csv", "generic", "--no-pdf"])
         .run()
         .expect_code(0);
     let files: Vec<String> = ran.tree("out").into_iter().map(|(name, _)| name).collect();

@@ -225,3 +225,33 @@ fn a_folder_didbill_did_not_write_is_never_replaced() {
     );
     assert_eq!(ran.read("out/notes.txt"), "mine");
 }
+
+#[test]
+fn demo_run_writes_one_readable_pdf_per_invoice_unless_no_pdf() {
+    let ran = Test::demo().run().expect_code(0);
+    let pdfs: Vec<String> = ran
+        .tree("out/pdf")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let expected: Vec<String> = (1..=11).map(|i| format!("DID-26-27-{i:05}.pdf")).collect();
+    assert_eq!(pdfs, expected);
+    let bytes = std::fs::read(ran.path("out/pdf/DID-26-27-00003.pdf")).unwrap();
+    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+    for needle in [
+        "DID/26-27/00003",
+        "Chennai Care Clinics",
+        "Tamil Nadu (33)",
+        "126.67",
+        "₹1,054.12",
+        "IGST",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle} missing from the PDF text:\n{text}"
+        );
+    }
+    let ran = Test::demo().arg("--no-pdf").run().expect_code(0);
+    assert!(!ran.path("out/pdf").exists());
+    assert!(ran.path("out/invoices.csv").exists());
+}

@@ -198,7 +198,8 @@ fn no_usage_bills_the_numbers_only_exactly_as_before() {
 fn a_snapshot_without_cdrs_bills_no_usage_and_says_so() {
     let ran = Test::demo().run().expect_code(0);
     assert!(
-        ran.stderr().contains("note: the snapshot has no cdrs/ folder"),
+        ran.stderr()
+            .contains("note: the snapshot has no cdrs/ folder"),
         "{}",
         ran.stderr()
     );

@@ -12,17 +12,7 @@ use crate::money::format_2dp;
 use crate::period::Period;
 use crate::render::csv::{finish, text_cell, writer, LINE_ITEMS_HEADER};
 
-/// How `didbill invoices` prints.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Aligned columns for reading.
-    #[default]
-    Table,
-    /// RFC 4180 CSV with a header row.
-    Csv,
-    /// Pretty JSON.
-    Json,
-}
+pub use crate::format::Format;
 
 /// One issued invoice as the ledger records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -2,6 +2,8 @@
 //! fresh temporary working directory and captures what it did.
 #![allow(dead_code)]
 
+pub mod fake_vobiz;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -93,6 +95,13 @@ impl Test {
     pub fn env(mut self, k: &str, v: &str) -> Test {
         self.env.push((k.into(), v.into()));
         self
+    }
+
+    /// Points the run at a fake Vobiz API with the credentials it expects.
+    pub fn api(self, fake: &fake_vobiz::Running) -> Test {
+        self.env("VOBIZ_API_BASE", &fake.base_url())
+            .env("VOBIZ_AUTH_ID", fake_vobiz::DEMO_AUTH_ID)
+            .env("VOBIZ_AUTH_TOKEN", fake_vobiz::DEMO_TOKEN)
     }
 
     /// Writes a file (relative to the working directory) before the run.

@@ -1,0 +1,596 @@
+//! Fetching the inventory from the Vobiz API: every account, then the numbers.
+//!
+//! Accounts come from `GET /accounts`; numbers either customer by customer from
+//! `GET /accounts/{id}/numbers` (the documented way, `--fetch per-customer`) or from
+//! `GET /numbers` (`--fetch global`). Requests run concurrently up to `[api]
+//! concurrency`, but results are assembled in a fixed order (accounts as listed,
+//! each customer's numbers page by page), so fetching unchanged data twice gives the
+//! same records in the same order, and the same snapshot bytes.
+//!
+//! Pagination trusts nothing: it stops once `total` records arrived (or at a short
+//! page when there is no `total`), refuses to go past [`ApiSettings::max_pages`],
+//! fails when a page repeats the previous one (a server ignoring `page` would
+//! otherwise yield silently incomplete data), and notes a `total` that changed while
+//! fetching. Records are kept exactly as sent: duplicates across pages are returned
+//! as they came, for inventory validation to collapse or report.
+//!
+//! A number record from a customer's listing that lacks `account_id` (or names
+//! another customer) is kept unchanged, so a run on the API and a run on the saved
+//! snapshot agree; it becomes an exception (no account_id) and a fetch note says so.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::StatusCode;
+use serde_json::value::RawValue;
+use tokio::task::JoinSet;
+
+use super::client::{ApiError, Client, Credentials};
+use super::dto::{AccountRecord, AccountsPage, NumberRecord, NumbersPage};
+use super::retry::RetryPolicy;
+use super::snapshot::{parse_account, Snapshot};
+use crate::config::ApiConfig;
+use crate::error::{Error, Result};
+
+/// The API's largest page size (`per_page`); larger values are answered with 422.
+pub const MAX_PER_PAGE: u32 = 100;
+
+/// Which endpoint lists the numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FetchMode {
+    /// `GET /accounts/{id}/numbers` for each customer (documented, default).
+    #[default]
+    PerCustomer,
+    /// `GET /numbers`: all customers' numbers in one listing.
+    Global,
+}
+
+/// How to reach and page through the API (credentials are separate: [`Credentials`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiSettings {
+    /// Base URL, e.g. `https://api.vobiz.ai/api/v1/partner`.
+    pub base_url: String,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Records per page (at most [`MAX_PER_PAGE`]).
+    pub per_page: u32,
+    /// Per-customer or global number listing.
+    pub mode: FetchMode,
+    /// Retries of failed requests.
+    pub retry: RetryPolicy,
+    /// Limit for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Limit for one whole request, body included.
+    pub request_timeout: Duration,
+    /// Most pages one listing may take before it is considered runaway.
+    pub max_pages: u64,
+    /// Whether to draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl ApiSettings {
+    /// The `[api]` configuration with didbill's defaults for everything else.
+    pub fn new(config: &ApiConfig) -> ApiSettings {
+        ApiSettings {
+            base_url: config.base_url.clone(),
+            concurrency: config.concurrency,
+            per_page: config.per_page,
+            mode: FetchMode::PerCustomer,
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_pages: 10_000,
+            progress: false,
+        }
+    }
+}
+
+/// Which part of the inventory to fetch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Only these customers (empty: all).
+    pub customers: Vec<String>,
+    /// Only numbers whose E.164 contains these digits (sent as `search` to the
+    /// per-customer endpoint; the global one does not document it).
+    pub search: Option<String>,
+}
+
+/// What a fetch returned: the raw records for a snapshot and their parsed form.
+#[derive(Debug)]
+pub struct Fetched {
+    /// Account records exactly as sent.
+    pub accounts: Vec<Box<RawValue>>,
+    /// Number records exactly as sent.
+    pub numbers: Vec<Box<RawValue>>,
+    /// The same records parsed, in the same order, with the fetch notes.
+    pub snapshot: Snapshot,
+}
+
+/// Fetches the scope's accounts and numbers on a runtime of its own (blocking).
+pub fn fetch(settings: &ApiSettings, credentials: &Credentials, scope: &Scope) -> Result<Fetched> {
+    // Two workers: one can parse a page while the other keeps requests moving; the
+    // work is waiting on the network, not computing.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the HTTP runtime", e))?;
+    runtime.block_on(fetch_async(settings, credentials, scope))
+}
+
+/// Fetches the scope's accounts and numbers; for callers already inside a runtime.
+pub async fn fetch_async(
+    settings: &ApiSettings,
+    credentials: &Credentials,
+    scope: &Scope,
+) -> Result<Fetched> {
+    let started = Instant::now();
+    let client = Arc::new(Client::new(settings, credentials)?);
+    let lister = Lister {
+        client: Arc::clone(&client),
+        per_page: settings.per_page.clamp(1, MAX_PER_PAGE),
+        max_pages: settings.max_pages.max(1),
+        // Twice the requests allowed in flight (the client's semaphore bounds those):
+        // while some jobs parse a page, others already wait for a free request slot.
+        width: settings.concurrency.max(1) * 2,
+        mode: settings.mode,
+        progress: progress_bar(settings.progress),
+    };
+    let result = lister.inventory(scope).await;
+    lister.progress.finish_and_clear();
+    let (requests, retries) = client.counts();
+    tracing::debug!(
+        requests,
+        retries,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        ok = result.is_ok(),
+        "fetch finished"
+    );
+    result
+}
+
+fn progress_bar(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} fetching from Vobiz {wide_bar} {pos}/{len} requests {elapsed}",
+        )
+        .expect("a valid progress template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// One record as sent and as parsed.
+struct Item<R> {
+    raw: Box<RawValue>,
+    record: R,
+}
+
+/// One page of a listing.
+struct Page<R> {
+    items: Vec<Item<R>>,
+    total: Option<u64>,
+    size: Option<u64>,
+}
+
+/// A whole listing, with what was noticed while paging through it.
+struct Listed<R> {
+    items: Vec<Item<R>>,
+    notes: Vec<String>,
+}
+
+/// Reads one page body; `Err` is a shape problem (retried once by the client).
+type ParsePage<R> = fn(&[u8]) -> std::result::Result<Page<R>, String>;
+
+fn accounts_page(body: &[u8]) -> std::result::Result<Page<AccountRecord>, String> {
+    let page: AccountsPage<Box<RawValue>> = serde_json::from_slice(body)
+        .map_err(|e| format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"))?;
+    let items = page
+        .accounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let record = parse_account(raw.get()).map_err(|m| format!("account #{} {m}", i + 1))?;
+            Ok(Item { raw, record })
+        })
+        .collect::<std::result::Result<_, String>>()?;
+    Ok(Page {
+        items,
+        total: page.total,
+        size: page.size,
+    })
+}
+
+fn numbers_page(body: &[u8]) -> std::result::Result<Page<NumberRecord>, String> {
+    let page: NumbersPage<Box<RawValue>> = serde_json::from_slice(body)
+        .map_err(|e| format!("not a numbers envelope {{\"items\": [...]}}: {e}"))?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|raw| Item {
+            record: NumberRecord::from_json(raw.get()),
+            raw,
+        })
+        .collect();
+    Ok(Page {
+        items,
+        total: page.total,
+        size: page.per_page,
+    })
+}
+
+/// Pages through listings; cheap to clone into concurrent tasks.
+#[derive(Clone)]
+struct Lister {
+    client: Arc<Client>,
+    per_page: u32,
+    max_pages: u64,
+    width: usize,
+    mode: FetchMode,
+    progress: ProgressBar,
+}
+
+impl Lister {
+    /// Accounts, then numbers, limited to the scope.
+    async fn inventory(&self, scope: &Scope) -> Result<Fetched> {
+        self.progress.inc_length(1);
+        let listed = self
+            .list(vec!["accounts".into()], None, accounts_page)
+            .await?;
+        let mut notes = listed.notes;
+        let mut accounts = listed.items;
+        let wanted: HashSet<&str> = scope.customers.iter().map(String::as_str).collect();
+        if !wanted.is_empty() {
+            accounts.retain(|a| {
+                a.record
+                    .auth_id
+                    .as_deref()
+                    .is_some_and(|id| wanted.contains(id))
+            });
+        }
+        let numbers = match self.mode {
+            FetchMode::PerCustomer => {
+                // Ids asked for but not listed are still asked for: the API's 404
+                // is the authority on "not your customer".
+                let mut seen = HashSet::new();
+                let ids: Vec<String> = accounts
+                    .iter()
+                    .filter_map(|a| a.record.auth_id.clone())
+                    .filter(|id| !id.trim().is_empty())
+                    .chain(scope.customers.iter().cloned())
+                    .filter(|id| seen.insert(id.clone()))
+                    .collect();
+                self.progress.inc_length(ids.len() as u64);
+                let search = scope.search.clone();
+                let listings = in_order(ids.len(), self.width, |i| {
+                    let lister = self.clone();
+                    let id = ids[i].clone();
+                    let search = search.clone();
+                    async move { lister.customer_numbers(id, search).await }
+                })
+                .await?;
+                let mut numbers = Vec::new();
+                for listed in listings {
+                    notes.extend(listed.notes);
+                    numbers.extend(listed.items);
+                }
+                numbers
+            }
+            FetchMode::Global => {
+                // No per-customer answer to wait for: refuse unknown ids up front.
+                unlisted_customer(scope, &accounts)?;
+                self.progress.inc_length(1);
+                let listed = self
+                    .list(vec!["numbers".into()], None, numbers_page)
+                    .await?;
+                notes.extend(listed.notes);
+                let mut numbers = listed.items;
+                if !wanted.is_empty() {
+                    numbers.retain(|n| {
+                        n.record
+                            .account_id
+                            .as_str()
+                            .is_some_and(|id| wanted.contains(id))
+                    });
+                }
+                numbers
+            }
+        };
+        unlisted_customer(scope, &accounts)?;
+        let (accounts, account_records) = accounts.into_iter().map(|i| (i.raw, i.record)).unzip();
+        let (numbers, number_records) = numbers.into_iter().map(|i| (i.raw, i.record)).unzip();
+        Ok(Fetched {
+            accounts,
+            numbers,
+            snapshot: Snapshot {
+                accounts: account_records,
+                numbers: number_records,
+                notes,
+            },
+        })
+    }
+
+    /// One customer's numbers; a 404 means the id is not the partner's customer.
+    async fn customer_numbers(
+        &self,
+        id: String,
+        search: Option<String>,
+    ) -> Result<Listed<NumberRecord>> {
+        let path = vec!["accounts".into(), id.clone(), "numbers".into()];
+        let mut listed = self
+            .list(path, search, numbers_page)
+            .await
+            .map_err(|e| match e {
+                ApiError::Refused {
+                    status: StatusCode::NOT_FOUND,
+                    request,
+                    ..
+                } => Error::Api(format!(
+                    "customer {id} is not your customer (or no longer exists): {request} answered 404 Not Found; check the id (MA_...)"
+                )),
+                e => e.into(),
+            })?;
+        let foreign = listed
+            .items
+            .iter()
+            .filter(|n| n.record.account_id.as_str() != Some(id.as_str()))
+            .count();
+        if foreign > 0 {
+            listed.notes.push(format!(
+                "customer {id}: {foreign} number record(s) of its listing carry no account_id or \
+                 another customer's; they are kept as sent (without account_id they are exceptions)"
+            ));
+        }
+        Ok(listed)
+    }
+
+    /// One page of `path`.
+    async fn page<R>(
+        &self,
+        path: &[String],
+        page: u64,
+        search: Option<&str>,
+        parse: ParsePage<R>,
+    ) -> std::result::Result<Page<R>, ApiError> {
+        let mut query = vec![
+            ("page", page.to_string()),
+            ("per_page", self.per_page.to_string()),
+        ];
+        if let Some(s) = search {
+            query.push(("search", s.to_owned()));
+        }
+        let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+        let page = self.client.get(&segments, &query, parse).await?;
+        self.progress.inc(1);
+        Ok(page)
+    }
+
+    /// Every record of a listing. The caller has counted the first page in the
+    /// progress bar; the pages the first `total` announces are fetched concurrently,
+    /// any further ones (the total grew, or there is none) one at a time.
+    async fn list<R: Send + 'static>(
+        &self,
+        path: Vec<String>,
+        search: Option<String>,
+        parse: ParsePage<R>,
+    ) -> std::result::Result<Listed<R>, ApiError> {
+        let listing = format!("GET /{}", path.join("/"));
+        let first = self.page(&path, 1, search.as_deref(), parse).await?;
+        let per_page = u64::from(self.per_page);
+        // A server may use a smaller page than asked for; page numbers follow its size.
+        let size = first
+            .size
+            .filter(|s| (1..=per_page).contains(s))
+            .unwrap_or(per_page);
+        let first_total = first.total;
+        let mut pages = Pages::new(first);
+        if let Some(total) = first_total {
+            let needed = total.div_ceil(size).max(1);
+            self.check_page_count(needed, &listing)?;
+            if needed > 1 {
+                self.progress.inc_length(needed - 1);
+                let rest = in_order((needed - 1) as usize, self.width, |i| {
+                    let lister = self.clone();
+                    let path = path.clone();
+                    let search = search.clone();
+                    async move {
+                        lister
+                            .page(&path, i as u64 + 2, search.as_deref(), parse)
+                            .await
+                    }
+                })
+                .await?;
+                for page in rest {
+                    pages.push(page, &listing)?;
+                }
+            }
+        }
+        // Distinct records are counted: when records shift between pages while
+        // fetching, a repeated record must not stand in for one not yet seen.
+        while pages.more(size) {
+            let next = pages.list.len() as u64 + 1;
+            self.check_page_count(next, &listing)?;
+            self.progress.inc_length(1);
+            let page = self.page(&path, next, search.as_deref(), parse).await?;
+            if !pages.push(page, &listing)? {
+                break;
+            }
+        }
+        Ok(pages.finish(&listing))
+    }
+
+    fn check_page_count(&self, pages: u64, listing: &str) -> std::result::Result<(), ApiError> {
+        if pages > self.max_pages {
+            return Err(ApiError::Paging {
+                listing: listing.to_owned(),
+                problem: format!(
+                    "it would take more than {} pages of {} records; stopping rather than paging forever",
+                    self.max_pages, self.per_page
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a customer asked for that is not among the accounts listed.
+fn unlisted_customer(scope: &Scope, accounts: &[Item<AccountRecord>]) -> Result<()> {
+    let listed: HashSet<&str> = accounts
+        .iter()
+        .filter_map(|a| a.record.auth_id.as_deref())
+        .collect();
+    match scope
+        .customers
+        .iter()
+        .find(|c| !listed.contains(c.as_str()))
+    {
+        Some(missing) => Err(Error::Usage(format!(
+            "customer {missing} is not among the partner's accounts; check the id (MA_...)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The pages of one listing so far, with the distinct records among them.
+struct Pages<R> {
+    list: Vec<Page<R>>,
+    /// Hashes of the distinct record texts seen.
+    seen: HashSet<u64>,
+}
+
+impl<R> Pages<R> {
+    fn new(first: Page<R>) -> Pages<R> {
+        let mut pages = Pages {
+            list: Vec::new(),
+            seen: HashSet::new(),
+        };
+        pages.add(first);
+        pages
+    }
+
+    fn add(&mut self, page: Page<R>) {
+        for item in &page.items {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            item.raw.get().hash(&mut hasher);
+            self.seen.insert(hasher.finish());
+        }
+        self.list.push(page);
+    }
+
+    /// Appends a page after checking that it does not repeat the previous one. A
+    /// repeat after `total` records arrived is a server answering past the end with
+    /// its last page: it is dropped and `false` returned. Any other repeat is an error.
+    fn push(&mut self, page: Page<R>, listing: &str) -> std::result::Result<bool, ApiError> {
+        let previous = self.list.last().expect("the first page is there");
+        let same = !page.items.is_empty()
+            && page.items.len() == previous.items.len()
+            && page
+                .items
+                .iter()
+                .zip(&previous.items)
+                .all(|(a, b)| a.raw.get() == b.raw.get());
+        if same {
+            let received: u64 = self.list.iter().map(|p| p.items.len() as u64).sum();
+            if page.total.or(previous.total).is_some_and(|t| received >= t) {
+                return Ok(false);
+            }
+            return Err(ApiError::Paging {
+                listing: listing.to_owned(),
+                problem: format!(
+                    "page {} repeats page {} exactly: the API is not paginating; \
+                     stopping rather than working from incomplete data",
+                    self.list.len() + 1,
+                    self.list.len()
+                ),
+            });
+        }
+        self.add(page);
+        Ok(true)
+    }
+
+    /// Whether the last page says there is more: fewer distinct records than its
+    /// `total`, or (without a total) a full page.
+    fn more(&self, size: u64) -> bool {
+        let last = self.list.last().expect("the first page is there");
+        !last.items.is_empty()
+            && match last.total {
+                Some(total) => (self.seen.len() as u64) < total,
+                None => last.items.len() as u64 >= size,
+            }
+    }
+
+    /// All records in page order, with notes about totals that changed or do not
+    /// match what arrived.
+    fn finish(self, listing: &str) -> Listed<R> {
+        let mut totals: Vec<u64> = Vec::new();
+        for total in self.list.iter().filter_map(|p| p.total) {
+            if totals.last() != Some(&total) {
+                totals.push(total);
+            }
+        }
+        let received: u64 = self.list.iter().map(|p| p.items.len() as u64).sum();
+        let shown: Vec<String> = totals.iter().map(u64::to_string).collect();
+        let notes = match totals.as_slice() {
+            [_, _, ..] => vec![format!(
+                "{listing}: the total changed while fetching ({}); records were added or removed \
+                 meanwhile, {received} received — fetch again for a consistent inventory",
+                shown.join(" → ")
+            )],
+            [total] if *total != received => vec![format!(
+                "{listing}: {received} record(s) received but the API announced a total of {total}"
+            )],
+            _ => Vec::new(),
+        };
+        Listed {
+            items: self.list.into_iter().flat_map(|p| p.items).collect(),
+            notes,
+        }
+    }
+}
+
+/// Runs jobs `0..count`, at most `width` at a time, and returns their results in job
+/// order whatever order they finish in. The first error is returned; dropping the
+/// task set then cancels the jobs still running.
+async fn in_order<T, E, F, Fut>(
+    count: usize,
+    width: usize,
+    job: F,
+) -> std::result::Result<Vec<T>, E>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = std::result::Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let mut slots: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    let mut running = JoinSet::new();
+    let mut next = 0;
+    while next < count || !running.is_empty() {
+        while next < count && running.len() < width {
+            let work = job(next);
+            let index = next;
+            running.spawn(async move { (index, work.await) });
+            next += 1;
+        }
+        match running.join_next().await {
+            Some(Ok((index, result))) => slots[index] = Some(result?),
+            Some(Err(e)) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => panic!("a fetch task was cancelled: {e}"),
+            },
+            None => break,
+        }
+    }
+    Ok(slots
+        .into_iter()
+        .map(|s| s.expect("every job has finished"))
+        .collect())
+}
