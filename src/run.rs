@@ -230,6 +230,9 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let mut snapshot = load(&settings.source, &settings.api, &scope)?;
     select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
+    // The raw records are not needed past validation; free them before billing.
+    let fetch_notes = std::mem::take(&mut snapshot.notes);
+    drop(snapshot);
     if settings.strict && !inventory.exceptions.is_empty() {
         let listed: Vec<String> = inventory
             .exceptions
@@ -296,7 +299,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     lines.extend(usage_lines(&calls.calls, &rules));
     let line_count = lines.len();
     let (invoices, mut warnings) = billing::assemble(lines, &inventory.customers, &settings.config);
-    warnings.extend(snapshot.notes.iter().cloned());
+    warnings.extend(fetch_notes);
     warnings.extend(calls.problems);
     if settings.customers.is_empty() {
         let known = |id: &str| inventory.customers.contains_key(id);

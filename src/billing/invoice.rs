@@ -105,14 +105,15 @@ pub fn assemble(
     lines.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut invoices = Vec::new();
     let mut warnings = Vec::new();
-    let mut rest = lines.as_slice();
-    while let Some(first) = rest.first() {
-        let n = rest
-            .iter()
-            .position(|l| l.customer_id != first.customer_id || l.currency != first.currency)
-            .unwrap_or(rest.len());
-        let (group, tail) = rest.split_at(n);
-        rest = tail;
+    let mut lines = lines.into_iter().peekable();
+    while let Some(first) = lines.next() {
+        let mut group = vec![first];
+        while let Some(next) = lines
+            .next_if(|l| l.customer_id == group[0].customer_id && l.currency == group[0].currency)
+        {
+            group.push(next);
+        }
+        let first = &group[0];
         let customer = customers
             .get(&first.customer_id)
             .unwrap_or_else(|| panic!("line for unknown customer {}", first.customer_id));
@@ -135,13 +136,8 @@ pub fn assemble(
                 ));
             }
         }
-        invoices.push(invoice(
-            customer.clone(),
-            first.currency,
-            group.to_vec(),
-            pos,
-            config,
-        ));
+        let currency = first.currency;
+        invoices.push(invoice(customer.clone(), currency, group, pos, config));
     }
     (invoices, warnings)
 }
