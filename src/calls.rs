@@ -2,8 +2,10 @@
 //! validated (the billing rules are in [`crate::billing::usage`]).
 //!
 //! From a snapshot, the `cdrs/` folder is read for every customer billed; a
-//! snapshot without that folder has no usage (it predates call billing), and
-//! `--no-usage` bills the numbers only, reading no CDRs at all.
+//! snapshot without that folder has no usage (it predates call billing). From the
+//! API, every customer's CDRs of the period (with a day's margin each side, see
+//! [`usage::fetch_dates`]) are fetched. `--no-usage` bills the numbers only,
+//! reading no CDRs at all.
 
 use std::path::Path;
 
@@ -12,27 +14,41 @@ use crate::error::{Error, Result};
 use crate::period::Period;
 use crate::run::Source;
 use crate::vobiz::cdr::{self, CustomerCdrs};
+use crate::vobiz::client::Credentials;
+use crate::vobiz::fetch::{self, ApiSettings};
 
-/// The validated calls of `customers` in `period` from `source`; `None` when the
-/// source has no call records (a snapshot without `cdrs/`).
-pub fn load(source: &Source, customers: &[&str], period: Period) -> Result<Option<Calls>> {
+/// The validated calls of `customers` in `period` from `source` (none from a
+/// snapshot without `cdrs/`).
+pub fn load(
+    source: &Source,
+    api: &ApiSettings,
+    customers: &[&str],
+    period: Period,
+) -> Result<Calls> {
     match source {
         Source::Snapshot(dir) => from_snapshot(dir, customers, period),
-        Source::Api => Err(Error::Usage(
-            "--source api is not available in this build; pass --source DIR with a snapshot folder"
-                .into(),
-        )),
+        Source::Api => {
+            let ids: Vec<String> = customers.iter().map(|c| (*c).to_owned()).collect();
+            let dates = usage::fetch_dates(period);
+            let (fetched, notes) = fetch::fetch_cdrs(api, &Credentials::from_env()?, &ids, dates)?;
+            let cdrs: Vec<CustomerCdrs> = fetched.into_iter().map(|f| f.cdrs).collect();
+            let mut calls = usage::validate(&cdrs);
+            calls.notes = notes;
+            Ok(calls)
+        }
     }
 }
 
 /// Reads the CDRs of `customers` from the snapshot in `dir` and validates them;
-/// `None` when the snapshot has no `cdrs/` folder.
-pub fn from_snapshot(dir: &Path, customers: &[&str], period: Period) -> Result<Option<Calls>> {
-    let Some(cdrs) = cdr::read(dir, customers)? else {
-        return Ok(None);
-    };
-    check_dates(&cdrs, period, dir)?;
-    Ok(Some(usage::validate(&cdrs)))
+/// no calls when the snapshot has no `cdrs/` folder.
+pub fn from_snapshot(dir: &Path, customers: &[&str], period: Period) -> Result<Calls> {
+    match cdr::read(dir, customers)? {
+        Some(cdrs) => {
+            check_dates(&cdrs, period, dir)?;
+            Ok(usage::validate(&cdrs))
+        }
+        None => Ok(Calls::default()),
+    }
 }
 
 /// Refuses CDR files fetched for dates that do not cover the period: their calls
@@ -75,7 +91,7 @@ mod tests {
         write(nov);
         assert_eq!(
             from_snapshot(dir.path(), &["MA_1"], nov).unwrap(),
-            Some(Calls::default())
+            Calls::default()
         );
         write(Period::from_str("2026-10").unwrap());
         let err = from_snapshot(dir.path(), &["MA_1"], nov)
@@ -87,6 +103,9 @@ mod tests {
         );
         // No folder at all: an older snapshot, no usage.
         let old = tempfile::tempdir().unwrap();
-        assert_eq!(from_snapshot(old.path(), &["MA_1"], nov).unwrap(), None);
+        assert_eq!(
+            from_snapshot(old.path(), &["MA_1"], nov).unwrap(),
+            Calls::default()
+        );
     }
 }

@@ -75,6 +75,10 @@ pub struct FetchArgs {
     /// Snapshot folder to write (accounts.json and numbers.json).
     #[arg(long)]
     pub out: PathBuf,
+    /// Also save every customer's call records (CDRs) of this month, YYYY-MM, in
+    /// cdrs/, so `run --source DIR` bills call usage.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
     /// Fetch only this customer (repeatable).
     #[arg(long = "customer", value_name = "MA_ID")]
     pub customers: Vec<String>,
@@ -439,15 +443,35 @@ fn fetch_command(args: &FetchArgs) -> Result<()> {
         customers: args.customers.clone(),
         search: None,
     };
-    let fetched = fetch::fetch(
-        &args.api.settings(&config, args.quiet),
-        &Credentials::from_env()?,
-        &scope,
-    )?;
-    snapshot::write(&args.out, &fetched.accounts, &fetched.numbers)?;
+    let api = args.api.settings(&config, args.quiet);
+    let credentials = Credentials::from_env()?;
+    let fetched = fetch::fetch(&api, &credentials, &scope)?;
     warn_notes(&fetched.snapshot.notes);
+    let calls = match args.period {
+        Some(period) => {
+            let ids: Vec<String> = fetched
+                .snapshot
+                .accounts
+                .iter()
+                .filter_map(|a| a.auth_id.clone())
+                .filter(|id| !id.trim().is_empty())
+                .collect();
+            let dates = crate::billing::usage::fetch_dates(period);
+            let (cdrs, notes) = fetch::fetch_cdrs(&api, &credentials, &ids, dates)?;
+            warn_notes(&notes);
+            cdrs
+        }
+        None => Vec::new(),
+    };
+    let files: Vec<(String, Vec<u8>)> = calls.iter().map(|c| c.snapshot_file()).collect();
+    snapshot::write_with(&args.out, &fetched.accounts, &fetched.numbers, &files)?;
+    let rows: usize = calls.iter().map(|c| c.raw.len()).sum();
+    let saved_calls = match args.period {
+        Some(period) => format!(" and {rows} call record(s) of {period}"),
+        None => " (no call records: without --period, runs on it bill no call usage)".into(),
+    };
     println!(
-        "fetched {} account(s) and {} number record(s) → {}",
+        "fetched {} account(s) and {} number record(s){saved_calls} → {}",
         fetched.accounts.len(),
         fetched.numbers.len(),
         args.out.display()

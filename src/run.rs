@@ -258,15 +258,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     }
     let calls = if settings.usage {
         let ids: Vec<&str> = inventory.customers.keys().map(String::as_str).collect();
-        calls::load(&settings.source, &ids, settings.period)?
+        calls::load(&settings.source, &settings.api, &ids, settings.period)?
     } else {
-        Some(Calls::default())
+        Calls::default()
     };
-    let usage_note = calls.is_none().then(|| {
-        "the snapshot has no cdrs/ folder (it predates call billing): no call usage was billed"
-            .to_owned()
-    });
-    let calls = calls.unwrap_or_default();
     if settings.strict && !calls.problems.is_empty() {
         let listed: Vec<&str> = calls.problems.iter().take(20).map(String::as_str).collect();
         return Err(Error::Data(format!(
@@ -300,6 +295,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let line_count = lines.len();
     let (invoices, mut warnings) = billing::assemble(lines, &inventory.customers, &settings.config);
     warnings.extend(fetch_notes);
+    warnings.extend(calls.notes);
     warnings.extend(calls.problems);
     if settings.customers.is_empty() {
         let known = |id: &str| inventory.customers.contains_key(id);
@@ -309,7 +305,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
     let Issued {
         invoices: issued,
-        mut notes,
+        notes,
     } = match &mut book {
         Some(book) => book.issue(
             invoices,
@@ -323,7 +319,6 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         )?,
         None => drafts(invoices, settings.invoice_date, due_date),
     };
-    notes.extend(usage_note);
 
     let summary = Summary {
         period: settings.period.to_string(),

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::fake_vobiz::FakeVobiz;
 use common::{demo_dir, demo_run_args, Ran, Test};
 
 /// The demo's customers; a snapshot with a `cdrs/` folder has a file for each.
@@ -174,6 +175,19 @@ fn calls_become_usage_lines_after_the_rentals_with_empty_number_cells() {
         rows_with(&ran.read("out/quickbooks.csv"), "Call usage (inbound)")[0]
             .contains(",Call Usage,")
     );
+    // The PDF lists the calls after the numbers, with no number of their own.
+    let pdf = std::fs::read(ran.path("out/pdf/DID-26-27-00001.pdf")).unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    let squeezed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rental = squeezed.find("+918041000008").expect("the last number");
+    let inbound = squeezed
+        .find("Call usage (inbound): 1 call, 2.00 billable minutes")
+        .unwrap_or_else(|| panic!("{squeezed}"));
+    let outbound = squeezed
+        .find("Call usage (outbound): 2 calls, 31.25 billable minutes")
+        .unwrap_or_else(|| panic!("{squeezed}"));
+    assert!(rental < inbound && inbound < outbound, "{squeezed}");
+    assert!(squeezed.contains("18.76"), "{squeezed}");
 }
 
 #[test]
@@ -195,17 +209,11 @@ fn no_usage_bills_the_numbers_only_exactly_as_before() {
 }
 
 #[test]
-fn a_snapshot_without_cdrs_bills_no_usage_and_says_so() {
+fn a_snapshot_without_cdrs_bills_no_usage() {
     let ran = Test::demo().run().expect_code(0);
-    assert!(
-        ran.stderr()
-            .contains("note: the snapshot has no cdrs/ folder"),
-        "{}",
-        ran.stderr()
-    );
-    let quiet = Test::demo().arg("--no-usage").run().expect_code(0);
-    assert!(!quiet.stderr().contains("cdrs/"), "{}", quiet.stderr());
-    assert_eq!(ran.tree("out"), quiet.tree("out"));
+    let numbers_only = Test::demo().arg("--no-usage").run().expect_code(0);
+    assert_eq!(ran.tree("out"), numbers_only.tree("out"));
+    assert_eq!(ran.stderr(), numbers_only.stderr());
 }
 
 #[test]
@@ -329,5 +337,117 @@ fn call_records_of_another_period_are_refused() {
         ran.stderr().contains("MA_BHARAT02.json"),
         "{}",
         ran.stderr()
+    );
+}
+
+/// The demo run's arguments with `--source api`, writing `out/`.
+fn api_run_args() -> Vec<String> {
+    let mut args = run_args();
+    args[2] = "api".into();
+    args
+}
+
+#[test]
+fn fetch_saves_the_periods_call_records_and_the_snapshot_replays_the_api_run() {
+    // The fake serves the demo with call records, among them one far outside
+    // November that the date filter leaves out.
+    let mut calls = november_calls();
+    calls[0]
+        .1
+        .push(call("old", "inbound", "2026-09-15T10:00:00Z", 60, "99"));
+    let test = snapshot(Test::new(), &calls);
+    let fake = FakeVobiz::from_dir(&test.path().join("snap"))
+        .unwrap()
+        .start(0)
+        .unwrap();
+    let fetched = test
+        .api(&fake)
+        .args([
+            "fetch", "--out", "fetched", "--period", "2026-11", "--quiet",
+        ])
+        .run()
+        .expect_code(0);
+    assert!(
+        fetched
+            .stdout()
+            .contains("10 account(s) and 47 number record(s) and 6 call record(s) of 2026-11"),
+        "{}",
+        fetched.stdout()
+    );
+    let acme = fetched.read("fetched/cdrs/MA_ACME0001.json");
+    assert!(
+        acme.contains("\"start_date\": \"2026-10-31\",\n  \"end_date\": \"2026-12-01\""),
+        "{acme}"
+    );
+    assert!(
+        acme.contains(&november_calls()[0].1[2]),
+        "rows as sent: {acme}"
+    );
+    assert!(!acme.contains("\"old\""), "{acme}");
+    assert_eq!(
+        fetched.tree("fetched/cdrs").len(),
+        10,
+        "a file per customer"
+    );
+
+    // The API run bills the calls; the saved snapshot replays it byte for byte.
+    let api = fetched
+        .then()
+        .api(&fake)
+        .args(api_run_args())
+        .args(["--dry-run"])
+        .run()
+        .expect_code(0);
+    let mut replay_args = run_args();
+    replay_args[2] = "fetched".into();
+    let out = replay_args.len() - 1;
+    replay_args[out] = "replay".into();
+    let replay = api
+        .then()
+        .args(replay_args)
+        .arg("--dry-run")
+        .run()
+        .expect_code(0);
+    for file in ["line_items.csv", "invoices.csv", "summary.json"] {
+        assert_eq!(
+            replay.read(&format!("replay/{file}")),
+            replay.read(&format!("out/{file}")),
+            "{file}"
+        );
+    }
+    assert!(replay
+        .read("out/line_items.csv")
+        .contains(",MA_NONUM008,Iyer Consulting,INR,,,usage,"));
+}
+
+#[test]
+fn an_api_that_refuses_call_records_stops_the_run_unless_no_usage() {
+    let fake = FakeVobiz::from_dir(&demo_dir())
+        .unwrap()
+        .forbid_cdrs()
+        .start(0)
+        .unwrap();
+    let ran = Test::new()
+        .api(&fake)
+        .args(api_run_args())
+        .run()
+        .expect_code(3);
+    let err = ran.stderr();
+    assert!(
+        err.contains("403") && err.contains("--no-usage") && err.contains("/cdrs"),
+        "{err}"
+    );
+    assert!(!ran.path("out").exists());
+
+    // Successful against the same refusing server: not a single CDR request was made.
+    let ran = Test::new()
+        .api(&fake)
+        .args(api_run_args())
+        .arg("--no-usage")
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        ran.read("out/invoices.csv"),
+        std::fs::read_to_string(demo_dir().join("expected/invoices.csv")).unwrap()
     );
 }

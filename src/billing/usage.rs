@@ -57,6 +57,8 @@ pub struct Calls {
     pub calls: Vec<Call>,
     /// One sentence per row not billed, naming the customer and the call.
     pub problems: Vec<String>,
+    /// What was noticed while fetching the rows (a total that changed, say).
+    pub notes: Vec<String>,
 }
 
 /// The dates to ask the API for (inclusive): a day of margin on each side of the
