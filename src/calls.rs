@@ -39,6 +39,22 @@ pub fn load(
     }
 }
 
+/// `--strict`: call records that cannot be billed stop the run, as number
+/// exceptions do.
+pub fn refuse_problems(calls: &Calls) -> Result<()> {
+    let problems = &calls.problems;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<&str> = problems.iter().take(20).map(String::as_str).collect();
+    Err(Error::Data(format!(
+        "--strict: {} call record(s) cannot be billed; nothing was written:\n  {}{}",
+        problems.len(),
+        listed.join("\n  "),
+        if problems.len() > 20 { "\n  …" } else { "" }
+    )))
+}
+
 /// Reads the CDRs of `customers` from the snapshot in `dir` and validates them;
 /// no calls when the snapshot has no `cdrs/` folder.
 pub fn from_snapshot(dir: &Path, customers: &[&str], period: Period) -> Result<Calls> {

@@ -262,18 +262,8 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     } else {
         Calls::default()
     };
-    if settings.strict && !calls.problems.is_empty() {
-        let listed: Vec<&str> = calls.problems.iter().take(20).map(String::as_str).collect();
-        return Err(Error::Data(format!(
-            "--strict: {} call record(s) cannot be billed; nothing was written:\n  {}{}",
-            calls.problems.len(),
-            listed.join("\n  "),
-            if calls.problems.len() > 20 {
-                "\n  …"
-            } else {
-                ""
-            }
-        )));
+    if settings.strict {
+        calls::refuse_problems(&calls)?;
     }
     // From here until `book.commit` the ledger's write lock is held (none in a dry run).
     let mut ledger = if settings.dry_run {
