@@ -84,12 +84,14 @@ pub fn validate(cdrs: &[CustomerCdrs]) -> Calls {
         let mut billed: HashSet<&str> = HashSet::new();
         for (i, row) in customer.rows.iter().enumerate() {
             let uuid = row.uuid.as_str().filter(|u| !u.trim().is_empty());
-            let name = uuid.map_or_else(|| format!("row #{}", i + 1), |u| format!("call {u}"));
+            // Named only when reported: most rows are fine.
+            let name = || uuid.map_or_else(|| format!("row #{}", i + 1), |u| format!("call {u}"));
             if let Some(u) = uuid {
                 if seen[u].1 {
                     if billed.insert(u) {
                         out.problems.push(format!(
-                            "customer {id}, {name}: the uuid appears on rows with different content; none of them billed"
+                            "customer {id}, {}: the uuid appears on rows with different content; none of them billed",
+                            name()
                         ));
                     }
                     continue;
@@ -101,7 +103,8 @@ pub fn validate(cdrs: &[CustomerCdrs]) -> Calls {
             match call(id, row) {
                 Ok(call) => out.calls.push(call),
                 Err(reasons) => out.problems.push(format!(
-                    "customer {id}, {name}: {}; not billed",
+                    "customer {id}, {}: {}; not billed",
+                    name(),
                     reasons.join("; ")
                 )),
             }
