@@ -1,9 +1,9 @@
-//! A fake Vobiz Partner API on localhost serving a snapshot folder, to try
-//! `--source api` without real credentials:
+//! A fake Vobiz Partner API on localhost serving a snapshot folder (with its
+//! `cdrs/` call records, if any), to try `--source api` without real credentials:
 //!
 //! ```text
 //! cargo run --example fake_vobiz -- fixtures/demo --port 8787 [--latency-ms 20]
-//!     [--fail-rate 0.1 --fail-status 429|503 --retry-after SECS] [--seed N]
+//!     [--fail-rate 0.1 --fail-status 429|503 --retry-after SECS] [--seed N] [--forbid-cdrs]
 //!     [--reset-after N]
 //! ```
 //!
@@ -45,6 +45,10 @@ struct Args {
     /// Seed of the injected failures.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Answer call record (CDR) requests with 403, as for a partner not allowed to
+    /// read them.
+    #[arg(long)]
+    forbid_cdrs: bool,
     /// Answer this many requests, then cut every connection (an upstream dying
     /// mid-pagination).
     #[arg(long, value_name = "N")]
@@ -71,8 +75,11 @@ fn main() {
                 DEMO_TOKEN.to_owned(),
             ),
         };
-    let mut fake = FakeVobiz::from_dir(&args.dir)
-        .unwrap_or_else(|e| exit(&e))
+    let mut fake = FakeVobiz::from_dir(&args.dir).unwrap_or_else(|e| exit(&e));
+    if args.forbid_cdrs {
+        fake = fake.forbid_cdrs();
+    }
+    let mut fake = fake
         .credentials(auth_id.trim(), token.trim())
         .latency(Duration::from_millis(args.latency_ms))
         .failures(args.fail_rate, fail_status, args.retry_after)

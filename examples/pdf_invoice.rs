@@ -29,6 +29,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         period_days: None,
         unit_amount: Some(Decimal::from(100)),
         amount: Decimal::from(100),
+        usage: None,
     }];
     for i in 0..lines.saturating_sub(1) {
         let fee = Decimal::from(fees[i % fees.len()]);
@@ -42,6 +43,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
             period_days: Some(30),
             unit_amount: Some(fee),
             amount: (fee * Decimal::from(days) / Decimal::from(30)).round_dp(2),
+            usage: None,
         });
     }
     let subtotal: Decimal = items.iter().map(|l| l.amount).sum();

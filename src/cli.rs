@@ -76,6 +76,10 @@ pub struct FetchArgs {
     /// Snapshot folder to write (accounts.json and numbers.json).
     #[arg(long)]
     pub out: PathBuf,
+    /// Also save every customer's call records (CDRs) of this month, YYYY-MM, in
+    /// cdrs/, so `run --source DIR` bills call usage.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
     /// Fetch only this customer (repeatable).
     #[arg(long = "customer", value_name = "MA_ID")]
     pub customers: Vec<String>,
@@ -209,6 +213,9 @@ pub struct RunArgs {
     /// API options.
     #[command(flatten)]
     pub api: ApiArgs,
+    /// Bill the numbers only: read no call records (CDRs) and bill no call usage.
+    #[arg(long)]
+    pub no_usage: bool,
 }
 
 /// Arguments of `didbill audit`.
@@ -314,6 +321,7 @@ impl RunArgs {
             pdf: !self.no_pdf,
             templates: self.templates.clone(),
             api,
+            usage: !self.no_usage,
         })
     }
 }
@@ -358,9 +366,13 @@ pub fn report(r: &RunReport) -> String {
     );
     for (currency, t) in &s.totals {
         out.push_str(&format!(
-            "  {currency}  subtotal {}  tax {}  total {}\n",
+            "  {currency}  subtotal {}  tax {}  total {}",
             t.subtotal, t.tax, t.total
         ));
+        if let (Some(cost), Some(margin)) = (&t.provider_cost, &t.margin) {
+            out.push_str(&format!("  (provider cost {cost}, margin {margin})"));
+        }
+        out.push('\n');
     }
     if s.exceptions > 0 {
         out.push_str(&format!(
@@ -436,15 +448,35 @@ fn fetch_command(args: &FetchArgs) -> Result<()> {
         customers: args.customers.clone(),
         search: None,
     };
-    let fetched = fetch::fetch(
-        &args.api.settings(&config, args.quiet),
-        &Credentials::from_env()?,
-        &scope,
-    )?;
-    snapshot::write(&args.out, &fetched.accounts, &fetched.numbers)?;
+    let api = args.api.settings(&config, args.quiet);
+    let credentials = Credentials::from_env()?;
+    let fetched = fetch::fetch(&api, &credentials, &scope)?;
     warn_notes(&fetched.snapshot.notes);
+    let calls = match args.period {
+        Some(period) => {
+            let ids: Vec<String> = fetched
+                .snapshot
+                .accounts
+                .iter()
+                .filter_map(|a| a.auth_id.clone())
+                .filter(|id| !id.trim().is_empty())
+                .collect();
+            let dates = crate::billing::usage::fetch_dates(period);
+            let (cdrs, notes) = fetch::fetch_cdrs(&api, &credentials, &ids, dates)?;
+            warn_notes(&notes);
+            cdrs
+        }
+        None => Vec::new(),
+    };
+    let files: Vec<(String, Vec<u8>)> = calls.iter().map(|c| c.snapshot_file()).collect();
+    snapshot::write_with(&args.out, &fetched.accounts, &fetched.numbers, &files)?;
+    let rows: usize = calls.iter().map(|c| c.raw.len()).sum();
+    let saved_calls = match args.period {
+        Some(period) => format!(" and {rows} call record(s) of {period}"),
+        None => " (no call records: without --period, runs on it bill no call usage)".into(),
+    };
     println!(
-        "fetched {} account(s) and {} number record(s) → {}",
+        "fetched {} account(s) and {} number record(s){saved_calls} → {}",
         fetched.accounts.len(),
         fetched.numbers.len(),
         args.out.display()

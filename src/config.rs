@@ -8,6 +8,7 @@
 //! floats are taken by their shortest decimal text, which is exactly what was typed
 //! for any value of 15 significant digits or fewer.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::gst;
 use crate::money::Rounding;
 use crate::numbering::NumberFormat;
+use crate::pricing::{self, Price, Prices, Pricing};
 
 /// The configuration file looked for in the working directory.
 pub const DEFAULT_FILE: &str = "didbill.toml";
@@ -68,6 +70,7 @@ pub struct FileConfig {
     invoice: FileInvoice,
     api: FileApi,
     export: FileExport,
+    pricing: FilePricing,
 }
 
 impl Default for FileConfig {
@@ -84,6 +87,7 @@ impl Default for FileConfig {
             invoice: FileInvoice::default(),
             api: FileApi::default(),
             export: FileExport::default(),
+            pricing: FilePricing::default(),
         }
     }
 }
@@ -209,6 +213,7 @@ struct FileZoho {
     account: String,
     item_rental: String,
     item_setup: String,
+    item_usage: String,
     item_tax: FileTaxNames,
 }
 
@@ -219,6 +224,7 @@ impl Default for FileZoho {
             account: "Sales".into(),
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
+            item_usage: "Call Usage".into(),
             item_tax: FileTaxNames::default(),
         }
     }
@@ -229,6 +235,7 @@ impl Default for FileZoho {
 struct FileQuickbooks {
     item_rental: String,
     item_setup: String,
+    item_usage: String,
     tax_code: FileTaxNames,
 }
 
@@ -237,9 +244,45 @@ impl Default for FileQuickbooks {
         FileQuickbooks {
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
+            item_usage: "Call Usage".into(),
             tax_code: FileTaxNames::default(),
         }
     }
+}
+
+/// `[pricing]`: the partner's markups on the provider's fees (see [`crate::pricing`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FilePricing {
+    #[serde(deserialize_with = "decimal")]
+    rental_markup_percent: Decimal,
+    #[serde(deserialize_with = "decimal")]
+    setup_markup_percent: Decimal,
+    #[serde(deserialize_with = "decimal")]
+    usage_markup_percent: Decimal,
+    customers: BTreeMap<String, FileCustomerPricing>,
+}
+
+/// `[pricing.customers."MA_..."]`: one customer's markups or fixed prices; unset
+/// keys fall back to `[pricing]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileCustomerPricing {
+    #[serde(deserialize_with = "some_decimal")]
+    rental_markup_percent: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    setup_markup_percent: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    usage_markup_percent: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    monthly_fee: Option<Decimal>,
+    #[serde(deserialize_with = "some_decimal")]
+    setup_fee: Option<Decimal>,
+}
+
+/// [`decimal`] for a key that may be left out.
+fn some_decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Decimal>, D::Error> {
+    decimal(d).map(Some)
 }
 
 /// Reads a decimal written as a TOML integer, string or float (see the module doc).
@@ -342,6 +385,8 @@ pub struct ZohoConfig {
     pub item_rental: String,
     /// Item name of setup-fee lines.
     pub item_setup: String,
+    /// Item name of call usage lines.
+    pub item_usage: String,
     /// `Item Tax` names (Zoho's tax and tax-group names).
     pub item_tax: TaxNames,
 }
@@ -353,6 +398,8 @@ pub struct QuickbooksConfig {
     pub item_rental: String,
     /// Product/service of setup-fee lines.
     pub item_setup: String,
+    /// Product/service of call usage lines.
+    pub item_usage: String,
     /// `ItemTaxCode` names, as the tax codes are named in QuickBooks.
     pub tax_code: TaxNames,
 }
@@ -393,6 +440,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// Accounting export settings.
     pub export: ExportConfig,
+    /// The partner's prices.
+    pub pricing: Pricing,
 }
 
 impl Default for Config {
@@ -530,6 +579,7 @@ impl FileConfig {
             return Err("seller.name must not be empty: it is printed on every invoice".into());
         }
         let export = self.export.validate(self.tax.rate)?;
+        let pricing = self.pricing.validate()?;
         Ok(Config {
             timezone,
             billing_time: self.billing_time,
@@ -559,7 +609,70 @@ impl FileConfig {
                 per_page: self.api.per_page,
             },
             export,
+            pricing,
         })
+    }
+}
+
+impl FilePricing {
+    /// Checks every markup and fixed price and resolves each customer's prices.
+    fn validate(self) -> std::result::Result<Pricing, String> {
+        let markup = |key: &str, v: Decimal| pricing::check_markup(&format!("pricing.{key}"), v);
+        let default = Prices {
+            rental: Price::Markup(markup("rental_markup_percent", self.rental_markup_percent)?),
+            setup: Price::Markup(markup("setup_markup_percent", self.setup_markup_percent)?),
+            usage_markup_percent: markup("usage_markup_percent", self.usage_markup_percent)?,
+        };
+        let mut customers = BTreeMap::new();
+        for (id, c) in self.customers {
+            let section = format!("pricing.customers.{id:?}");
+            if !id.starts_with("MA_") || id.trim() != id {
+                return Err(format!(
+                    "{section}: customer ids are account auth ids such as \"MA_ABC123\""
+                ));
+            }
+            let price = |fee_key: &str,
+                         fee: Option<Decimal>,
+                         markup_key: &str,
+                         markup: Option<Decimal>,
+                         fallback: Price| {
+                match (fee, markup) {
+                    (Some(_), Some(_)) => Err(format!(
+                        "{section}: set either {fee_key} (a fixed price) or {markup_key}, not both"
+                    )),
+                    (Some(f), None) => {
+                        pricing::check_fixed(&format!("{section}.{fee_key}"), f).map(Price::Fixed)
+                    }
+                    (None, Some(m)) => pricing::check_markup(&format!("{section}.{markup_key}"), m)
+                        .map(Price::Markup),
+                    (None, None) => Ok(fallback),
+                }
+            };
+            let prices = Prices {
+                rental: price(
+                    "monthly_fee",
+                    c.monthly_fee,
+                    "rental_markup_percent",
+                    c.rental_markup_percent,
+                    default.rental,
+                )?,
+                setup: price(
+                    "setup_fee",
+                    c.setup_fee,
+                    "setup_markup_percent",
+                    c.setup_markup_percent,
+                    default.setup,
+                )?,
+                usage_markup_percent: match c.usage_markup_percent {
+                    Some(m) => {
+                        pricing::check_markup(&format!("{section}.usage_markup_percent"), m)?
+                    }
+                    None => default.usage_markup_percent,
+                },
+            };
+            customers.insert(id, prices);
+        }
+        Ok(Pricing { default, customers })
     }
 }
 
@@ -599,6 +712,7 @@ impl FileExport {
                 account: export_text("export.zoho.account", zoho.account, true)?,
                 item_rental: export_text("export.zoho.item_rental", zoho.item_rental, true)?,
                 item_setup: export_text("export.zoho.item_setup", zoho.item_setup, true)?,
+                item_usage: export_text("export.zoho.item_usage", zoho.item_usage, true)?,
                 item_tax: zoho.item_tax.validate(
                     "export.zoho.item_tax",
                     [
@@ -618,6 +732,11 @@ impl FileExport {
                 item_setup: export_text(
                     "export.quickbooks.item_setup",
                     quickbooks.item_setup,
+                    true,
+                )?,
+                item_usage: export_text(
+                    "export.quickbooks.item_usage",
+                    quickbooks.item_usage,
                     true,
                 )?,
                 tax_code: quickbooks.tax_code.validate(
@@ -807,9 +926,14 @@ mod tests {
             ("Draft", "Sales")
         );
         assert_eq!(
-            (z.item_rental.as_str(), z.item_setup.as_str()),
-            ("DID Rental", "DID Setup Fee")
+            (
+                z.item_rental.as_str(),
+                z.item_setup.as_str(),
+                z.item_usage.as_str()
+            ),
+            ("DID Rental", "DID Setup Fee", "Call Usage")
         );
+        assert_eq!(c.export.quickbooks.item_usage, "Call Usage");
         assert_eq!(
             [
                 &z.item_tax.intra_state,
@@ -844,11 +968,13 @@ mod tests {
             account = "Telephony Income"
             item_rental = "Number rental"
             item_setup = "Number setup"
+            item_usage = "Calls"
             [export.zoho.item_tax]
             zero_rated = ""
             [export.quickbooks]
             item_rental = "Rental"
             item_setup = "Setup"
+            item_usage = "Voice calls"
             [export.quickbooks.tax_code]
             inter_state = "IGST 18%"
             "#,
@@ -864,6 +990,10 @@ mod tests {
         assert_eq!(e.zoho.account, "Telephony Income");
         assert_eq!(e.zoho.item_tax.zero_rated, "");
         assert_eq!(e.quickbooks.item_setup, "Setup");
+        assert_eq!(
+            (e.zoho.item_usage.as_str(), e.quickbooks.item_usage.as_str()),
+            ("Calls", "Voice calls")
+        );
         assert_eq!(e.quickbooks.tax_code.inter_state, "IGST 18%");
 
         let cases = [
@@ -882,6 +1012,106 @@ mod tests {
                 "export.zoho.item_tax.intra_state",
             ),
             ("[export.quickbooks.tax_code]\nexempt = \"x\"", "exempt"),
+            (
+                "[export.quickbooks]\nitem_usage = \"\"",
+                "export.quickbooks.item_usage",
+            ),
+        ];
+        for (text, needle) in cases {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn pricing_defaults_to_the_provider_prices_and_resolves_overrides() {
+        assert_eq!(Config::parse("").unwrap().pricing, Pricing::default());
+        let c = Config::parse(
+            r#"
+            [pricing]
+            rental_markup_percent = 20
+            setup_markup_percent = "7.5"
+            usage_markup_percent = 12.25
+            [pricing.customers."MA_ACME"]
+            monthly_fee = 450
+            usage_markup_percent = 0
+            [pricing.customers."MA_BETA"]
+            rental_markup_percent = 5
+            setup_fee = "0"
+            "#,
+        )
+        .unwrap();
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        let p = &c.pricing;
+        assert_eq!(
+            p.default,
+            Prices {
+                rental: Price::Markup(d("20")),
+                setup: Price::Markup(d("7.5")),
+                usage_markup_percent: d("12.25"),
+            }
+        );
+        assert_eq!(
+            p.prices("MA_ACME"),
+            &Prices {
+                rental: Price::Fixed(d("450")),
+                setup: Price::Markup(d("7.5")),
+                usage_markup_percent: Decimal::ZERO,
+            }
+        );
+        assert_eq!(
+            p.prices("MA_BETA"),
+            &Prices {
+                rental: Price::Markup(d("5")),
+                setup: Price::Fixed(Decimal::ZERO),
+                usage_markup_percent: d("12.25"),
+            }
+        );
+        assert_eq!(p.prices("MA_OTHER"), &p.default);
+        assert!(p.is_active());
+        // Explicit zero markups are the provider's prices.
+        let zero = Config::parse("[pricing]\nrental_markup_percent = 0.0\n[pricing.customers.\"MA_X\"]\nsetup_markup_percent = 0").unwrap();
+        assert!(!zero.pricing.is_active());
+    }
+
+    #[test]
+    fn bad_pricing_is_named() {
+        let cases = [
+            (
+                "[pricing]\nrental_markup_percent = -5",
+                "pricing.rental_markup_percent -5 must not be negative",
+            ),
+            (
+                "[pricing]\nsetup_markup_percent = 20000",
+                "pricing.setup_markup_percent",
+            ),
+            (
+                "[pricing]\nusage_markup_percent = 1.23456",
+                "pricing.usage_markup_percent",
+            ),
+            ("[pricing]\nusage_markup_percent = \"ten\"", "ten"),
+            ("[pricing]\ndiscount_percent = 5", "discount_percent"),
+            ("[pricing.customers.\"MA_A\"]\nmonthly = 5", "monthly"),
+            (
+                "[pricing.customers.\"MA_A\"]\nmonthly_fee = -1",
+                "pricing.customers.\"MA_A\".monthly_fee",
+            ),
+            (
+                "[pricing.customers.\"MA_A\"]\nsetup_fee = 1000000000",
+                "pricing.customers.\"MA_A\".setup_fee",
+            ),
+            (
+                "[pricing.customers.\"MA_A\"]\nusage_markup_percent = -1",
+                "pricing.customers.\"MA_A\".usage_markup_percent",
+            ),
+            (
+                "[pricing.customers.\"MA_A\"]\nmonthly_fee = 5\nrental_markup_percent = 5",
+                "either monthly_fee",
+            ),
+            (
+                "[pricing.customers.\"acme\"]\nmonthly_fee = 5",
+                "pricing.customers.\"acme\"",
+            ),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();

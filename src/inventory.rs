@@ -22,9 +22,9 @@ use crate::vobiz::snapshot::Snapshot;
 /// bound is what keeps the billing arithmetic overflow-free: a fee × 31 days, a
 /// month's lines summed and taxed stay far inside rust_decimal's 28 digits
 /// (`tests/hostile_input.rs` bills 100,000 lines of the largest valid fee).
-const MAX_FEE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+pub(crate) const MAX_FEE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 /// Fees with more decimal places than this are bad data (SPEC §1).
-const MAX_FEE_DECIMALS: u32 = 10;
+pub(crate) const MAX_FEE_DECIMALS: u32 = 10;
 
 /// A customer account, validated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod billing;
+pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod numbering;
 pub mod numbers;
 pub mod output;
 pub mod period;
+pub mod pricing;
 pub mod render;
 pub mod run;
 pub mod text;

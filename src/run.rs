@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
+use crate::billing::usage::{usage_lines, Calls};
 use crate::billing::{self, IssuedInvoice, Line, Rules};
+use crate::calls;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
@@ -80,6 +82,8 @@ pub struct RunSettings {
     pub pdf: bool,
     /// How to fetch from the API when the source is `api`.
     pub api: ApiSettings,
+    /// Bill call usage from CDRs (`false` with `--no-usage`).
+    pub usage: bool,
 }
 
 /// What a finished run produced, for the human summary.
@@ -252,6 +256,15 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
             }
         )));
     }
+    let calls = if settings.usage {
+        let ids: Vec<&str> = inventory.customers.keys().map(String::as_str).collect();
+        calls::load(&settings.source, &settings.api, &ids, settings.period)?
+    } else {
+        Calls::default()
+    };
+    if settings.strict {
+        calls::refuse_problems(&calls)?;
+    }
     // The output folder is staged before the ledger is opened, so an unusable
     // `--out` stops the run before the ledger file is created or locked.
     let staged = StagedDir::create(&settings.out, "summary.json")?;
@@ -270,10 +283,17 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let charges = charge_inventory(&inventory, &rules, |line| {
         billed_setups.allows(line, settings.period)
     });
-    let line_count = charges.lines.len();
-    let (invoices, mut warnings) =
-        billing::assemble(charges.lines, &inventory.customers, &settings.config);
+    let mut lines = charges.lines;
+    lines.extend(usage_lines(&calls.calls, &rules));
+    let line_count = lines.len();
+    let (invoices, mut warnings) = billing::assemble(lines, &inventory.customers, &settings.config);
     warnings.extend(fetch_notes);
+    warnings.extend(calls.notes);
+    warnings.extend(calls.problems);
+    if settings.customers.is_empty() {
+        let known = |id: &str| inventory.customers.contains_key(id);
+        warnings.extend(settings.config.pricing.unknown_customers(known));
+    }
     let due_date =
         settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
     let Issued {
@@ -302,7 +322,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         not_billable: charges.not_billable,
         exceptions: inventory.exceptions.len(),
         invoices: issued.len(),
-        totals: csv_out::totals(&issued),
+        totals: csv_out::totals(&issued, settings.config.pricing.is_active()),
         lines: line_count,
         dry_run: settings.dry_run,
         warnings,

@@ -628,3 +628,163 @@ async fn timeouts_and_refused_connections_are_retried() {
         "{err}"
     );
 }
+
+/// A CDR row of customer `MA_1` in the API's shape.
+fn cdr(uuid: &str, cost: &str) -> Value {
+    json!({"uuid": uuid, "account_id": "MA_1", "call_direction": "outbound", "billsec": 30,
+           "duration": 34, "cost": 0.3, "total_cost": serde_json::from_str::<Value>(cost).unwrap(),
+           "currency": "INR", "start_time": "2026-11-10T10:00:00Z", "end_time": "2026-11-10T10:00:34Z"})
+}
+
+/// A CDR envelope page; `paging` is the `pagination` object.
+fn cdrs_page(rows: Vec<Value>, paging: Value) -> ResponseTemplate {
+    let count = rows.len();
+    ResponseTemplate::new(200).set_body_json(json!({
+        "success": true, "account_auth_id": "MA_1", "count": count, "data": rows,
+        "pagination": paging, "summary": {"totalCalls": count}
+    }))
+}
+
+fn november() -> (chrono::NaiveDate, chrono::NaiveDate) {
+    didbill::billing::usage::fetch_dates("2026-11".parse().unwrap())
+}
+
+async fn fetch_cdrs(
+    server: &MockServer,
+    customers: &[&str],
+) -> Result<(Vec<didbill::vobiz::fetch::FetchedCdrs>, Vec<String>), Error> {
+    let mut s = settings("");
+    s.base_url = server.uri();
+    let ids: Vec<String> = customers.iter().map(|c| (*c).to_owned()).collect();
+    didbill::vobiz::fetch::fetch_cdrs_async(&s, &credentials(), &ids, november()).await
+}
+
+#[tokio::test]
+async fn call_records_are_paged_with_the_dates_asked_for_and_kept_as_sent() {
+    let server = MockServer::start().await;
+    let paging = |page: u64, has_next: bool| json!({"page": page, "per_page": 2, "total": 5, "pages": 3, "has_next": has_next, "has_prev": page > 1});
+    let route = "/accounts/MA_1/cdrs";
+    mount_page(
+        &server,
+        route,
+        1,
+        cdrs_page(vec![cdr("c1", "0.35"), cdr("c2", "1e-1")], paging(1, true)),
+    )
+    .await;
+    mount_page(
+        &server,
+        route,
+        2,
+        cdrs_page(
+            vec![cdr("c3", "\"0.30000000000000004\""), cdr("c4", "2")],
+            paging(2, true),
+        ),
+    )
+    .await;
+    mount_page(
+        &server,
+        route,
+        3,
+        cdrs_page(vec![cdr("c5", "0.005")], paging(3, false)),
+    )
+    .await;
+    let (fetched, notes) = fetch_cdrs(&server, &["MA_1"]).await.unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(fetched.len(), 1);
+    let uuids: Vec<String> = raw_ids(&fetched[0].raw, "uuid");
+    assert_eq!(uuids, ["c1", "c2", "c3", "c4", "c5"]);
+    // Rows are kept byte for byte and their costs parsed from the JSON text.
+    assert!(fetched[0].raw[2]
+        .get()
+        .contains(r#""total_cost":"0.30000000000000004""#));
+    let costs: Vec<String> = fetched[0]
+        .cdrs
+        .rows
+        .iter()
+        .map(|r| match &r.total_cost {
+            didbill::vobiz::dto::JsonDecimal::Amount(d) => d.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(costs, ["0.35", "0.1", "0.30000000000000004", "2", "0.005"]);
+    assert_eq!(fetched[0].cdrs.dates, Some(november()));
+    let asked = requests(&server).await;
+    assert_eq!(asked.len(), 3);
+    for request in &asked {
+        let query = request.url.query().unwrap();
+        assert!(
+            query.contains("start_date=2026-10-31") && query.contains("end_date=2026-12-01"),
+            "{query}"
+        );
+        assert!(query.contains("per_page=2"), "{query}");
+    }
+    // The snapshot file holds the rows as sent, with the dates asked for.
+    let (file, bytes) = fetched[0].snapshot_file();
+    assert_eq!(file, "cdrs/MA_1.json");
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains("\"start_date\": \"2026-10-31\""), "{text}");
+    assert!(text.contains(fetched[0].raw[4].get()), "{text}");
+}
+
+#[tokio::test]
+async fn has_next_pages_on_when_the_envelope_gives_no_total() {
+    let server = MockServer::start().await;
+    let route = "/accounts/MA_1/cdrs";
+    // Short pages with has_next: a page-size rule alone would stop after page 1.
+    mount_page(
+        &server,
+        route,
+        1,
+        cdrs_page(vec![cdr("c1", "1")], json!({"page": 1, "has_next": true})),
+    )
+    .await;
+    mount_page(
+        &server,
+        route,
+        2,
+        cdrs_page(vec![cdr("c2", "1")], json!({"page": 2, "has_next": true})),
+    )
+    .await;
+    mount_page(
+        &server,
+        route,
+        3,
+        cdrs_page(vec![], json!({"page": 3, "has_next": false})),
+    )
+    .await;
+    mount_page(
+        &server,
+        "/accounts/MA_2/cdrs",
+        1,
+        cdrs_page(
+            vec![],
+            json!({"page": 1, "per_page": 2, "total": 0, "pages": 0, "has_next": false}),
+        ),
+    )
+    .await;
+    let (fetched, _) = fetch_cdrs(&server, &["MA_1", "MA_2"]).await.unwrap();
+    assert_eq!(raw_ids(&fetched[0].raw, "uuid"), ["c1", "c2"]);
+    assert!(fetched[1].raw.is_empty());
+    assert_eq!(fetched[1].cdrs.customer_id, "MA_2");
+    assert_eq!(requests(&server).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_partner_that_may_not_read_call_records_is_told_about_no_usage() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/accounts/MA_1/cdrs"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"error": "forbidden", "message": "CDR access not enabled", "status_code": 403}),
+        ))
+        .mount(&server)
+        .await;
+    let err = fetch_cdrs(&server, &["MA_1"]).await.unwrap_err();
+    assert_eq!(err.exit_code(), 3);
+    let text = err.to_string();
+    assert!(
+        text.contains("403") && text.contains("call records") && text.contains("--no-usage"),
+        "{text}"
+    );
+    assert_eq!(requests(&server).await.len(), 1, "403 is not retried");
+}

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -197,5 +197,152 @@ proptest! {
             )
         };
         prop_assert_eq!(render(), render());
+    }
+}
+
+/// Markups of 0 to 200 percent with up to 2 decimals.
+fn markup() -> impl Strategy<Value = Decimal> {
+    (0i64..20_000).prop_map(|m| Decimal::new(m, 2))
+}
+
+/// Bills `numbers` under `config` and sums the invoices per currency, with margins.
+fn billed_totals(
+    numbers: &[Number],
+    config: &Config,
+    p: Period,
+) -> std::collections::BTreeMap<String, didbill::render::csv::CurrencyTotals> {
+    let customers = ["MA_1", "MA_2"]
+        .map(|id| {
+            (
+                id.to_owned(),
+                didbill::inventory::Customer {
+                    id: id.into(),
+                    name: id.into(),
+                    state: Some("KA".into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .into_iter()
+        .collect();
+    let r = rules(config, p);
+    let lines = numbers.iter().flat_map(|n| charges(n, &r)).collect();
+    let (invoices, _) = didbill::billing::assemble(lines, &customers, config);
+    let issued: Vec<_> = invoices
+        .into_iter()
+        .map(|invoice| didbill::billing::IssuedInvoice {
+            number: "DRAFT".into(),
+            invoice_date: p.end(),
+            due_date: p.end(),
+            invoice,
+        })
+        .collect();
+    didbill::render::csv::totals(&issued, true)
+}
+
+proptest! {
+    #[test]
+    fn provider_cost_plus_margin_is_the_subtotal_per_currency(
+        p in period(),
+        held in proptest::collection::vec(
+            (fee(), fee(), -40i64..40, proptest::option::of(0i64..60), any::<bool>(), any::<bool>()),
+            1..12,
+        ),
+        rental in markup(), setup in markup(), customer_rental in markup(),
+        fixed in proptest::option::of(fee()),
+        config in any_config(),
+    ) {
+        let numbers: Vec<Number> = held
+            .iter()
+            .enumerate()
+            .map(|(i, &(monthly, setup_fee, start, length, second, usd))| {
+                let start = p.start() + Duration::days(start);
+                let mut n = number(
+                    monthly,
+                    kolkata(start, 0),
+                    length.map(|l| kolkata(start + Duration::days(l), 0)),
+                );
+                n.id = format!("n{i}");
+                n.e164 = format!("+9180000000{i:02}");
+                n.setup_fee = setup_fee;
+                n.customer_id = if second { "MA_2" } else { "MA_1" }.into();
+                if usd {
+                    n.currency = Currency::parse("USD").unwrap();
+                }
+                n
+            })
+            .collect();
+        let mut toml = format!(
+            "[pricing]\nrental_markup_percent = \"{rental}\"\nsetup_markup_percent = \"{setup}\"\n\
+             [pricing.customers.\"MA_2\"]\n"
+        );
+        toml.push_str(&match fixed {
+            Some(f) => format!("monthly_fee = \"{f}\"\n"),
+            None => format!("rental_markup_percent = \"{customer_rental}\"\n"),
+        });
+        let priced = Config { pricing: Config::parse(&toml).unwrap().pricing, ..config.clone() };
+        let partner = billed_totals(&numbers, &priced, p);
+        let provider = billed_totals(&numbers, &config, p);
+        prop_assert_eq!(partner.keys().collect::<Vec<_>>(), provider.keys().collect::<Vec<_>>());
+        let dec = |s: &Option<String>| Decimal::from_str(s.as_deref().unwrap()).unwrap();
+        for (currency, t) in &partner {
+            let subtotal = Decimal::from_str(&t.subtotal).unwrap();
+            prop_assert_eq!(dec(&t.provider_cost) + dec(&t.margin), subtotal, "{}", currency);
+            // The provider cost is what the provider's own prices would have billed.
+            prop_assert_eq!(t.provider_cost.as_deref(), Some(provider[currency].subtotal.as_str()));
+            if fixed.is_none() {
+                prop_assert!(dec(&t.margin) >= Decimal::ZERO, "{}: {:?}", currency, t);
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn every_call_is_billed_in_exactly_one_month_with_its_cost(
+        p in period(),
+        calls in proptest::collection::vec((-3000i64..3000, 0i64..1440, fee(), any::<bool>()), 1..40),
+        config in any_config(),
+    ) {
+        use didbill::billing::usage::{usage_lines, Call};
+        // Calls from about two months before the period to two months after, in minutes.
+        let calls: Vec<Call> = calls
+            .iter()
+            .map(|&(day, minute, cost, inbound)| Call {
+                customer_id: "MA_1".into(),
+                currency: Currency::INR,
+                direction: if inbound { "inbound" } else { "outbound" }.into(),
+                start: kolkata(p.start() + Duration::days(day / 50), minute),
+                billsec: 60,
+                total_cost: cost,
+            })
+            .collect();
+        let months = (-3i32..=3).map(|k| {
+            let index = p.start().year() * 12 + p.start().month0() as i32 + k;
+            Period::new(index.div_euclid(12), index.rem_euclid(12) as u32 + 1).unwrap()
+        });
+        let mut billed_calls = 0;
+        let mut billed_cost = Decimal::ZERO;
+        for month in months {
+            for line in usage_lines(&calls, &rules(&config, month)) {
+                let usage = line.usage.as_ref().unwrap();
+                billed_calls += usage.calls;
+                prop_assert_eq!(line.amount, line.provider_amount);
+                // Each line is its calls' exact cost rounded once.
+                let exact: Decimal = calls
+                    .iter()
+                    .filter(|c| c.direction == usage.direction)
+                    .filter(|c| {
+                        let d = c.start.with_timezone(&chrono_tz::Asia::Kolkata).date_naive();
+                        d >= month.start() && d < month.end()
+                    })
+                    .map(|c| c.total_cost)
+                    .sum();
+                prop_assert_eq!(line.amount.amount(), config.rounding.round_dp(exact, 2));
+                billed_cost += exact;
+            }
+        }
+        prop_assert_eq!(billed_calls, calls.len() as u64);
+        prop_assert_eq!(billed_cost, calls.iter().map(|c| c.total_cost).sum::<Decimal>());
     }
 }

@@ -34,6 +34,7 @@ fn rental(e164: &str, days: u32, fee: &str, amount: &str) -> PdfLine {
         period_days: Some(30),
         unit_amount: Some(d(fee)),
         amount: d(amount),
+        usage: None,
     }
 }
 
@@ -48,6 +49,7 @@ fn karnataka_invoice() -> PdfInvoice {
         period_days: None,
         unit_amount: Some(d("100")),
         amount: d("100.00"),
+        usage: None,
     }];
     lines.push(rental("+918045678901", 16, "300", "160.00"));
     lines.push(rental("+918045678902", 30, "300", "300.00"));

@@ -39,8 +39,16 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
     let (start, end) = service_window(number, rules);
     let (ps, pe) = (rules.period.start(), rules.period.end());
     let mut lines = Vec::new();
+    let prices = rules.pricing.prices(&number.customer_id);
     let round = |v: Decimal| Money::round(v, number.currency, rules.rounding);
-    let line = |charge, from, to, days: Option<(u32, u32)>, unit: Decimal, amount: Decimal| Line {
+    // `amount` turns a fee into the line's charge; it prices the partner's fee and
+    // the provider's alike, so both are prorated and rounded the same way.
+    let line = |charge,
+                from,
+                to,
+                days: Option<(u32, u32)>,
+                (fee, provider_fee): (Decimal, Decimal),
+                amount: &dyn Fn(Decimal) -> Decimal| Line {
         customer_id: number.customer_id.clone(),
         currency: number.currency,
         number_id: number.id.clone(),
@@ -50,20 +58,17 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
         service_to: to,
         billable_days: days.map(|d| d.0),
         period_days: days.map(|d| d.1),
-        unit_amount: round(unit),
-        amount: round(amount),
+        unit_amount: Some(round(fee)),
+        amount: round(amount(fee)),
+        provider_amount: round(amount(provider_fee)),
         setup_key: None,
+        usage: None,
     };
+    let whole = |fee: Decimal| fee;
 
-    if ps <= start && start < pe && number.setup_fee > Decimal::ZERO {
-        let mut setup = line(
-            ChargeKind::Setup,
-            start,
-            start,
-            None,
-            number.setup_fee,
-            number.setup_fee,
-        );
+    let setup_fees = (prices.setup.apply(number.setup_fee), number.setup_fee);
+    if ps <= start && start < pe && (setup_fees.0 > Decimal::ZERO || setup_fees.1 > Decimal::ZERO) {
+        let mut setup = line(ChargeKind::Setup, start, start, None, setup_fees, &whole);
         setup.setup_key = Some(SetupKey {
             number_id: number.id.clone(),
             purchased_at: number
@@ -73,13 +78,13 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
         lines.push(setup);
     }
 
-    let fee = number.monthly_fee;
+    let fees = (prices.rental.apply(number.monthly_fee), number.monthly_fee);
     match rules.billing_time {
         BillingTime::Calendar => {
             let d = billable_days(start, end, rules);
             if d > 0 {
                 let days = rules.period.days();
-                let amount = match rules.proration {
+                let prorate = |fee: Decimal| match rules.proration {
                     Proration::Actual => fee * Decimal::from(d) / Decimal::from(days),
                     Proration::Thirty if d == days => fee,
                     Proration::Thirty => fee * Decimal::from(d.min(30)) / Decimal::from(30),
@@ -92,8 +97,8 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
                     from,
                     to.pred_opt().unwrap_or(to),
                     Some((d, days)),
-                    fee,
-                    amount,
+                    fees,
+                    &prorate,
                 ));
             }
         }
@@ -117,8 +122,8 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
                         cycle,
                         next.pred_opt().unwrap_or(next),
                         Some((days, days)),
-                        fee,
-                        fee,
+                        fees,
+                        &whole,
                     ));
                 }
                 k += 1;
@@ -424,6 +429,144 @@ mod tests {
                     "0.00".into()
                 ),
             ]
+        );
+    }
+
+    fn priced(config: &Config, text: &str) -> Config {
+        Config {
+            pricing: Config::parse(text).unwrap().pricing,
+            ..config.clone()
+        }
+    }
+
+    /// (unit_amount, amount, provider_amount) of each line.
+    fn prices(lines: &[Line]) -> Vec<(String, String, String)> {
+        lines
+            .iter()
+            .map(|l| {
+                (
+                    l.unit_amount.unwrap().to_string(),
+                    l.amount.to_string(),
+                    l.provider_amount.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_marked_up_fee_is_prorated_unrounded_and_rounded_once() {
+        // 0.5 + 12.5% = 0.5625; 12 of 30 days: 0.5625 × 12 / 30 = 0.225 exactly.
+        // Rounding the price first (0.56 × 12 / 30 = 0.224) would bill 0.22 in both modes.
+        let n = number("2026-11-19T00:00:00Z", "0.5", "0");
+        let up = priced(
+            &Config::default(),
+            "[pricing]\nrental_markup_percent = 12.5",
+        );
+        let lines = charges(&n, &rules("2026-11", &up));
+        assert_eq!(lines[0].billable_days, Some(12));
+        assert_eq!(
+            prices(&lines),
+            vec![("0.56".into(), "0.23".into(), "0.20".into())]
+        );
+        let even = Config {
+            rounding: Rounding::HalfEven,
+            ..up
+        };
+        assert_eq!(
+            prices(&charges(&n, &rules("2026-11", &even))),
+            vec![("0.56".into(), "0.22".into(), "0.20".into())]
+        );
+        // A setup of 0.03 + 50% = 0.045: the midpoint itself.
+        let n = number("2026-10-01T00:00:00Z", "0.3", "0.03");
+        let c = priced(
+            &Config::default(),
+            "[pricing]\nsetup_markup_percent = 50\nrental_markup_percent = 15",
+        );
+        // Held all of October: exactly the marked-up fee 0.345, rounded once.
+        assert_eq!(
+            prices(&charges(&n, &rules("2026-10", &c))),
+            vec![
+                ("0.05".into(), "0.05".into(), "0.03".into()),
+                ("0.35".into(), "0.35".into(), "0.30".into()),
+            ]
+        );
+        let c = Config {
+            rounding: Rounding::HalfEven,
+            ..c
+        };
+        assert_eq!(
+            prices(&charges(&n, &rules("2026-10", &c))),
+            vec![
+                ("0.04".into(), "0.04".into(), "0.03".into()),
+                ("0.34".into(), "0.34".into(), "0.30".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn per_customer_prices_replace_the_provider_fee_for_that_customer_only() {
+        let c = priced(
+            &Config::default(),
+            r#"
+            [pricing]
+            rental_markup_percent = 10
+            [pricing.customers."MA_FIXED"]
+            monthly_fee = 250
+            setup_fee = 0
+            [pricing.customers."MA_MORE"]
+            rental_markup_percent = 50
+            "#,
+        );
+        let at_purchase = |customer: &str| {
+            let mut n = number("2026-11-16T00:00:00Z", "300", "100");
+            n.customer_id = customer.into();
+            prices(&charges(&n, &rules("2026-11", &c)))
+        };
+        // Everyone else: setup at the provider's price, rental +10% (330 × 15 / 30).
+        assert_eq!(
+            at_purchase("MA_OTHER"),
+            vec![
+                ("100.00".into(), "100.00".into(), "100.00".into()),
+                ("330.00".into(), "165.00".into(), "150.00".into()),
+            ]
+        );
+        // A fixed rental replaces the provider's and is prorated the same way; a fixed
+        // setup of 0 waives the provider's 100 with a 0.00 line.
+        assert_eq!(
+            at_purchase("MA_FIXED"),
+            vec![
+                ("0.00".into(), "0.00".into(), "100.00".into()),
+                ("250.00".into(), "125.00".into(), "150.00".into()),
+            ]
+        );
+        assert_eq!(
+            at_purchase("MA_MORE"),
+            vec![
+                ("100.00".into(), "100.00".into(), "100.00".into()),
+                ("450.00".into(), "225.00".into(), "150.00".into()),
+            ]
+        );
+        // A fixed setup fee applies even where the provider charges none.
+        let c = priced(
+            &Config::default(),
+            "[pricing.customers.\"MA_1\"]\nsetup_fee = 49.5",
+        );
+        let n = number("2026-11-16T00:00:00Z", "300", "0");
+        let lines = charges(&n, &rules("2026-11", &c));
+        assert_eq!(lines[0].charge, ChargeKind::Setup);
+        assert_eq!(
+            prices(&lines[..1]),
+            vec![("49.50".into(), "49.50".into(), "0.00".into())]
+        );
+        // Anniversary cycles bill the partner's full price.
+        let c = Config {
+            billing_time: BillingTime::Anniversary,
+            ..priced(&Config::default(), "[pricing]\nrental_markup_percent = 20")
+        };
+        let n = number("2026-10-05T00:00:00Z", "300", "0");
+        assert_eq!(
+            prices(&charges(&n, &rules("2026-11", &c))),
+            vec![("360.00".into(), "360.00".into(), "300.00".into())]
         );
     }
 }

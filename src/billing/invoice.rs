@@ -273,9 +273,11 @@ mod tests {
             service_to: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
             billable_days: Some(30),
             period_days: Some(30),
-            unit_amount: m(amount),
+            unit_amount: Some(m(amount)),
+            provider_amount: m(amount),
             amount: m(amount),
             setup_key: None,
+            usage: None,
         };
         let inv = invoice(
             customer,

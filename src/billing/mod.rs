@@ -7,13 +7,16 @@
 
 pub mod charges;
 pub mod invoice;
+pub mod usage;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+use rust_decimal::Decimal;
 
 use crate::config::{BillingTime, Config, Proration};
 use crate::money::{Currency, Money, Rounding};
 use crate::period::Period;
+use crate::pricing::Pricing;
 
 pub use charges::charges;
 pub use invoice::{assemble, Invoice, IssuedInvoice};
@@ -35,6 +38,8 @@ pub struct Rules {
     pub grace: Duration,
     /// The instant the run is "as of" (lapse rule).
     pub as_of: DateTime<Utc>,
+    /// The partner's prices that replace the provider's fees.
+    pub pricing: Pricing,
 }
 
 impl Rules {
@@ -48,6 +53,7 @@ impl Rules {
             rounding: config.rounding,
             grace: Duration::hours(i64::from(config.renewal_grace_hours)),
             as_of,
+            pricing: config.pricing.clone(),
         }
     }
 
@@ -64,6 +70,8 @@ pub enum ChargeKind {
     Setup,
     /// Monthly rental.
     Rental,
+    /// Calls of the period (sorted after every number's lines).
+    Usage,
 }
 
 impl ChargeKind {
@@ -72,6 +80,7 @@ impl ChargeKind {
         match self {
             ChargeKind::Setup => "setup",
             ChargeKind::Rental => "rental",
+            ChargeKind::Usage => "usage",
         }
     }
 }
@@ -85,44 +94,72 @@ pub struct SetupKey {
     pub purchased_at: String,
 }
 
-/// One invoice line: a charge for one number.
+/// What a usage line bills: the calls of one direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageDetail {
+    /// `inbound` or `outbound` (as the CDRs name it, lower case).
+    pub direction: String,
+    /// Calls billed.
+    pub calls: u64,
+    /// Sum of the calls' billable seconds (`billsec`).
+    pub billable_seconds: u64,
+}
+
+impl UsageDetail {
+    /// Billable minutes with two decimals (seconds / 60, halves up), for descriptions.
+    pub fn billable_minutes(&self) -> String {
+        crate::money::format_2dp(Decimal::from(self.billable_seconds) / Decimal::from(60))
+    }
+}
+
+/// One invoice line: a charge for one number, or a customer's calls of one direction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
     /// The customer billed.
     pub customer_id: String,
     /// Currency of the amount.
     pub currency: Currency,
-    /// The number's id.
+    /// The number's id (empty for usage).
     pub number_id: String,
-    /// The number, E.164.
+    /// The number, E.164 (empty for usage).
     pub e164: String,
-    /// Setup or rental.
+    /// Setup, rental or usage.
     pub charge: ChargeKind,
     /// First day of service billed (inclusive).
     pub service_from: NaiveDate,
     /// Last day of service billed (inclusive).
     pub service_to: NaiveDate,
-    /// Days billed (`d`); `None` for setup.
+    /// Days billed (`d`); `None` for setup and usage.
     pub billable_days: Option<u32>,
-    /// Days in the period or cycle; `None` for setup.
+    /// Days in the period or cycle; `None` for setup and usage.
     pub period_days: Option<u32>,
-    /// The fee, rounded once.
-    pub unit_amount: Money,
+    /// The partner's price (the provider's fee or its marked-up or fixed
+    /// replacement), rounded once; `None` for usage, which has no unit price.
+    pub unit_amount: Option<Money>,
     /// The amount charged, rounded once.
     pub amount: Money,
+    /// What the provider charges the partner for the same service, computed and
+    /// rounded like `amount` from the provider's fee (for the margin report).
+    pub provider_amount: Money,
     /// For setup lines, the key that stops it being billed twice.
     pub setup_key: Option<SetupKey>,
+    /// For usage lines, the calls billed.
+    pub usage: Option<UsageDetail>,
 }
 
 impl Line {
-    /// The order of `line_items.csv`: customer, currency, e164, charge, service_from.
-    pub fn sort_key(&self) -> (&str, Currency, &str, ChargeKind, NaiveDate) {
+    /// The order of `line_items.csv`: customer, currency, then the numbers' lines by
+    /// e164, charge and service_from, then usage by direction.
+    #[allow(clippy::type_complexity)]
+    pub fn sort_key(&self) -> (&str, Currency, bool, &str, ChargeKind, NaiveDate, &str) {
         (
             &self.customer_id,
             self.currency,
+            self.charge == ChargeKind::Usage,
             &self.e164,
             self.charge,
             self.service_from,
+            self.usage.as_ref().map_or("", |u| u.direction.as_str()),
         )
     }
 }

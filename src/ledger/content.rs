@@ -5,10 +5,13 @@
 //! The content of an invoice is exactly the fields of [`InvoiceContent`]: customer
 //! id, currency, period, the customer's GSTIN and the place of supply (they decide
 //! the tax and are printed on a GST invoice), every line (number id, E.164, charge,
-//! service dates, days, unit amount, amount) in `line_items.csv` order, and
+//! service dates, days, unit amount, amount; for usage lines also the call
+//! direction, calls and billable seconds) in `line_items.csv` order, and
 //! subtotal, CGST, SGST, IGST, round-off and total. The hash is the SHA-256, in
 //! lowercase hex, of the line `didbill invoice content v1` followed by the compact
-//! JSON of that struct (fields in declaration order, amounts as 2-decimal strings).
+//! JSON of that struct (fields in declaration order, amounts as 2-decimal strings;
+//! the usage fields are left out of other lines, so their hashes are unchanged
+//! from before usage was billed; a usage line's empty unit amount is `""`).
 //! Not in it: the invoice number and dates (the ledger assigns those), the
 //! customer's name, address and email (display details that may be corrected
 //! without re-billing), and when the invoice was recorded.
@@ -31,7 +34,7 @@ pub struct LineContent {
     pub number_id: String,
     /// The number, E.164.
     pub e164: String,
-    /// `setup` or `rental`.
+    /// `setup`, `rental` or `usage`.
     pub charge: String,
     /// First day of service billed, `YYYY-MM-DD`.
     pub service_from: String,
@@ -41,10 +44,19 @@ pub struct LineContent {
     pub billable_days: Option<u32>,
     /// Days in the period or cycle; none for setup.
     pub period_days: Option<u32>,
-    /// The fee, 2 decimals.
+    /// The fee, 2 decimals; empty for usage.
     pub unit_amount: String,
     /// The amount charged, 2 decimals.
     pub amount: String,
+    /// Usage lines: `inbound` or `outbound`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_direction: Option<String>,
+    /// Usage lines: calls billed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<u64>,
+    /// Usage lines: billable seconds of those calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billable_seconds: Option<u64>,
 }
 
 impl LineContent {
@@ -58,18 +70,36 @@ impl LineContent {
             service_to: line.service_to.to_string(),
             billable_days: line.billable_days,
             period_days: line.period_days,
-            unit_amount: line.unit_amount.to_string(),
+            unit_amount: line.unit_amount.map(|m| m.to_string()).unwrap_or_default(),
             amount: line.amount.to_string(),
+            call_direction: line.usage.as_ref().map(|u| u.direction.clone()),
+            calls: line.usage.as_ref().map(|u| u.calls),
+            billable_seconds: line.usage.as_ref().map(|u| u.billable_seconds),
         }
     }
 
-    /// Identifies a line across runs: the same charge for the same number from the same day.
-    fn key(&self) -> (&str, &str, &str) {
-        (&self.number_id, &self.charge, &self.service_from)
+    /// Identifies a line across runs: the same charge for the same number (or call
+    /// direction) from the same day.
+    fn key(&self) -> (&str, &str, &str, &str) {
+        (
+            &self.number_id,
+            &self.charge,
+            &self.service_from,
+            self.call_direction.as_deref().unwrap_or(""),
+        )
     }
 
     fn describe(&self) -> String {
-        if self.service_from == self.service_to {
+        if let Some(direction) = &self.call_direction {
+            format!(
+                "{} {direction} {}..{} {} calls {}",
+                self.charge,
+                self.service_from,
+                self.service_to,
+                self.calls.unwrap_or(0),
+                self.amount
+            )
+        } else if self.service_from == self.service_to {
             format!(
                 "{} {} {} {}",
                 self.charge, self.e164, self.service_from, self.amount
@@ -215,6 +245,9 @@ mod tests {
             period_days: (charge == "rental").then_some(30),
             unit_amount: amount.into(),
             amount: amount.into(),
+            call_direction: None,
+            calls: None,
+            billable_seconds: None,
         }
     }
 
@@ -255,6 +288,48 @@ mod tests {
         let mut d = a.clone();
         d.period = "2026-12".into();
         assert_ne!(a.hash(), d.hash());
+    }
+
+    #[test]
+    fn usage_lines_hash_their_calls_and_other_lines_do_not_carry_usage_keys() {
+        let rental = line("1", "rental", "300.00");
+        let json = serde_json::to_string(&rental).unwrap();
+        assert!(
+            !json.contains("call_direction") && !json.contains("calls"),
+            "{json}"
+        );
+        let usage = LineContent {
+            number_id: String::new(),
+            e164: String::new(),
+            charge: "usage".into(),
+            unit_amount: String::new(),
+            billable_days: None,
+            period_days: None,
+            call_direction: Some("inbound".into()),
+            calls: Some(3),
+            billable_seconds: Some(95),
+            ..line("", "usage", "1.50")
+        };
+        let a = content(vec![rental.clone(), usage.clone()], "301.50");
+        let mut more_calls = a.clone();
+        more_calls.lines[1].calls = Some(4);
+        assert_ne!(a.hash(), more_calls.hash());
+        let mut outbound = a.clone();
+        outbound.lines[1].call_direction = Some("outbound".into());
+        assert_ne!(a.hash(), outbound.hash());
+        // Two directions are two lines, not one changed line.
+        let both = content(
+            vec![rental, usage.clone(), outbound.lines[1].clone()],
+            "303.00",
+        );
+        assert_eq!(
+            a.differences(&both),
+            vec![
+                "line added: usage outbound 2026-11-01..2026-11-30 3 calls 1.50",
+                "subtotal 301.50 → 303.00",
+                "total 301.50 → 303.00",
+            ]
+        );
     }
 
     #[test]

@@ -118,7 +118,7 @@ fn number_order(invoice_date: NaiveDate, seq: i64) -> (i32, i64) {
 fn load_lines(conn: &Connection, invoice_id: i64) -> rusqlite::Result<Vec<LineContent>> {
     let mut stmt = conn.prepare_cached(
         "SELECT number_id, e164, charge, service_from, service_to, billable_days, period_days,
-                unit_amount, amount
+                unit_amount, amount, call_direction, calls, billable_seconds
          FROM invoice_lines WHERE invoice_id = ?1 ORDER BY line_no",
     )?;
     let rows = stmt.query_map([invoice_id], |r| {
@@ -132,6 +132,10 @@ fn load_lines(conn: &Connection, invoice_id: i64) -> rusqlite::Result<Vec<LineCo
             period_days: r.get(6)?,
             unit_amount: r.get(7)?,
             amount: r.get(8)?,
+            call_direction: r.get(9)?,
+            // Written from u64 counts far below 2^63 (see `commit`).
+            calls: r.get::<_, Option<i64>>(10)?.map(|n| n as u64),
+            billable_seconds: r.get::<_, Option<i64>>(11)?.map(|n| n as u64),
         })
     })?;
     rows.collect()
@@ -753,8 +757,9 @@ impl Book<'_> {
             )?;
             let mut line = self.tx.prepare(
                 "INSERT INTO invoice_lines (invoice_id, line_no, number_id, e164, charge,
-                     service_from, service_to, billable_days, period_days, unit_amount, amount)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     service_from, service_to, billable_days, period_days, unit_amount, amount,
+                     call_direction, calls, billable_seconds)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             let mut setup = self.tx.prepare(
                 "INSERT INTO setup_charges (number_id, purchased_at, invoice_id) VALUES (?1, ?2, ?3)",
@@ -797,6 +802,9 @@ impl Book<'_> {
                         l.period_days,
                         l.unit_amount,
                         l.amount,
+                        l.call_direction,
+                        l.calls.map(|n| n as i64),
+                        l.billable_seconds.map(|n| n as i64),
                     ])?;
                 }
                 for key in &f.setups {

@@ -311,8 +311,13 @@ pub fn show(invoice: &InvoiceRecord, lines: &[LineContent], format: Format) -> S
             let rows: Vec<Vec<String>> = lines
                 .iter()
                 .map(|l| {
+                    // A usage line has no number: its calls stand in the e164 column.
+                    let number = match (&l.call_direction, l.calls) {
+                        (Some(direction), Some(calls)) => format!("{calls} {direction} calls"),
+                        _ => l.e164.clone(),
+                    };
                     vec![
-                        l.e164.clone(),
+                        number,
                         l.charge.clone(),
                         l.service_from.clone(),
                         l.service_to.clone(),

@@ -21,7 +21,7 @@ pub const APPLICATION_ID: i32 = 0x4449_4442;
 pub const VERSION: i32 = MIGRATIONS.len() as i32;
 
 /// Migration `i` brings a ledger from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 1] = [V1];
+const MIGRATIONS: [&str; 2] = [V1, V2];
 
 /// Invoices, their lines and setup fees are append-only (triggers refuse updates and
 /// deletes: an issued GST invoice is corrected with a new document, never edited),
@@ -114,6 +114,14 @@ CREATE TRIGGER setup_charges_no_delete BEFORE DELETE ON setup_charges
 BEGIN SELECT RAISE(ABORT, 'billed setup fees cannot be deleted'); END;
 ";
 
+/// Call usage lines: their direction, calls and billable seconds (null on the
+/// lines of numbers).
+const V2: &str = "
+ALTER TABLE invoice_lines ADD COLUMN call_direction TEXT;
+ALTER TABLE invoice_lines ADD COLUMN calls INTEGER;
+ALTER TABLE invoice_lines ADD COLUMN billable_seconds INTEGER;
+";
+
 /// The marks of an opened database file.
 struct Marks {
     application_id: i32,
@@ -191,4 +199,61 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     tx.pragma_update(None, "application_id", APPLICATION_ID)
         .and_then(|_| tx.commit())
         .map_err(|e| sql_error(path, "upgrading the ledger", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_ledger_is_upgraded_and_keeps_its_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        let mut conn = Connection::open(&path).unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs (period, as_of, source, out_dir, invoice_date, customers,
+                 numbers_fetched, billed, not_billable, exceptions, invoices, invoices_new, pid,
+                 state, started_at)
+             VALUES ('2026-11', '', '', '', '', 0, 0, 0, 0, 0, 1, 1, 0, 'done', '');
+             INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
+                 customer_gstin, place_of_supply, currency, period, invoice_date, due_date,
+                 subtotal, cgst, sgst, igst, round_off, total, content_hash, run_id, created_at)
+             VALUES ('DID/26-27/00001', '26-27', 1, 'MA_1', '', '', '29', 'INR', '2026-11',
+                 '2026-12-01', '2026-12-16', '1.00', '0.00', '0.00', '0.00', '0.00', '1.00', '',
+                 1, '');
+             INSERT INTO invoice_lines (invoice_id, line_no, number_id, e164, charge,
+                 service_from, service_to, billable_days, period_days, unit_amount, amount)
+             VALUES (1, 1, 'n1', '+91', 'rental', '2026-11-01', '2026-11-30', 30, 30, '1.00',
+                 '1.00');",
+        )
+        .unwrap();
+        assert!(check_current(&conn, &path)
+            .unwrap_err()
+            .to_string()
+            .contains("schema version 1"));
+
+        migrate(&mut conn, &path).unwrap();
+        check_current(&conn, &path).unwrap();
+        let old: (String, Option<String>, Option<i64>) = conn
+            .query_row(
+                "SELECT charge, call_direction, calls FROM invoice_lines WHERE line_no = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(old, ("rental".into(), None, None));
+        conn.execute(
+            "INSERT INTO invoice_lines (invoice_id, line_no, number_id, e164, charge,
+                 service_from, service_to, unit_amount, amount, call_direction, calls,
+                 billable_seconds)
+             VALUES (1, 2, '', '', 'usage', '2026-11-01', '2026-11-30', '', '0.50', 'inbound',
+                 3, 95)",
+            [],
+        )
+        .unwrap();
+    }
 }

@@ -79,7 +79,9 @@ fn opt(n: Option<u32>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
 
-/// `line_items.csv`: every line, by customer, currency, e164, charge, service_from.
+/// `line_items.csv`: every line in invoice line order (customer, currency, then the
+/// numbers' lines by e164, charge and service_from, then usage by direction); usage
+/// lines leave number_id, e164, days and unit_amount empty.
 pub fn line_items(invoices: &[IssuedInvoice]) -> Vec<u8> {
     let mut sorted: Vec<&IssuedInvoice> = invoices.iter().collect();
     sorted.sort_by(|a, b| {
@@ -106,7 +108,7 @@ pub fn line_items(invoices: &[IssuedInvoice]) -> Vec<u8> {
                 &l.service_to.to_string(),
                 &opt(l.billable_days),
                 &opt(l.period_days),
-                &l.unit_amount.to_string(),
+                &l.unit_amount.map(|m| m.to_string()).unwrap_or_default(),
                 &l.amount.to_string(),
             ];
             w.write_record(row).expect("in-memory CSV");
@@ -175,6 +177,13 @@ pub struct CurrencyTotals {
     pub tax: String,
     /// Sum of totals.
     pub total: String,
+    /// What the provider charges for the same lines (only with partner prices,
+    /// see [`crate::pricing`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_cost: Option<String>,
+    /// `subtotal − provider_cost`: the partner's margin before tax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<String>,
 }
 
 /// `summary.json` (SPEC §4); keys after `totals` are didbill's additions.
@@ -206,29 +215,33 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
-/// Sums subtotal, tax and total per currency.
-pub fn totals(invoices: &[IssuedInvoice]) -> BTreeMap<String, CurrencyTotals> {
-    let mut sums: BTreeMap<String, (Money, Money, Money)> = BTreeMap::new();
+/// Sums subtotal, tax and total per currency, and with `margins` the provider cost
+/// and the margin.
+pub fn totals(invoices: &[IssuedInvoice], margins: bool) -> BTreeMap<String, CurrencyTotals> {
+    let mut sums: BTreeMap<String, [Money; 4]> = BTreeMap::new();
     for issued in invoices {
         let inv = &issued.invoice;
-        let zero = Money::zero(inv.currency);
-        let entry = sums
-            .entry(inv.currency.to_string())
-            .or_insert((zero, zero, zero));
-        *entry = (
-            Money::sum(inv.currency, [&entry.0, &inv.subtotal]),
-            Money::sum(inv.currency, [&entry.1, &inv.tax()]),
-            Money::sum(inv.currency, [&entry.2, &inv.total]),
-        );
+        let c = inv.currency;
+        let provider = Money::sum(c, inv.lines.iter().map(|l| &l.provider_amount));
+        let entry = sums.entry(c.to_string()).or_insert([Money::zero(c); 4]);
+        for (sum, add) in entry
+            .iter_mut()
+            .zip([inv.subtotal, inv.tax(), inv.total, provider])
+        {
+            *sum = Money::sum(c, [&*sum, &add]);
+        }
     }
     sums.into_iter()
-        .map(|(c, (s, t, tot))| {
+        .map(|(c, [subtotal, tax, total, provider])| {
+            let margin = subtotal.amount() - provider.amount();
             (
                 c,
                 CurrencyTotals {
-                    subtotal: s.to_string(),
-                    tax: t.to_string(),
-                    total: tot.to_string(),
+                    subtotal: subtotal.to_string(),
+                    tax: tax.to_string(),
+                    total: total.to_string(),
+                    provider_cost: margins.then(|| provider.to_string()),
+                    margin: margins.then(|| crate::money::format_2dp(margin)),
                 },
             )
         })

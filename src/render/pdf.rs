@@ -82,6 +82,19 @@ pub struct PdfLine {
     pub unit_amount: Option<Decimal>,
     /// The line amount, already rounded.
     pub amount: Decimal,
+    /// For a usage line, the calls it bills.
+    pub usage: Option<PdfUsage>,
+}
+
+/// The calls a usage line bills, for its description.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfUsage {
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// Calls billed.
+    pub calls: u64,
+    /// Billable minutes with two decimals, e.g. `"31.25"`.
+    pub billable_minutes: String,
 }
 
 /// Everything printed on one tax invoice; amounts are final (rounded) values.
@@ -394,6 +407,9 @@ struct LineCtx<'a> {
     period_days: Option<u32>,
     unit_amount: Option<String>,
     amount: String,
+    direction: Option<&'a str>,
+    calls: Option<u64>,
+    billable_minutes: Option<&'a str>,
 }
 
 /// The keys `labels.txt` must define, each exactly once (plus any number of `note`).
@@ -572,6 +588,9 @@ fn line_ctx<'a>(line: &'a PdfLine, currency: &str) -> LineCtx<'a> {
         period_days: line.period_days,
         unit_amount: line.unit_amount.map(|a| plain_amount(a, currency)),
         amount: plain_amount(line.amount, currency),
+        direction: line.usage.as_ref().map(|u| u.direction.as_str()),
+        calls: line.usage.as_ref().map(|u| u.calls),
+        billable_minutes: line.usage.as_ref().map(|u| u.billable_minutes.as_str()),
     }
 }
 
@@ -607,6 +626,7 @@ fn sample_invoice() -> PdfInvoice {
             period_days: Some(30),
             unit_amount: Some(Decimal::from(300)),
             amount: Decimal::from(160),
+            usage: None,
         }],
         subtotal: Decimal::from(160),
         cgst: Decimal::ZERO,

@@ -7,7 +7,7 @@ use crate::billing::IssuedInvoice;
 use crate::config::Config;
 use crate::gst;
 use crate::period::Period;
-use crate::render::pdf::{PdfInvoice, PdfLine, PdfParty};
+use crate::render::pdf::{PdfInvoice, PdfLine, PdfParty, PdfUsage};
 
 /// The file name of an invoice's PDF inside the output folder: `pdf/DID-26-27-00001.pdf`.
 pub fn file_name(invoice_number: &str) -> String {
@@ -47,14 +47,20 @@ pub fn pdf_invoice(issued: &IssuedInvoice, config: &Config, period: Period) -> P
             .lines
             .iter()
             .map(|l| PdfLine {
-                e164: Some(l.e164.clone()),
+                // Usage lines belong to no number: the PDF prints a dash.
+                e164: (!l.e164.is_empty()).then(|| l.e164.clone()),
                 charge: l.charge.as_str().to_owned(),
                 service_from: l.service_from,
                 service_to: l.service_to,
                 billable_days: l.billable_days,
                 period_days: l.period_days,
-                unit_amount: Some(l.unit_amount.amount()),
+                unit_amount: l.unit_amount.map(|m| m.amount()),
                 amount: l.amount.amount(),
+                usage: l.usage.as_ref().map(|u| PdfUsage {
+                    direction: u.direction.clone(),
+                    calls: u.calls,
+                    billable_minutes: u.billable_minutes(),
+                }),
             })
             .collect(),
         subtotal: inv.subtotal.amount(),

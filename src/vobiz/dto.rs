@@ -169,7 +169,7 @@ pub fn is_object(json: &[u8]) -> bool {
 }
 
 /// Hashes JSON text, skipping whitespace outside strings.
-fn fingerprint(raw: &str) -> u64 {
+pub(crate) fn fingerprint(raw: &str) -> u64 {
     use std::hash::Hasher;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let mut in_string = false;

@@ -17,6 +17,11 @@
 //! A number record from a customer's listing that lacks `account_id` (or names
 //! another customer) is kept unchanged, so a run on the API and a run on the saved
 //! snapshot agree; it becomes an exception (no account_id) and a fetch note says so.
+//!
+//! Call records come from `GET /accounts/{id}/cdrs?start_date&end_date` ([`fetch_cdrs`]),
+//! customer by customer through the same client, retries and concurrency. Their
+//! envelope announces `pagination.pages` and `has_next`, which page the listing
+//! (bounded by `max_pages` like every listing).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -29,6 +34,9 @@ use reqwest::StatusCode;
 use serde_json::value::RawValue;
 use tokio::task::JoinSet;
 
+use chrono::NaiveDate;
+
+use super::cdr::{self, CdrRecord, CustomerCdrs};
 use super::client::{ApiError, Client, Credentials};
 use super::dto::{AccountRecord, AccountsPage, NumberRecord, NumbersPage};
 use super::retry::RetryPolicy;
@@ -116,6 +124,11 @@ pub struct Fetched {
 
 /// Fetches the scope's accounts and numbers on a runtime of its own (blocking).
 pub fn fetch(settings: &ApiSettings, credentials: &Credentials, scope: &Scope) -> Result<Fetched> {
+    block_on(fetch_async(settings, credentials, scope))
+}
+
+/// Runs `work` to completion on a runtime of its own.
+fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
     // Two workers: one can parse a page while the other keeps requests moving; the
     // work is waiting on the network, not computing.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -123,7 +136,7 @@ pub fn fetch(settings: &ApiSettings, credentials: &Credentials, scope: &Scope) -
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the HTTP runtime", e))?;
-    runtime.block_on(fetch_async(settings, credentials, scope))
+    runtime.block_on(work)
 }
 
 /// Fetches the scope's accounts and numbers; for callers already inside a runtime.
@@ -132,6 +145,22 @@ pub async fn fetch_async(
     credentials: &Credentials,
     scope: &Scope,
 ) -> Result<Fetched> {
+    with_lister(settings, credentials, "fetch", |lister| async move {
+        lister.inventory(scope).await
+    })
+    .await
+}
+
+/// Runs `work` with a lister for `settings`, then logs the requests it took.
+async fn with_lister<T, Fut>(
+    settings: &ApiSettings,
+    credentials: &Credentials,
+    what: &str,
+    work: impl FnOnce(Lister) -> Fut,
+) -> Result<T>
+where
+    Fut: Future<Output = Result<T>>,
+{
     let started = Instant::now();
     let client = Arc::new(Client::new(settings, credentials)?);
     let lister = Lister {
@@ -144,17 +173,85 @@ pub async fn fetch_async(
         mode: settings.mode,
         progress: progress_bar(settings.progress),
     };
-    let result = lister.inventory(scope).await;
-    lister.progress.finish_and_clear();
+    let progress = lister.progress.clone();
+    let result = work(lister).await;
+    progress.finish_and_clear();
     let (requests, retries) = client.counts();
     tracing::debug!(
         requests,
         retries,
         elapsed_ms = started.elapsed().as_millis() as u64,
         ok = result.is_ok(),
-        "fetch finished"
+        "{what} finished"
     );
     result
+}
+
+/// One customer's call records for a range of dates: as sent, and parsed.
+#[derive(Debug)]
+pub struct FetchedCdrs {
+    /// The rows exactly as sent, for the snapshot's `cdrs/<auth_id>.json`.
+    pub raw: Vec<Box<RawValue>>,
+    /// The same rows parsed, with the customer and the dates asked for.
+    pub cdrs: CustomerCdrs,
+}
+
+impl FetchedCdrs {
+    /// The snapshot file of these records: its path in the snapshot and its bytes.
+    pub fn snapshot_file(&self) -> (String, Vec<u8>) {
+        let dates = self.cdrs.dates.expect("fetched records know their dates");
+        (
+            cdr::cdrs_file(&self.cdrs.customer_id),
+            cdr::cdrs_json(&self.cdrs.customer_id, dates, &self.raw),
+        )
+    }
+}
+
+/// Fetches the call records of `customers` from `dates.0` to `dates.1` (inclusive)
+/// on a runtime of its own (blocking); returns them in the order of `customers`,
+/// with the notes made while paging.
+pub fn fetch_cdrs(
+    settings: &ApiSettings,
+    credentials: &Credentials,
+    customers: &[String],
+    dates: (NaiveDate, NaiveDate),
+) -> Result<(Vec<FetchedCdrs>, Vec<String>)> {
+    block_on(fetch_cdrs_async(settings, credentials, customers, dates))
+}
+
+/// [`fetch_cdrs`] for callers already inside a runtime.
+pub async fn fetch_cdrs_async(
+    settings: &ApiSettings,
+    credentials: &Credentials,
+    customers: &[String],
+    dates: (NaiveDate, NaiveDate),
+) -> Result<(Vec<FetchedCdrs>, Vec<String>)> {
+    with_lister(settings, credentials, "CDR fetch", |lister| async move {
+        lister.progress.inc_length(customers.len() as u64);
+        let ids = Arc::new(customers.to_vec());
+        let listings = in_order(ids.len(), lister.width, |i| {
+            let lister = lister.clone();
+            let id = ids[i].clone();
+            async move { lister.customer_cdrs(id, dates).await }
+        })
+        .await?;
+        let mut notes = Vec::new();
+        let mut fetched = Vec::with_capacity(listings.len());
+        for (id, listed) in customers.iter().zip(listings) {
+            notes.extend(listed.notes);
+            let (raw, rows) = listed.items.into_iter().map(|i| (i.raw, i.record)).unzip();
+            fetched.push(FetchedCdrs {
+                raw,
+                cdrs: CustomerCdrs {
+                    customer_id: id.clone(),
+                    dates: Some(dates),
+                    rows,
+                },
+            });
+        }
+        Ok((fetched, notes))
+    })
+    .await
 }
 
 fn progress_bar(show: bool) -> ProgressBar {
@@ -183,6 +280,10 @@ struct Page<R> {
     items: Vec<Item<R>>,
     total: Option<u64>,
     size: Option<u64>,
+    /// Pages in all, when the envelope says.
+    pages: Option<u64>,
+    /// Whether a further page exists, when the envelope says.
+    has_next: Option<bool>,
 }
 
 /// A whole listing, with what was noticed while paging through it.
@@ -210,6 +311,8 @@ fn accounts_page(body: &[u8]) -> std::result::Result<Page<AccountRecord>, String
         items,
         total: page.total,
         size: page.size,
+        pages: None,
+        has_next: None,
     })
 }
 
@@ -228,6 +331,29 @@ fn numbers_page(body: &[u8]) -> std::result::Result<Page<NumberRecord>, String> 
         items,
         total: page.total,
         size: page.per_page,
+        pages: None,
+        has_next: None,
+    })
+}
+
+fn cdrs_page(body: &[u8]) -> std::result::Result<Page<CdrRecord>, String> {
+    let page: cdr::CdrPage<Box<RawValue>> = serde_json::from_slice(body)
+        .map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
+    let paging = page.pagination.unwrap_or_default();
+    let items = page
+        .data
+        .into_iter()
+        .map(|raw| Item {
+            record: CdrRecord::from_json(raw.get()),
+            raw,
+        })
+        .collect();
+    Ok(Page {
+        items,
+        total: paging.total,
+        size: paging.per_page,
+        pages: paging.pages,
+        has_next: paging.has_next,
     })
 }
 
@@ -247,7 +373,7 @@ impl Lister {
     async fn inventory(&self, scope: &Scope) -> Result<Fetched> {
         self.progress.inc_length(1);
         let listed = self
-            .list(vec!["accounts".into()], None, accounts_page)
+            .list(vec!["accounts".into()], Vec::new(), accounts_page)
             .await?;
         let mut notes = listed.notes;
         let mut accounts = listed.items;
@@ -293,7 +419,7 @@ impl Lister {
                 unlisted_customer(scope, &accounts)?;
                 self.progress.inc_length(1);
                 let listed = self
-                    .list(vec!["numbers".into()], None, numbers_page)
+                    .list(vec!["numbers".into()], Vec::new(), numbers_page)
                     .await?;
                 notes.extend(listed.notes);
                 let mut numbers = listed.items;
@@ -329,8 +455,9 @@ impl Lister {
         search: Option<String>,
     ) -> Result<Listed<NumberRecord>> {
         let path = vec!["accounts".into(), id.clone(), "numbers".into()];
+        let filters = search.map(|s| vec![("search", s)]).unwrap_or_default();
         let mut listed = self
-            .list(path, search, numbers_page)
+            .list(path, filters, numbers_page)
             .await
             .map_err(|e| match e {
                 ApiError::Refused {
@@ -356,21 +483,53 @@ impl Lister {
         Ok(listed)
     }
 
-    /// One page of `path`.
+    /// One customer's call records; 403 means the partner may not read CDRs.
+    async fn customer_cdrs(
+        &self,
+        id: String,
+        (start, end): (NaiveDate, NaiveDate),
+    ) -> Result<Listed<CdrRecord>> {
+        let path = vec!["accounts".into(), id.clone(), "cdrs".into()];
+        let filters = vec![
+            ("start_date", start.to_string()),
+            ("end_date", end.to_string()),
+        ];
+        self.list(path, filters, cdrs_page)
+            .await
+            .map_err(|e| match e {
+                ApiError::Refused {
+                    status: StatusCode::FORBIDDEN,
+                    request,
+                    ..
+                } => Error::Api(format!(
+                    "{request} answered 403 Forbidden: this partner account may not read call \
+                     records (CDRs); ask Vobiz to allow it, or run with --no-usage to bill the \
+                     numbers only"
+                )),
+                ApiError::Refused {
+                    status: StatusCode::NOT_FOUND,
+                    request,
+                    ..
+                } => Error::Api(format!(
+                    "customer {id} is not your customer (or no longer exists): {request} answered 404 Not Found"
+                )),
+                e => e.into(),
+            })
+    }
+
+    /// One page of `path` with the query `filters`.
     async fn page<R>(
         &self,
         path: &[String],
         page: u64,
-        search: Option<&str>,
+        filters: &[(&'static str, String)],
         parse: ParsePage<R>,
     ) -> std::result::Result<Page<R>, ApiError> {
         let mut query = vec![
             ("page", page.to_string()),
             ("per_page", self.per_page.to_string()),
         ];
-        if let Some(s) = search {
-            query.push(("search", s.to_owned()));
-        }
+        query.extend(filters.iter().cloned());
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
         let page = self.client.get(&segments, &query, parse).await?;
         self.progress.inc(1);
@@ -378,38 +537,36 @@ impl Lister {
     }
 
     /// Every record of a listing. The caller has counted the first page in the
-    /// progress bar; the pages the first `total` announces are fetched concurrently,
-    /// any further ones (the total grew, or there is none) one at a time.
+    /// progress bar; the pages the first page announces (`pages`, or `total` over
+    /// the page size) are fetched concurrently, any further ones (the total grew,
+    /// or there is none) one at a time.
     async fn list<R: Send + 'static>(
         &self,
         path: Vec<String>,
-        search: Option<String>,
+        filters: Vec<(&'static str, String)>,
         parse: ParsePage<R>,
     ) -> std::result::Result<Listed<R>, ApiError> {
         let listing = format!("GET /{}", path.join("/"));
-        let first = self.page(&path, 1, search.as_deref(), parse).await?;
+        let first = self.page(&path, 1, &filters, parse).await?;
         let per_page = u64::from(self.per_page);
         // A server may use a smaller page than asked for; page numbers follow its size.
         let size = first
             .size
             .filter(|s| (1..=per_page).contains(s))
             .unwrap_or(per_page);
-        let first_total = first.total;
+        let announced = first
+            .pages
+            .or_else(|| first.total.map(|total| total.div_ceil(size)));
         let mut pages = Pages::new(first);
-        if let Some(total) = first_total {
-            let needed = total.div_ceil(size).max(1);
+        if let Some(needed) = announced.map(|n| n.max(1)) {
             self.check_page_count(needed, &listing)?;
             if needed > 1 {
                 self.progress.inc_length(needed - 1);
                 let rest = in_order((needed - 1) as usize, self.width, |i| {
                     let lister = self.clone();
                     let path = path.clone();
-                    let search = search.clone();
-                    async move {
-                        lister
-                            .page(&path, i as u64 + 2, search.as_deref(), parse)
-                            .await
-                    }
+                    let filters = filters.clone();
+                    async move { lister.page(&path, i as u64 + 2, &filters, parse).await }
                 })
                 .await?;
                 for page in rest {
@@ -423,7 +580,7 @@ impl Lister {
             let next = pages.list.len() as u64 + 1;
             self.check_page_count(next, &listing)?;
             self.progress.inc_length(1);
-            let page = self.page(&path, next, search.as_deref(), parse).await?;
+            let page = self.page(&path, next, &filters, parse).await?;
             if !pages.push(page, &listing)? {
                 break;
             }
@@ -520,14 +677,15 @@ impl<R> Pages<R> {
         Ok(true)
     }
 
-    /// Whether the last page says there is more: fewer distinct records than its
-    /// `total`, or (without a total) a full page.
+    /// Whether the last page says there is more: its `has_next`, else fewer
+    /// distinct records than its `total`, else (with neither) a full page.
     fn more(&self, size: u64) -> bool {
         let last = self.list.last().expect("the first page is there");
         !last.items.is_empty()
-            && match last.total {
-                Some(total) => (self.seen.len() as u64) < total,
-                None => last.items.len() as u64 >= size,
+            && match (last.has_next, last.total) {
+                (Some(has_next), _) => has_next,
+                (None, Some(total)) => (self.seen.len() as u64) < total,
+                (None, None) => last.items.len() as u64 >= size,
             }
     }
 

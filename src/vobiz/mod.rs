@@ -3,6 +3,7 @@
 //!
 //! This layer knows nothing of money rules: it turns bytes into records.
 
+pub mod cdr;
 pub mod client;
 pub mod dto;
 pub mod fetch;

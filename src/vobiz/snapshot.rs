@@ -212,9 +212,23 @@ fn envelope(key: &str, records: &[Box<RawValue>], tail: &str) -> Vec<u8> {
 
 /// Writes a snapshot folder atomically (both files appear together or not at all).
 pub fn write(dir: &Path, accounts: &[Box<RawValue>], numbers: &[Box<RawValue>]) -> Result<()> {
+    write_with(dir, accounts, numbers, &[])
+}
+
+/// [`write`] with further files (path inside the snapshot, bytes), such as the
+/// `cdrs/` call records, committed together with the two inventory files.
+pub fn write_with(
+    dir: &Path,
+    accounts: &[Box<RawValue>],
+    numbers: &[Box<RawValue>],
+    files: &[(String, Vec<u8>)],
+) -> Result<()> {
     let staged = StagedDir::create(dir, ACCOUNTS_FILE)?;
     staged.write_file(ACCOUNTS_FILE, &accounts_json(accounts))?;
     staged.write_file(NUMBERS_FILE, &numbers_json(numbers))?;
+    for (path, bytes) in files {
+        staged.write_file(path, bytes)?;
+    }
     staged.commit()
 }
 

@@ -5,7 +5,10 @@
 //! It answers like the documented API under `/api/v1/partner`: `GET /accounts`
 //! (`search` on id, name and company), `GET /accounts/{id}/numbers` (404 for an id
 //! that is not an account, `search` on the E.164 number), `GET /numbers` (all
-//! items); `page` is 1-based, `per_page` defaults to 20 and above 100 is a 422; every
+//! items), `GET /accounts/{id}/cdrs` (the rows of the snapshot's `cdrs/<id>.json`
+//! whose UTC start date is within `start_date`..`end_date`, in the CDR envelope
+//! with `pagination`; none when the snapshot has no such file; optionally 403);
+//! `page` is 1-based, `per_page` defaults to 20 and above 100 is a 422; every
 //! request needs the configured `X-Auth-ID` / `X-Auth-Token` (else 401). Switches
 //! add latency to every request and answer a seeded fraction of requests with 429
 //! or 503 (optionally with `Retry-After`). It counts requests and the most that
@@ -18,6 +21,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::NaiveDate;
+use didbill::vobiz::cdr::CdrPage;
 use didbill::vobiz::dto::{AccountsPage, NumberRecord, NumbersPage};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -43,12 +48,21 @@ struct Number {
     e164: String,
 }
 
+/// A call record and the UTC date it started (none when unreadable).
+struct Cdr {
+    raw: Box<RawValue>,
+    day: Option<NaiveDate>,
+}
+
 /// A fake API over one snapshot, configured builder-style, then [`FakeVobiz::start`]ed.
 pub struct FakeVobiz {
     accounts: Vec<Account>,
     numbers: Vec<Number>,
     /// Positions in `numbers` of each account's numbers; every account has an entry.
     by_account: HashMap<String, Vec<usize>>,
+    /// Each account's call records, from `cdrs/<id>.json`.
+    cdrs: HashMap<String, Vec<Cdr>>,
+    cdrs_forbidden: bool,
     auth_id: String,
     token: String,
     latency: Duration,
@@ -131,10 +145,35 @@ impl FakeVobiz {
                 list.push(i);
             }
         }
+        let mut cdrs = HashMap::new();
+        for account in &accounts {
+            let path = dir.join("cdrs").join(format!("{}.json", account.id));
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let page: CdrPage<Box<RawValue>> =
+                serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            let rows = page
+                .data
+                .into_iter()
+                .map(|raw| {
+                    let record = didbill::vobiz::cdr::CdrRecord::from_json(raw.get());
+                    let day = record
+                        .start_time
+                        .as_str()
+                        .and_then(didbill::inventory::parse_datetime)
+                        .map(|t| t.date_naive());
+                    Cdr { raw, day }
+                })
+                .collect();
+            cdrs.insert(account.id.clone(), rows);
+        }
         Ok(FakeVobiz {
             accounts,
             numbers,
             by_account,
+            cdrs,
+            cdrs_forbidden: false,
             auth_id: DEMO_AUTH_ID.into(),
             token: DEMO_TOKEN.into(),
             latency: Duration::ZERO,
@@ -170,6 +209,12 @@ impl FakeVobiz {
         self.fail_rate = rate;
         self.fail_status = status;
         self.retry_after = retry_after;
+        self
+    }
+
+    /// Answers every CDR request with 403, as for a partner not allowed to read them.
+    pub fn forbid_cdrs(mut self) -> FakeVobiz {
+        self.cdrs_forbidden = true;
         self
     }
 
@@ -388,6 +433,7 @@ impl State {
         let mut page = 1u64;
         let mut per_page = 20u64;
         let mut search = String::new();
+        let (mut start_date, mut end_date) = (None, None);
         for pair in request.uri().query().unwrap_or_default().split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = decode(value);
@@ -414,6 +460,20 @@ impl State {
                     }
                 },
                 "search" => search = value,
+                "start_date" | "end_date" => {
+                    let Ok(day) = NaiveDate::parse_from_str(&value, "%Y-%m-%d") else {
+                        return error(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "validation_error",
+                            "dates are YYYY-MM-DD",
+                        );
+                    };
+                    if key == "start_date" {
+                        start_date = Some(day);
+                    } else {
+                        end_date = Some(day);
+                    }
+                }
                 _ => {}
             }
         }
@@ -450,6 +510,44 @@ impl State {
             ["numbers"] => {
                 let all: Vec<&Number> = fake.numbers.iter().collect();
                 self.numbers_page(&all, page, per_page, None)
+            }
+            ["accounts", id, "cdrs"] => {
+                let id = decode(id);
+                if !fake.by_account.contains_key(&id) {
+                    return error(StatusCode::NOT_FOUND, "not_found", "Account not found");
+                }
+                if fake.cdrs_forbidden {
+                    return error(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        "Partner is not allowed to view CDRs",
+                    );
+                }
+                let in_range = |c: &&Cdr| match (start_date, end_date, c.day) {
+                    (Some(from), Some(to), Some(day)) => from <= day && day <= to,
+                    (Some(_), Some(_), None) => false,
+                    _ => true,
+                };
+                let matching: Vec<&Cdr> = fake
+                    .cdrs
+                    .get(&id)
+                    .map(|rows| rows.iter().filter(in_range).collect())
+                    .unwrap_or_default();
+                let total = matching.len() as u64;
+                let pages = total.div_ceil(per_page);
+                let shown = page_of(matching.iter().map(|c| &*c.raw), page, per_page);
+                let count = total
+                    .saturating_sub((page - 1).saturating_mul(per_page))
+                    .min(per_page);
+                let id = serde_json::Value::from(id);
+                json(
+                    StatusCode::OK,
+                    format!(
+                        r#"{{"success":true,"account_id":{id},"account_auth_id":{id},"count":{count},"data":[{shown}],"pagination":{{"page":{page},"per_page":{per_page},"total":{total},"pages":{pages},"has_next":{},"has_prev":{}}},"summary":{{"totalCalls":{total}}}}}"#,
+                        page < pages,
+                        page > 1
+                    ),
+                )
             }
             _ => error(StatusCode::NOT_FOUND, "not_found", "Not found"),
         }

@@ -5,6 +5,9 @@
 //! the canonical CSVs), so templates print them unchanged and format them with the
 //! `date` and `amount` filters without ever going through floats. Optional fields
 //! (email, GSTIN, address parts, setup days) are `none`, which prints as nothing.
+//! A `usage` line has no number, days or unit amount; instead `direction`
+//! (`inbound`/`outbound`), `calls`, `billable_seconds` and `billable_minutes` (two
+//! decimals) describe its calls, and are `none` on the other lines.
 
 use serde::Serialize;
 use tera::{Context, Value};
@@ -97,8 +100,12 @@ struct LineView<'a> {
     service_to: String,
     billable_days: Option<u32>,
     period_days: Option<u32>,
-    unit_amount: String,
+    unit_amount: Option<String>,
     amount: String,
+    direction: Option<&'a str>,
+    calls: Option<u64>,
+    billable_seconds: Option<u64>,
+    billable_minutes: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -221,7 +228,11 @@ pub fn line(index: usize, l: &Line) -> Value {
         service_to: l.service_to.to_string(),
         billable_days: l.billable_days,
         period_days: l.period_days,
-        unit_amount: l.unit_amount.to_string(),
+        unit_amount: l.unit_amount.map(|m| m.to_string()),
         amount: l.amount.to_string(),
+        direction: l.usage.as_ref().map(|u| u.direction.as_str()),
+        calls: l.usage.as_ref().map(|u| u.calls),
+        billable_seconds: l.usage.as_ref().map(|u| u.billable_seconds),
+        billable_minutes: l.usage.as_ref().map(|u| u.billable_minutes()),
     })
 }

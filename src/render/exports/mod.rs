@@ -260,9 +260,11 @@ mod tests {
             service_to: day(30),
             billable_days: Some(30),
             period_days: Some(30),
-            unit_amount: money("-5"),
+            unit_amount: Some(money("-5")),
             amount: money("-5"),
+            provider_amount: money("-5"),
             setup_key: None,
+            usage: None,
         };
         let invoice = billing::invoice::invoice(
             customer,

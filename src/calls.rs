@@ -1,0 +1,127 @@
+//! The calls a run bills: CDRs from the source, checked to cover the period and
+//! validated (the billing rules are in [`crate::billing::usage`]).
+//!
+//! From a snapshot, the `cdrs/` folder is read for every customer billed; a
+//! snapshot without that folder has no usage (it predates call billing). From the
+//! API, every customer's CDRs of the period (with a day's margin each side, see
+//! [`usage::fetch_dates`]) are fetched. `--no-usage` bills the numbers only,
+//! reading no CDRs at all.
+
+use std::path::Path;
+
+use crate::billing::usage::{self, Calls};
+use crate::error::{Error, Result};
+use crate::period::Period;
+use crate::run::Source;
+use crate::vobiz::cdr::{self, CustomerCdrs};
+use crate::vobiz::client::Credentials;
+use crate::vobiz::fetch::{self, ApiSettings};
+
+/// The validated calls of `customers` in `period` from `source` (none from a
+/// snapshot without `cdrs/`).
+pub fn load(
+    source: &Source,
+    api: &ApiSettings,
+    customers: &[&str],
+    period: Period,
+) -> Result<Calls> {
+    match source {
+        Source::Snapshot(dir) => from_snapshot(dir, customers, period),
+        Source::Api => {
+            let ids: Vec<String> = customers.iter().map(|c| (*c).to_owned()).collect();
+            let dates = usage::fetch_dates(period);
+            let (fetched, notes) = fetch::fetch_cdrs(api, &Credentials::from_env()?, &ids, dates)?;
+            let cdrs: Vec<CustomerCdrs> = fetched.into_iter().map(|f| f.cdrs).collect();
+            let mut calls = usage::validate(&cdrs);
+            calls.notes = notes;
+            Ok(calls)
+        }
+    }
+}
+
+/// `--strict`: call records that cannot be billed stop the run, as number
+/// exceptions do.
+pub fn refuse_problems(calls: &Calls) -> Result<()> {
+    let problems = &calls.problems;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<&str> = problems.iter().take(20).map(String::as_str).collect();
+    Err(Error::Data(format!(
+        "--strict: {} call record(s) cannot be billed; nothing was written:\n  {}{}",
+        problems.len(),
+        listed.join("\n  "),
+        if problems.len() > 20 { "\n  …" } else { "" }
+    )))
+}
+
+/// Reads the CDRs of `customers` from the snapshot in `dir` and validates them;
+/// no calls when the snapshot has no `cdrs/` folder.
+pub fn from_snapshot(dir: &Path, customers: &[&str], period: Period) -> Result<Calls> {
+    match cdr::read(dir, customers)? {
+        Some(cdrs) => {
+            check_dates(&cdrs, period, dir)?;
+            Ok(usage::validate(&cdrs))
+        }
+        None => Ok(Calls::default()),
+    }
+}
+
+/// Refuses CDR files fetched for dates that do not cover the period: their calls
+/// would silently be missing from the invoices.
+fn check_dates(cdrs: &[CustomerCdrs], period: Period, dir: &Path) -> Result<()> {
+    let (from, to) = usage::fetch_dates(period);
+    for c in cdrs {
+        if let Some((start, end)) = c.dates {
+            if start > from || end < to {
+                return Err(Error::input(
+                    dir.join(cdr::cdrs_file(&c.customer_id)),
+                    format!(
+                        "holds the calls of {start} to {end}, which does not cover {period} \
+                         ({from} to {to} with a day's margin); fetch the period again, or run with --no-usage"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn cdrs_of_another_period_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(cdr::CDRS_DIR)).unwrap();
+        let nov = Period::from_str("2026-11").unwrap();
+        let write = |period: Period| {
+            std::fs::write(
+                dir.path().join(cdr::cdrs_file("MA_1")),
+                cdr::cdrs_json("MA_1", usage::fetch_dates(period), &[]),
+            )
+            .unwrap()
+        };
+        write(nov);
+        assert_eq!(
+            from_snapshot(dir.path(), &["MA_1"], nov).unwrap(),
+            Calls::default()
+        );
+        write(Period::from_str("2026-10").unwrap());
+        let err = from_snapshot(dir.path(), &["MA_1"], nov)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("MA_1.json") && err.contains("2026-09-30 to 2026-11-01"),
+            "{err}"
+        );
+        // No folder at all: an older snapshot, no usage.
+        let old = tempfile::tempdir().unwrap();
+        assert_eq!(
+            from_snapshot(old.path(), &["MA_1"], nov).unwrap(),
+            Calls::default()
+        );
+    }
+}
