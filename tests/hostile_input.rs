@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use didbill::audit;
-use didbill::billing::{self, ChargeKind, Line, Rules};
+use didbill::billing::{self, usage, ChargeKind, Line, Rules};
 use didbill::config::{BillingTime, Config, Proration};
 use didbill::error::Error;
 use didbill::inventory::{self, Number, Status};
@@ -32,6 +32,7 @@ use didbill::render::csv as csv_out;
 use didbill::render::exports::Exports;
 use didbill::run::{charge_inventory, drafts};
 use didbill::text::is_hidden;
+use didbill::vobiz::cdr::{self, CustomerCdrs};
 use didbill::vobiz::dto::NumberRecord;
 use didbill::vobiz::snapshot::{parse_accounts, parse_numbers, Snapshot};
 
@@ -784,4 +785,98 @@ fn hostile_dates_and_invoice_dates_are_refused_not_overflowed() {
     n.last_billing_date = Some(max);
     let rules = Rules::new(&config, Period::from_str("9999-12").unwrap(), max);
     assert_eq!(billing::charges(&n, &rules).len(), 1);
+}
+
+/// The fields of a Vobiz call record (CDR).
+const CDR_FIELDS: [&str; 9] = [
+    "uuid",
+    "call_direction",
+    "billsec",
+    "duration",
+    "cost",
+    "total_cost",
+    "currency",
+    "start_time",
+    "end_time",
+];
+
+fn cdr_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(CDR_FIELDS.to_vec()).prop_map(str::to_owned),
+        1 => key(),
+    ]
+}
+
+/// Validates one customer's CDR page body and bills its calls.
+fn bill_calls(body: &str) -> Result<(usize, usage::Calls, Vec<Line>), String> {
+    let page = cdr::parse_page(body.as_bytes())?;
+    let rows = page.data.len();
+    let cdrs = [CustomerCdrs {
+        customer_id: "MA_ACME0001".into(),
+        dates: None,
+        rows: page.data,
+    }];
+    let calls = usage::validate(&cdrs);
+    let rules = Rules::new(
+        &Config::default(),
+        Period::from_str("2026-11").unwrap(),
+        as_of(),
+    );
+    let lines = usage::usage_lines(&calls.calls, &rules);
+    Ok((rows, calls, lines))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Every call record is a call or a problem (a row fetched twice counts once),
+    /// and problems show what the row carried escaped.
+    #[test]
+    fn arbitrary_call_records_are_calls_or_problems(
+        rows in prop::collection::vec(prop::collection::vec((cdr_key(), json_value()), 0..10), 0..20),
+        envelope in json_value(),
+    ) {
+        let _ = bill_calls(&envelope);
+        let rows: Vec<String> = rows.iter().map(|r| object(r)).collect();
+        let body = format!("{{\"data\": [{}]}}", rows.join(","));
+        let (n, calls, lines) = bill_calls(&body).unwrap();
+        prop_assert!(calls.calls.len() + calls.problems.len() <= n);
+        for p in &calls.problems {
+            prop_assert!(!p.chars().any(is_hidden), "{}", p);
+        }
+        let billed: usize = lines.iter().filter_map(|l| l.usage.as_ref()).map(|u| u.calls as usize).sum();
+        prop_assert!(billed <= calls.calls.len());
+    }
+}
+
+#[test]
+fn call_records_of_absurd_length_are_problems_and_sums_cannot_overflow() {
+    let row = |uuid: &str, billsec: &str| {
+        format!(
+            r#"{{"uuid":"{uuid}","call_direction":"inbound","billsec":{billsec},"total_cost":999999999.9999999999,"currency":"INR","start_time":"2026-11-10T10:00:00Z"}}"#
+        )
+    };
+    let month = (31 * 24 * 3600).to_string();
+    let rows = [
+        row("a", "18446744073709551615"),
+        row("b", "18446744073709551615"),
+        row("c", &(31 * 24 * 3600 + 1).to_string()),
+        row("d", &month),
+        row("e", &month),
+    ];
+    let body = format!("{{\"data\": [{}]}}", rows.join(","));
+    let (_, calls, lines) = bill_calls(&body).unwrap();
+    assert_eq!((calls.calls.len(), calls.problems.len()), (2, 3));
+    assert!(
+        calls.problems[0].contains("more than 31 days"),
+        "{:?}",
+        calls.problems
+    );
+    let usage = lines[0].usage.as_ref().unwrap();
+    assert_eq!(usage.billable_seconds, 2 * 31 * 24 * 3600);
+    assert_eq!(lines[0].amount.to_string(), "2000000000.00");
+    // A CDR envelope must be an object, not fields in order.
+    assert!(cdr::parse_page(b"[[]]")
+        .unwrap_err()
+        .contains("not a JSON object"));
 }

@@ -30,8 +30,12 @@ use crate::inventory::{fee, parse_datetime};
 use crate::money::{Currency, Money};
 use crate::period::Period;
 use crate::pricing::Price;
+use crate::text::escape_hidden;
 use crate::vobiz::cdr::{CdrRecord, CustomerCdrs};
 use crate::vobiz::dto::JsonDecimal;
+
+/// Billable seconds above this (31 days) are bad data.
+const MAX_BILLSEC: u64 = 31 * 24 * 3600;
 
 /// One call that can be billed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,6 +114,10 @@ pub fn validate(cdrs: &[CustomerCdrs]) -> Calls {
             }
         }
     }
+    // What the rows carried is shown escaped (see `crate::text`).
+    for p in &mut out.problems {
+        *p = escape_hidden(p).into_owned();
+    }
     out
 }
 
@@ -159,6 +167,15 @@ fn call(customer_id: &str, row: &CdrRecord) -> Result<Call, Vec<String>> {
     .or_else(|| {
         problems.push("billsec is not a whole number of seconds".into());
         None
+    })
+    .filter(|&b| {
+        // No call lasts a month; the bound also keeps the seconds summed per line
+        // far from overflowing.
+        let plausible = b <= MAX_BILLSEC;
+        if !plausible {
+            problems.push(format!("billsec {b} is more than 31 days"));
+        }
+        plausible
     });
     match (total_cost, currency, start, direction, billsec) {
         (Some(total_cost), Some(currency), Some(start), Some(direction), Some(billsec))

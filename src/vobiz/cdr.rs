@@ -162,8 +162,12 @@ pub fn cdrs_file(customer_id: &str) -> String {
 
 /// Parses a CDR file or page body; `None` as the customer when the envelope names none.
 pub fn parse_page(bytes: &[u8]) -> std::result::Result<CdrPage<CdrRecord>, String> {
-    let page: CdrPage<&RawValue> = serde_json::from_slice(bytes)
-        .map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
+    let page: CdrPage<&RawValue> = if super::dto::is_object(bytes) {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    } else {
+        Err("it is not a JSON object".to_owned())
+    }
+    .map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
     Ok(CdrPage {
         data: page
             .data
@@ -210,8 +214,7 @@ pub fn read(dir: &Path, customers: &[&str]) -> Result<Option<Vec<CustomerCdrs>>>
                 ),
             )
         })?;
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+        let bytes = super::snapshot::read_bounded(path, super::snapshot::max_file_bytes()?)?;
         let page = parse_page(&bytes).map_err(|m| Error::input(path, m))?;
         if let Some(named) = page.account_auth_id.as_deref() {
             if named != customer {
