@@ -21,7 +21,8 @@ use crate::vobiz::snapshot::Snapshot;
 /// Fees at or above this are bad data (SPEC §1). With [`MAX_FEE_DECIMALS`] this
 /// bound is what keeps the billing arithmetic overflow-free: a fee × 31 days, a
 /// month's lines summed and taxed stay far inside rust_decimal's 28 digits
-/// (`tests/hostile_input.rs` bills 100,000 lines of the largest valid fee).
+/// (`tests/hostile_input.rs` bills 100,000 lines of the largest valid fee at the
+/// largest markup).
 pub(crate) const MAX_FEE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 /// Fees with more decimal places than this are bad data (SPEC §1).
 pub(crate) const MAX_FEE_DECIMALS: u32 = 10;

@@ -485,6 +485,11 @@ fn toml_line() -> impl Strategy<Value = String> {
         "per_page",
         "account_code",
         "intra_state",
+        "rental_markup_percent",
+        "setup_markup_percent",
+        "usage_markup_percent",
+        "monthly_fee",
+        "setup_fee",
         "colour",
     ]);
     let sections = prop::sample::select(vec![
@@ -497,6 +502,9 @@ fn toml_line() -> impl Strategy<Value = String> {
         "[export]",
         "[[tax]]",
         "[tax.rate]",
+        "[pricing]",
+        "[pricing.customers.\"MA_ACME0001\"]",
+        "[pricing.customers.MA_NOBODY]",
     ]);
     let values = prop_oneof![
         prop::sample::select(vec![
@@ -505,6 +513,9 @@ fn toml_line() -> impl Strategy<Value = String> {
             "\"thirty\"",
             "\"half_even\"",
             "18",
+            "10000",
+            "10000.0001",
+            "999999999.9999999999",
             "12.5",
             "\"12.50\"",
             "1e400",
@@ -620,11 +631,11 @@ fn extreme_number(i: usize, fee: Decimal, purchased: &str) -> Number {
     }
 }
 
-/// The largest fees validation lets through (just under 10^9, 10 decimals), a whole
-/// 31-day month, every proration and rounding, 100,000 lines (50,000 numbers with
-/// a setup and a rental each) on one invoice at the highest tax rate: the
-/// arithmetic has room to spare (rust_decimal holds 28 digits; the largest value
-/// here has 15 before the point).
+/// The largest fees validation lets through (just under 10^9, 10 decimals) at the
+/// largest markup (10,000%), a whole 31-day month, every proration and rounding,
+/// 100,000 lines (50,000 numbers with a setup and a rental each) on one invoice at
+/// the highest tax rate: the arithmetic has room to spare (rust_decimal holds 28
+/// digits; the largest value here has 17 before the point).
 #[test]
 fn the_largest_valid_fees_on_the_largest_invoice_do_not_overflow() {
     let max_fee = Decimal::from_str("999999999.9999999999").unwrap();
@@ -649,12 +660,16 @@ fn the_largest_valid_fees_on_the_largest_invoice_do_not_overflow() {
             BillingTime::Anniversary,
         ),
     ] {
+        // The largest markups too: every fee billed at 101 times.
         let mut config = Config {
             proration,
             rounding,
             billing_time,
             round_off: true,
-            ..Config::default()
+            ..Config::parse(
+                "[pricing]\nrental_markup_percent = 10000\nsetup_markup_percent = 10000",
+            )
+            .unwrap()
         };
         config.tax.rate = Decimal::ONE_HUNDRED;
         let rules = Rules::new(&config, period, as_of());
@@ -662,7 +677,7 @@ fn the_largest_valid_fees_on_the_largest_invoice_do_not_overflow() {
         let one = billing::charges(&extreme_number(0, max_fee, "2026-11-30T18:30:00Z"), &rules);
         assert_eq!(one.len(), 2, "{proration:?} {billing_time:?}");
         let rental = one.iter().find(|l| l.charge == ChargeKind::Rental).unwrap();
-        assert_eq!(rental.amount.to_string(), "1000000000.00");
+        assert_eq!(rental.amount.to_string(), "101000000000.00");
         let lines: Vec<Line> = (0..50_000)
             .flat_map(|i| {
                 billing::charges(&extreme_number(i, max_fee, "2026-11-30T18:30:00Z"), &rules)
@@ -681,13 +696,13 @@ fn the_largest_valid_fees_on_the_largest_invoice_do_not_overflow() {
         let (invoices, _) = billing::assemble(lines, &customers, &config);
         let inv = &invoices[0];
         assert_eq!(inv.lines.len(), 100_000);
-        assert_eq!(inv.subtotal.to_string(), "100000000000000.00");
-        assert_eq!(inv.igst.to_string(), "100000000000000.00");
-        assert_eq!(inv.total.to_string(), "200000000000000.00");
+        assert_eq!(inv.subtotal.to_string(), "10100000000000000.00");
+        assert_eq!(inv.igst.to_string(), "10100000000000000.00");
+        assert_eq!(inv.total.to_string(), "20200000000000000.00");
         let issued = drafts(invoices, period.end(), period.end()).invoices;
         assert_eq!(
             csv_out::totals(&issued, false)["INR"].total,
-            "200000000000000.00"
+            "20200000000000000.00"
         );
     }
 }
