@@ -3,8 +3,8 @@
 //! characters in names and ids, an oversized snapshot file, far-away dates.
 //!
 //! The 100,000-number run (one PDF of 100,000 lines included) takes about 25 s in
-//! a debug build and is ignored by
-//! default: `cargo test --test cli_extremes -- --ignored`.
+//! a debug build and is ignored by default:
+//! `cargo test --test cli_extremes -- --ignored`.
 
 mod common;
 
