@@ -13,6 +13,8 @@ WORK=${BENCH_WORK:-/tmp/didbill-bench}
 TARGET=${CARGO_TARGET_DIR:-target}
 PORT=${BENCH_PORT:-18787}
 AS_OF=2026-12-02T00:00:00Z
+# The 1,000,000-number snapshot is about 800 MB, above the default read limit.
+export DIDBILL_MAX_SNAPSHOT_MIB=4096
 mkdir -p "$WORK"
 
 cargo build --release --locked --bin didbill --example gen_inventory --example fake_vobiz
