@@ -161,11 +161,11 @@ fn number(args: &Args, rng: &mut fastrand::Rng, index: usize, id: &str, flaw: u3
         95 => ("suspended", None),
         _ => ("pending_purchase", None),
     };
-    // A few renewals missed: next_billing_date well in the past.
-    let next = if roll % 23 == 0 {
-        next - Months::new(2)
+    // A few renewals missed: both billing dates two cycles back, so the number lapsed.
+    let (last, next) = if roll % 23 == 0 {
+        (last - Months::new(2), next - Months::new(2))
     } else {
-        next
+        (last, next)
     };
     let mut account = format!("MA_{customer:08}");
     let mut e164 = format!("+91{}{:09}", 7 + index % 3, index);
