@@ -23,6 +23,7 @@ pub mod numbers;
 pub mod output;
 pub mod period;
 pub mod pricing;
+pub mod progress;
 pub mod render;
 pub mod run;
 pub mod text;

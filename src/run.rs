@@ -21,6 +21,7 @@ use crate::ledger::{BilledSetups, IssueRequest, Issued, Ledger, RunRecord};
 use crate::numbering;
 use crate::output::StagedDir;
 use crate::period::Period;
+use crate::progress;
 use crate::render::csv::{self as csv_out, Summary};
 use crate::render::exports::Exports;
 use crate::render::pdf::PdfRenderer;
@@ -193,22 +194,30 @@ pub fn drafts(
     }
 }
 
-/// Renders every invoice's PDF, on all cores; file name → bytes, in invoice order.
-fn render_pdfs(
+/// Renders every invoice's PDF and writes it into the staging folder, on all cores
+/// (each file is written as soon as it is rendered, so creating files overlaps
+/// rendering and the PDFs are never all in memory at once).
+fn write_pdfs(
     renderer: &PdfRenderer,
     issued: &[IssuedInvoice],
     settings: &RunSettings,
-) -> Result<Vec<(String, Vec<u8>)>> {
-    issued
-        .par_iter()
-        .map(|invoice| {
-            let model = pdf_model::pdf_invoice(invoice, &settings.config, settings.period);
-            Ok((
-                pdf_model::file_name(&invoice.number),
-                renderer.render(&model)?,
-            ))
-        })
-        .collect()
+    staged: &StagedDir,
+) -> Result<()> {
+    let bar = progress::bar(
+        settings.api.progress,
+        "rendering PDF invoices",
+        "invoices",
+        issued.len() as u64,
+    );
+    issued.par_iter().try_for_each(|invoice| {
+        let model = pdf_model::pdf_invoice(invoice, &settings.config, settings.period);
+        let bytes = renderer.render(&model)?;
+        staged.write_file(&pdf_model::file_name(&invoice.number), &bytes)?;
+        bar.inc(1);
+        Ok::<_, Error>(())
+    })?;
+    bar.finish_and_clear();
+    Ok(())
 }
 
 /// Runs `didbill run`.
@@ -333,11 +342,6 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     );
 
     let export_files = exports.render(&issued, &settings.config, settings.period)?;
-    let pdf_files = match &pdf {
-        Some(renderer) => render_pdfs(renderer, &issued, settings)?,
-        None => Vec::new(),
-    };
-
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
     staged.write_file("invoices.csv", &csv_out::invoices(&issued))?;
     staged.write_file(
@@ -345,8 +349,11 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         &csv_out::exceptions(&inventory.exceptions),
     )?;
     staged.write_file("summary.json", &csv_out::summary_json(&summary))?;
-    for (file, bytes) in export_files.iter().chain(&pdf_files) {
+    for (file, bytes) in &export_files {
         staged.write_file(file, bytes)?;
+    }
+    if let Some(renderer) = &pdf {
+        write_pdfs(renderer, &issued, settings, &staged)?;
     }
 
     // Ledger first, then outputs, then the run is marked done (see `ledger`).
@@ -359,7 +366,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         out: &settings.out,
         invoice_date: settings.invoice_date,
     };
-    let recorded = book.map(|book| book.commit(&record)).transpose()?;
+    let recorded = book.map(|book| book.commit(&record, &issued)).transpose()?;
     staged.commit()?;
     if let (Some(ledger), Some(recorded)) = (ledger.as_mut(), recorded) {
         ledger.finish(recorded)?;

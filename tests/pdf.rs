@@ -288,6 +288,54 @@ fn devanagari_names_and_addresses_render() {
     assert!(text.contains("DID/26-27/00042"));
 }
 
+/// The fonts a PDF embeds (`/BaseFont` names, each once, sorted).
+fn base_fonts(pdf: &[u8]) -> Vec<String> {
+    let key = b"/BaseFont/";
+    let mut names: Vec<String> = pdf
+        .windows(key.len())
+        .enumerate()
+        .filter(|(_, w)| *w == key)
+        .map(|(i, _)| {
+            let rest = &pdf[i + key.len()..];
+            let end = rest
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'+' || *b == b'-'))
+                .unwrap_or(rest.len());
+            String::from_utf8_lossy(&rest[..end]).into_owned()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[test]
+fn core_characters_use_the_prebuilt_fonts_and_others_the_full_face() {
+    // ASCII, ₹ and the footer's middle dot: only the two core cuts of DejaVu Sans,
+    // embedded whole (no subset tag).
+    let plain = renderer().render(&karnataka_invoice()).unwrap();
+    assert_eq!(base_fonts(&plain), ["DJVCOB", "DJVCOR"]);
+
+    // Accented and Greek letters are set in the full face, subset into this PDF.
+    let mut inv = karnataka_invoice();
+    inv.customer.name = "Société Zürich Ωmega".into();
+    inv.customer.address_lines[0] = "Straße 5, Αθήνα".into();
+    let pdf = renderer().render(&inv).unwrap();
+    assert_eq!(
+        base_fonts(&pdf),
+        [
+            "DJVBLD+DejaVuSans-Bold",
+            "DJVCOB",
+            "DJVCOR",
+            "DJVREG+DejaVuSans"
+        ]
+    );
+    let text = text_of(&pdf);
+    assert!(text.contains("Société Zürich Ωmega"), "{text}");
+    assert!(text.contains("Straße 5, Αθήνα"), "{text}");
+    assert!(text.contains("Total"), "{text}");
+}
+
 #[test]
 fn long_texts_wrap_instead_of_running_off() {
     let mut inv = karnataka_invoice();

@@ -29,7 +29,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use reqwest::StatusCode;
 use serde_json::value::RawValue;
 use tokio::task::JoinSet;
@@ -43,6 +43,7 @@ use super::retry::RetryPolicy;
 use super::snapshot::{parse_account, Snapshot};
 use crate::config::ApiConfig;
 use crate::error::{Error, Result};
+use crate::progress;
 
 /// The API's largest page size (`per_page`); larger values are answered with 422.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -171,7 +172,7 @@ where
         // while some jobs parse a page, others already wait for a free request slot.
         width: settings.concurrency.max(1) * 2,
         mode: settings.mode,
-        progress: progress_bar(settings.progress),
+        progress: progress::bar(settings.progress, "fetching from Vobiz", "requests", 0),
     };
     let progress = lister.progress.clone();
     let result = work(lister).await;
@@ -252,21 +253,6 @@ pub async fn fetch_cdrs_async(
         Ok((fetched, notes))
     })
     .await
-}
-
-fn progress_bar(show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} fetching from Vobiz {wide_bar} {pos}/{len} requests {elapsed}",
-        )
-        .expect("a valid progress template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
 }
 
 /// One record as sent and as parsed.
