@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
@@ -189,8 +190,18 @@ pub fn validate(snapshot: &Snapshot) -> Result<Inventory> {
     }
     inventory.numbers_fetched += groups.len();
 
-    for (record, conflicting) in groups {
-        if conflicting {
+    // Each record is checked on its own, so on all cores; the results are then
+    // filed in first-appearance order.
+    let customers = &inventory.customers;
+    let checked: Vec<_> = groups
+        .into_par_iter()
+        .map(|(record, conflicting)| {
+            let result = (!conflicting).then(|| validate_number(record, customers));
+            (record, result)
+        })
+        .collect();
+    for (record, result) in checked {
+        let Some(result) = result else {
             inventory.exceptions.push(exception(
                 record,
                 "the API returned this number id more than once with different data \
@@ -198,8 +209,8 @@ pub fn validate(snapshot: &Snapshot) -> Result<Inventory> {
                     .into(),
             ));
             continue;
-        }
-        match validate_number(record, &inventory.customers) {
+        };
+        match result {
             Ok(Some(number)) => inventory.numbers.push(number),
             Ok(None) => inventory.pending.push(PendingNumber {
                 id: text(&record.id),

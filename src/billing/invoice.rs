@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::slice::ParallelSliceMut;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Line;
@@ -102,7 +103,8 @@ pub fn assemble(
     customers: &BTreeMap<String, Customer>,
     config: &Config,
 ) -> (Vec<Invoice>, Vec<String>) {
-    lines.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // Stable, on all cores (sorting is most of assembling a large month).
+    lines.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut invoices = Vec::new();
     let mut warnings = Vec::new();
     let mut lines = lines.into_iter().peekable();

@@ -53,6 +53,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
+use rayon::prelude::*;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::billing::{Invoice, IssuedInvoice, Line, SetupKey};
@@ -418,6 +419,8 @@ struct Fresh {
     invoice_date: NaiveDate,
     due_date: NaiveDate,
     customer_name: String,
+    /// The invoice's content without its lines (`commit` writes the lines from
+    /// the issued invoice of the same number).
     content: InvoiceContent,
     hash: String,
     setups: Vec<SetupKey>,
@@ -527,9 +530,19 @@ impl Book<'_> {
         let mut changed: Vec<(Stored, Option<InvoiceContent>)> = Vec::new();
         let mut fresh = Vec::new();
         let mut dates_kept = BTreeMap::<NaiveDate, usize>::new();
-        for invoice in invoices {
-            let content = InvoiceContent::of(&invoice, request.period);
-            let hash = content.hash();
+        // Contents and hashes on all cores; the contents' lines are dropped at once
+        // (a conflict rebuilds them, `commit` writes the invoices' own lines), so the
+        // ledger never holds a second copy of every line.
+        let hashed: Vec<(Invoice, InvoiceContent, String)> = invoices
+            .into_par_iter()
+            .map(|invoice| {
+                let mut content = InvoiceContent::of(&invoice, request.period);
+                let hash = content.hash();
+                content.lines = Vec::new();
+                (invoice, content, hash)
+            })
+            .collect();
+        for (invoice, content, hash) in hashed {
             match stored.remove(&(content.customer_id.clone(), content.currency.clone())) {
                 Some(s) if s.hash == hash => {
                     if s.invoice_date != request.invoice_date {
@@ -545,7 +558,7 @@ impl Book<'_> {
                         },
                     ));
                 }
-                Some(s) => changed.push((s, Some(content))),
+                Some(s) => changed.push((s, Some(InvoiceContent::of(&invoice, request.period)))),
                 None => fresh.push((invoice, content, hash)),
             }
         }
@@ -712,16 +725,37 @@ impl Book<'_> {
         Error::LedgerConflict(text)
     }
 
-    /// Records the invoices numbered by [`Book::issue`] and a run row in state
-    /// `rendering`, and commits. Call it after staging the outputs, before
-    /// committing them. Issues nothing new: nothing is written.
-    pub fn commit(self, run: &RunRecord) -> Result<Recorded> {
+    /// Records the invoices numbered by [`Book::issue`] (whose lines are read from
+    /// `issued`, the invoices it returned) and a run row in state `rendering`, and
+    /// commits. Call it after staging the outputs, before committing them. Issues
+    /// nothing new: nothing is written.
+    pub fn commit(self, run: &RunRecord, issued: &[IssuedInvoice]) -> Result<Recorded> {
         if self.fresh.is_empty() {
             return Ok(Recorded {
                 run: None,
                 repairs: self.repairs,
             });
         }
+        let by_number: HashMap<&str, &[Line]> = issued
+            .iter()
+            .map(|i| (i.number.as_str(), &i.invoice.lines[..]))
+            .collect();
+        let fresh_lines = self
+            .fresh
+            .iter()
+            .map(|f| {
+                by_number
+                    .get(f.number.as_str())
+                    .copied()
+                    .ok_or_else(|| Error::Ledger {
+                        path: self.path.to_path_buf(),
+                        message: format!(
+                            "cannot record invoice {}: it is not among the invoices rendered",
+                            f.number
+                        ),
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let write = || -> rusqlite::Result<i64> {
             let s = run.summary;
             self.tx.execute(
@@ -764,7 +798,7 @@ impl Book<'_> {
             let mut setup = self.tx.prepare(
                 "INSERT INTO setup_charges (number_id, purchased_at, invoice_id) VALUES (?1, ?2, ?3)",
             )?;
-            for f in &self.fresh {
+            for (f, lines) in self.fresh.iter().zip(&fresh_lines) {
                 let c = &f.content;
                 invoice.execute(params![
                     f.number,
@@ -789,7 +823,7 @@ impl Book<'_> {
                     created_at,
                 ])?;
                 let invoice_id = self.tx.last_insert_rowid();
-                for (no, l) in c.lines.iter().enumerate() {
+                for (no, l) in lines.iter().map(LineContent::of).enumerate() {
                     line.execute(params![
                         invoice_id,
                         no as i64 + 1,

@@ -168,28 +168,36 @@ pub fn is_object(json: &[u8]) -> bool {
     json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// Hashes JSON text, skipping whitespace outside strings.
+/// Hashes JSON text, skipping whitespace outside strings. This runs over every
+/// byte of every record, so strings are skipped with `memchr` and the bytes between
+/// skipped whitespace are hashed a stretch at a time.
 pub(crate) fn fingerprint(raw: &str) -> u64 {
     use std::hash::Hasher;
+    let bytes = raw.as_bytes();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in raw.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let mut kept_from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b == b'"' {
+            // To the closing quote, stepping over escaped characters.
+            while let Some(k) = bytes
+                .get(i..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            {
+                i += k + 1;
+                if bytes[i - 1] == b'"' {
+                    break;
+                }
+                i += 1;
             }
-        } else if b == b'"' {
-            in_string = true;
         } else if b.is_ascii_whitespace() {
-            continue;
+            hasher.write(&bytes[kept_from..i - 1]);
+            kept_from = i;
         }
-        hasher.write_u8(b);
     }
+    hasher.write(bytes.get(kept_from..).unwrap_or_default());
     hasher.finish()
 }
 
@@ -505,6 +513,16 @@ mod tests {
         let c = NumberRecord::from_json(r#"{"id": "x", "e164": "+9180"}"#);
         assert_eq!(a.fingerprint, b.fingerprint);
         assert_ne!(a.fingerprint, c.fingerprint);
+        // An escaped quote does not end the string: the spaces after it are content.
+        let d = fingerprint(r#"{"a": "x\" y", "b": 1}"#);
+        assert_eq!(d, fingerprint(r#"{"a":"x\" y","b":1}"#));
+        assert_ne!(d, fingerprint(r#"{"a":"x\"y","b":1}"#));
+        assert_ne!(
+            fingerprint(r#"{"a": "\\", "b": 1}"#),
+            fingerprint(r#"{"a": "\\ ", "b": 1}"#)
+        );
+        // Truncated text (never produced by the parser) is still hashed safely.
+        assert_ne!(fingerprint(r#"{"a": "x\"#), fingerprint(r#"{"a": "x"#));
         let bad = NumberRecord::from_json("42");
         assert!(bad.unreadable.unwrap().contains("not a number object"));
         // Never read positionally, as serde would read an array into a struct.
