@@ -163,7 +163,8 @@ pub fn validate(snapshot: &Snapshot) -> Result<Inventory> {
     };
 
     // Group records by id, keeping first-appearance order.
-    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(snapshot.numbers.len());
+    let mut by_id: HashMap<&str, usize, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(snapshot.numbers.len(), Default::default());
     let mut groups: Vec<(&NumberRecord, bool)> = Vec::with_capacity(snapshot.numbers.len());
     for record in &snapshot.numbers {
         let id = match &record.id {

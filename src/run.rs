@@ -239,8 +239,12 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     let mut snapshot = load(&settings.source, &settings.api, &scope)?;
     select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
-    // The raw records are not needed past validation; free them before billing.
+    // The raw records are not needed past validation; free them before billing
+    // (on all cores: a million records are eleven million allocations).
     let fetch_notes = std::mem::take(&mut snapshot.notes);
+    std::mem::take(&mut snapshot.numbers)
+        .into_par_iter()
+        .for_each(drop);
     drop(snapshot);
     if settings.strict && !inventory.exceptions.is_empty() {
         let listed: Vec<String> = inventory

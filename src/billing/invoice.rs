@@ -1,8 +1,8 @@
 //! Invoices: one per customer and currency, with GST and round-off (SPEC §2.3).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Line;
@@ -99,49 +99,90 @@ pub fn round_off(amount: Money) -> Money {
 /// # Panics
 /// When a line names a customer that is not in `customers` (validation prevents it).
 pub fn assemble(
-    mut lines: Vec<Line>,
+    lines: Vec<Line>,
     customers: &BTreeMap<String, Customer>,
     config: &Config,
 ) -> (Vec<Invoice>, Vec<String>) {
-    // Stable, on all cores (sorting is most of assembling a large month).
-    lines.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // The lines are dealt into one bucket per customer, in customer id order (one
+    // move each), and each bucket is sorted on its own, on all cores: a stable sort
+    // of the whole month would move every line through memory log2(n) times.
+    let position: HashMap<&str, usize> = customers
+        .keys()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut counts = vec![0_usize; customers.len()];
+    let slots: Vec<usize> = lines
+        .iter()
+        .map(|line| {
+            let slot = *position
+                .get(line.customer_id.as_str())
+                .unwrap_or_else(|| panic!("line for unknown customer {}", line.customer_id));
+            counts[slot] += 1;
+            slot
+        })
+        .collect();
+    let mut buckets: Vec<Vec<Line>> = counts.into_iter().map(Vec::with_capacity).collect();
+    for (line, slot) in lines.into_iter().zip(slots) {
+        buckets[slot].push(line);
+    }
+    let built: Vec<(Vec<Invoice>, Option<String>)> = customers
+        .values()
+        .zip(buckets)
+        .filter(|(_, lines)| !lines.is_empty())
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(customer, lines)| customer_invoices(customer, lines, config))
+        .collect();
     let mut invoices = Vec::new();
     let mut warnings = Vec::new();
-    let mut lines = lines.into_iter().peekable();
-    while let Some(first) = lines.next() {
-        let mut group = vec![first];
-        while let Some(next) = lines
-            .next_if(|l| l.customer_id == group[0].customer_id && l.currency == group[0].currency)
-        {
-            group.push(next);
-        }
-        let first = &group[0];
-        let customer = customers
-            .get(&first.customer_id)
-            .unwrap_or_else(|| panic!("line for unknown customer {}", first.customer_id));
-        let pos = PlaceOfSupply::of(
-            customer.country.as_deref(),
-            customer.gstin.as_deref(),
-            customer.state.as_deref(),
-            &config.seller.state_code,
-        );
-        if let PlaceOfSupply::SellerFallback(code) = &pos {
-            if invoices
-                .last()
-                .is_none_or(|i: &Invoice| i.customer.id != customer.id)
-            {
-                warnings.push(format!(
-                    "customer {}: no GSTIN state code and no recognisable state ({:?}); place of supply \
-                     set to the seller's state {code} — add the state to the account",
-                    customer.id,
-                    customer.state.as_deref().unwrap_or("")
-                ));
-            }
-        }
-        let currency = first.currency;
-        invoices.push(invoice(customer.clone(), currency, group, pos, config));
+    for (built, warning) in built {
+        invoices.extend(built);
+        warnings.extend(warning);
     }
     (invoices, warnings)
+}
+
+/// One customer's invoices, one per currency, from all of its lines; with a warning
+/// when its place of supply fell back to the seller's state.
+fn customer_invoices(
+    customer: &Customer,
+    mut lines: Vec<Line>,
+    config: &Config,
+) -> (Vec<Invoice>, Option<String>) {
+    lines.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let pos = PlaceOfSupply::of(
+        customer.country.as_deref(),
+        customer.gstin.as_deref(),
+        customer.state.as_deref(),
+        &config.seller.state_code,
+    );
+    let warning = match &pos {
+        PlaceOfSupply::SellerFallback(code) => Some(format!(
+            "customer {}: no GSTIN state code and no recognisable state ({:?}); place of supply \
+             set to the seller's state {code} — add the state to the account",
+            customer.id,
+            customer.state.as_deref().unwrap_or("")
+        )),
+        _ => None,
+    };
+    let mut invoices = Vec::new();
+    while let Some(first) = lines.first() {
+        let currency = first.currency;
+        let end = lines
+            .iter()
+            .position(|l| l.currency != currency)
+            .unwrap_or(lines.len());
+        let rest = lines.split_off(end);
+        invoices.push(invoice(
+            customer.clone(),
+            currency,
+            std::mem::replace(&mut lines, rest),
+            pos.clone(),
+            config,
+        ));
+    }
+    (invoices, warning)
 }
 
 /// Builds one invoice from its lines.

@@ -118,7 +118,7 @@ pub fn parse_accounts(path: &Path, bytes: &[u8]) -> Result<Vec<AccountRecord>> {
             )
         })?;
     page.accounts
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, raw)| {
             parse_account(raw.get())
