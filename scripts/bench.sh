@@ -5,6 +5,14 @@
 #
 # Needs /usr/bin/time (Debian package `time`). Work files go to $BENCH_WORK
 # (default /tmp/didbill-bench); the release build to $CARGO_TARGET_DIR (default target).
+#
+# The sizes are customers:numbers and can be changed (tests/bench_smoke.rs runs the
+# whole procedure at a tiny size this way):
+#   BENCH_FULL=2000:20000        (a) the fetch and (b) the full run
+#   BENCH_CSV=10000:100000       (c) the smaller CSV-only run
+#   BENCH_CSV_LARGE=100000:1000000   (c) the larger one
+#   BENCH_BIN_DIR=DIR            use DIR/didbill and DIR/examples/* instead of building
+#   BENCH_CRITERION=0            skip (d), the criterion benches
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +20,9 @@ RUNS=${1:-5}
 WORK=${BENCH_WORK:-/tmp/didbill-bench}
 TARGET=${CARGO_TARGET_DIR:-target}
 PORT=${BENCH_PORT:-18787}
+FULL=${BENCH_FULL:-2000:20000}
+CSV=${BENCH_CSV:-10000:100000}
+CSV_LARGE=${BENCH_CSV_LARGE:-100000:1000000}
 AS_OF=2026-12-02T00:00:00Z
 # The 1,000,000-number snapshot is about 800 MB, above the default read limit.
 export DIDBILL_MAX_SNAPSHOT_MIB=4096
@@ -19,46 +30,73 @@ mkdir -p "$WORK"
 # 100,000 customers need more than the default five-digit invoice sequence.
 printf '[invoice]\nnumber_format = "{prefix}/{fy}/{seq:06}"\n' > "$WORK/bench.toml"
 
-cargo build --release --locked --bin didbill --example gen_inventory --example fake_vobiz
-BIN=$TARGET/release/didbill
-GEN=$TARGET/release/examples/gen_inventory
-FAKE=$TARGET/release/examples/fake_vobiz
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+    BINS=$BENCH_BIN_DIR
+else
+    cargo build --release --locked --bin didbill --example gen_inventory --example fake_vobiz
+    BINS=$TARGET/release
+fi
+BIN=$BINS/didbill
+GEN=$BINS/examples/gen_inventory
+FAKE=$BINS/examples/fake_vobiz
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
-# measure NAME CMD...: runs CMD $RUNS times from a clean output folder and ledger,
-# prints the median wall time (s) and the median peak resident memory (MB).
-measure() {
+# once NAME CMD...: runs CMD once from a clean output folder and ledger and appends
+# its wall time (s) and peak resident memory (KB) to $WORK/NAME.times.
+once() {
     local name=$1
     shift
-    : > "$WORK/$name.times"
-    for i in $(seq "$RUNS"); do
-        # The previous run's outputs are moved aside and deleted only after the
-        # last run: on ext4, creating files just after deleting thousands costs up
-        # to 0.5 ms each (the allocator skips recently freed inodes), which a real
-        # month's run, writing a new folder, does not pay.
-        mkdir -p "$WORK/trash/$i"
-        mv "$WORK/out" "$WORK/ledger.sqlite"* "$WORK/trash/$i/" 2> /dev/null || true
-        /usr/bin/time -f "%e %M" -o "$WORK/time.one" "$@" > /dev/null 2> "$WORK/$name.stderr"
-        cat "$WORK/time.one" >> "$WORK/$name.times"
-    done
-    rm -rf "$WORK/trash"
-    local wall mem
+    # The previous run's outputs are moved aside and deleted only after the last
+    # run (see `measure`): on ext4, creating files just after deleting thousands
+    # costs up to 0.5 ms each (the allocator skips recently freed inodes), which a
+    # real month's run, writing a new folder, does not pay.
+    local trash
+    trash=$(mktemp -d "$WORK/trash/XXXXXX")
+    mv "$WORK/out" "$WORK/ledger.sqlite"* "$trash/" 2> /dev/null || true
+    /usr/bin/time -f "%e %M" -o "$WORK/time.one" "$@" > /dev/null 2> "$WORK/$name.stderr"
+    cat "$WORK/time.one" >> "$WORK/$name.times"
+}
+
+# report NAME: prints the median wall time and the median peak memory of NAME's runs.
+report() {
+    local name=$1 wall mem
     wall=$(awk '{ print $1 }' "$WORK/$name.times" | median)
     mem=$(awk '{ print $2 / 1024 }' "$WORK/$name.times" | median)
     printf '%-28s median wall %6.2f s   median peak RSS %7.1f MB   (runs: %s)\n' \
         "$name" "$wall" "$mem" "$(awk '{ printf "%s ", $1 }' "$WORK/$name.times")"
 }
 
+# measure NAME CMD...: runs CMD $RUNS times and reports the medians.
+measure() {
+    local name=$1
+    : > "$WORK/$name.times"
+    mkdir -p "$WORK/trash"
+    for _ in $(seq "$RUNS"); do
+        once "$@"
+    done
+    rm -rf "$WORK/trash"
+    report "$name"
+}
+
 run_args() { echo run --period 2026-11 --as-of "$AS_OF" --config "$WORK/bench.toml" --out "$WORK/out" --ledger "$WORK/ledger.sqlite" --quiet; }
 
-[ -d "$WORK/inv-20k" ] || "$GEN" --customers 2000 --numbers 20000 --seed 1 --out "$WORK/inv-20k"
-[ -d "$WORK/inv-100k" ] || "$GEN" --customers 10000 --numbers 100000 --seed 1 --out "$WORK/inv-100k"
-[ -d "$WORK/inv-1m" ] || "$GEN" --customers 100000 --numbers 1000000 --seed 1 --out "$WORK/inv-1m"
+# snapshot SIZE: the folder of the synthetic snapshot of SIZE (customers:numbers),
+# generated with seed 1 the first time.
+snapshot() {
+    local dir="$WORK/inv-${1/:/-}"
+    [ -d "$dir" ] || "$GEN" --customers "${1%:*}" --numbers "${1#*:}" --seed 1 --out "$dir" >&2
+    echo "$dir"
+}
+# shown SIZE: "2000:20000" → "2000 customers / 20000 numbers"
+shown() { echo "${1%:*} customers / ${1#*:} numbers"; }
+INV_FULL=$(snapshot "$FULL")
+INV_CSV=$(snapshot "$CSV")
+INV_CSV_LARGE=$(snapshot "$CSV_LARGE")
 
-echo "== (a) fetch through the fake Vobiz API, 20 ms per request, concurrency 8"
+echo "== (a) fetch through the fake Vobiz API, 20 ms per request, concurrency 8, $(shown "$FULL")"
 export VOBIZ_AUTH_ID=MA_BENCH VOBIZ_AUTH_TOKEN=bench-token VOBIZ_API_BASE=http://127.0.0.1:$PORT/api/v1/partner
-"$FAKE" "$WORK/inv-20k" --port "$PORT" --latency-ms 20 > /dev/null 2>&1 &
+"$FAKE" "$INV_FULL" --port "$PORT" --latency-ms 20 > /dev/null 2>&1 &
 FAKE_PID=$!
 trap 'kill $FAKE_PID 2> /dev/null || true' EXIT
 sleep 1
@@ -73,21 +111,37 @@ done
 requests=$(awk '{ print $3 }' "$WORK/fetch.requests" | median)
 wall=$(awk '{ print $1 }' "$WORK/fetch.requests" | median)
 floor=$(awk -v r="$requests" 'BEGIN { printf "%.2f", r * 0.020 / 8 }')
-printf 'fetch 2,000/20,000: %s requests, median wall %s s, floor %s s, ratio %.2f (runs: %s)\n' \
+printf 'fetch: %s requests, median wall %s s, floor %s s, ratio %.2f (runs: %s)\n' \
     "$requests" "$wall" "$floor" "$(awk -v w="$wall" -v f="$floor" 'BEGIN { print w / f }')" \
     "$(awk '{ printf "%s ", $1 }' "$WORK/fetch.requests")"
 kill $FAKE_PID 2> /dev/null || true
 
-echo "== (b) full run from a snapshot, 2,000 customers / 20,000 numbers, every output"
+echo "== (b) full run from a snapshot, $(shown "$FULL"), every output"
 # shellcheck disable=SC2046
-measure full-20k "$BIN" $(run_args) --source "$WORK/inv-20k" --csv xero,zoho,quickbooks
+measure full "$BIN" $(run_args) --source "$INV_FULL" --csv xero,zoho,quickbooks
 
-echo "== (c) CSV-only runs"
-# shellcheck disable=SC2046
-measure csv-100k "$BIN" $(run_args) --source "$WORK/inv-100k" --no-pdf
-# shellcheck disable=SC2046
-measure csv-1m "$BIN" $(run_args) --source "$WORK/inv-1m" --no-pdf
+echo "== (c) CSV-only runs, $(shown "$CSV") and $(shown "$CSV_LARGE") taken in turns"
+# In turns, so that both sizes meet the same machine: on a shared machine the
+# speed drifts by 10-20 % over minutes, which would otherwise bias the ratio.
+: > "$WORK/csv.times"
+: > "$WORK/csv-large.times"
+mkdir -p "$WORK/trash"
+for _ in $(seq "$RUNS"); do
+    # shellcheck disable=SC2046
+    once csv "$BIN" $(run_args) --source "$INV_CSV" --no-pdf
+    # shellcheck disable=SC2046
+    once csv-large "$BIN" $(run_args) --source "$INV_CSV_LARGE" --no-pdf
+done
+rm -rf "$WORK/trash"
+report csv
+report csv-large
+paste "$WORK/csv.times" "$WORK/csv-large.times" | awk '{ print $3 / $1 }' > "$WORK/csv.ratios"
+printf 'larger / smaller: ratio of the medians %.2f; median of the paired ratios %.2f (pairs: %s)\n' \
+    "$(awk -v a="$(awk '{ print $1 }' "$WORK/csv-large.times" | median)" \
+           -v b="$(awk '{ print $1 }' "$WORK/csv.times" | median)" 'BEGIN { print a / b }')" \
+    "$(median < "$WORK/csv.ratios")" "$(awk '{ printf "%.2f ", $1 }' "$WORK/csv.ratios")"
 
+[ "${BENCH_CRITERION:-1}" = 0 ] && exit 0
 echo "== (d) criterion: cargo bench --bench engine / --bench pdf"
 cargo bench --locked --bench engine -- --noplot 2>&1 | grep -E '^engine|time:|thrpt:'
 cargo bench --locked --bench pdf -- --noplot 2>&1 | grep -E '^pdf|time:|thrpt:'
