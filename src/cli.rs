@@ -48,7 +48,7 @@ pub enum Command {
 /// How to reach the Vobiz API; shared by every command that can fetch.
 #[derive(Debug, Args)]
 pub struct ApiArgs {
-    /// API base URL [default: [api] base_url of the configuration].
+    /// API base URL [default: `[api] base_url` of the configuration].
     #[arg(long, env = API_BASE_ENV, value_name = "URL")]
     pub api_base: Option<String>,
     /// List numbers customer by customer, or with the global `/numbers` endpoint.
@@ -70,17 +70,11 @@ impl ApiArgs {
     }
 }
 
-/// Arguments of `didbill fetch`.
+/// The flags every command that reads the inventory shares: which customers, the
+/// configuration, how to reach the API and whether to show progress.
 #[derive(Debug, Args)]
-pub struct FetchArgs {
-    /// Snapshot folder to write (accounts.json and numbers.json).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Also save every customer's call records (CDRs) of this month, YYYY-MM, in
-    /// cdrs/, so `run --source DIR` bills call usage.
-    #[arg(long, value_parser = parse_period)]
-    pub period: Option<Period>,
-    /// Fetch only this customer (repeatable).
+pub struct ScopeArgs {
+    /// Only this customer (repeatable).
     #[arg(long = "customer", value_name = "MA_ID")]
     pub customers: Vec<String>,
     /// Configuration file [default: ./didbill.toml if present].
@@ -94,12 +88,39 @@ pub struct FetchArgs {
     pub quiet: bool,
 }
 
+impl ScopeArgs {
+    /// Checks the `--customer` ids and loads the configuration; returns it with the
+    /// API settings resolved over it.
+    pub fn resolve(&self) -> Result<(Config, ApiSettings)> {
+        if self.customers.iter().any(|c| c.trim().is_empty()) {
+            return Err(Error::Usage(
+                "--customer needs a customer id (MA_...)".into(),
+            ));
+        }
+        let config = Config::load(self.config.as_deref())?;
+        let api = self.api.settings(&config, self.quiet);
+        Ok((config, api))
+    }
+}
+
+/// Arguments of `didbill fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Snapshot folder to write (accounts.json and numbers.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also save every customer's call records (CDRs) of this month, YYYY-MM, in
+    /// cdrs/, so `run --source DIR` bills call usage.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
+    /// Customers, configuration, API and progress.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
 /// Arguments of `didbill numbers`.
 #[derive(Debug, Args)]
 pub struct NumbersArgs {
-    /// Only this customer's numbers (repeatable).
-    #[arg(long = "customer", value_name = "MA_ID")]
-    pub customers: Vec<String>,
     /// Only numbers whose E.164 contains these digits.
     #[arg(long, value_name = "DIGITS", value_parser = parse_digits)]
     pub search: Option<String>,
@@ -109,15 +130,9 @@ pub struct NumbersArgs {
     /// `api` for the live Vobiz API, or a snapshot folder.
     #[arg(long, default_value = "api")]
     pub source: String,
-    /// Configuration file [default: ./didbill.toml if present].
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// API options.
+    /// Customers, configuration, API and progress.
     #[command(flatten)]
-    pub api: ApiArgs,
-    /// No progress output on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub scope: ScopeArgs,
 }
 
 /// `didbill invoices` subcommands.
@@ -168,9 +183,6 @@ pub struct RunArgs {
     /// `api` for the live Vobiz API, or a snapshot folder.
     #[arg(long, default_value = "api")]
     pub source: String,
-    /// Bill only this customer (repeatable).
-    #[arg(long = "customer", value_name = "MA_ID")]
-    pub customers: Vec<String>,
     /// Output folder [default: out/YYYY-MM].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -183,18 +195,12 @@ pub struct RunArgs {
     /// Invoice date, YYYY-MM-DD [default: the day after the period].
     #[arg(long, value_parser = parse_date)]
     pub invoice_date: Option<NaiveDate>,
-    /// Configuration file [default: ./didbill.toml if present].
-    #[arg(long)]
-    pub config: Option<PathBuf>,
     /// Number invoices DRAFT-0001, … and touch no ledger.
     #[arg(long)]
     pub dry_run: bool,
     /// The invoice ledger (numbers, issued invoices, billed setup fees).
     #[arg(long, default_value = ledger::DEFAULT_PATH)]
     pub ledger: PathBuf,
-    /// No progress output on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Accounting CSVs to write beside the canonical files, comma-separated: xero,
     /// zoho, quickbooks, or NAME for --templates DIR/csv/NAME.toml (generic is
     /// line_items.csv, always written).
@@ -210,12 +216,12 @@ pub struct RunArgs {
     /// Do not write PDF invoices.
     #[arg(long)]
     pub no_pdf: bool,
-    /// API options.
-    #[command(flatten)]
-    pub api: ApiArgs,
     /// Bill the numbers only: read no call records (CDRs) and bill no call usage.
     #[arg(long)]
     pub no_usage: bool,
+    /// Customers, configuration, API and progress.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 }
 
 /// Arguments of `didbill audit`.
@@ -224,9 +230,6 @@ pub struct AuditArgs {
     /// `api` for the live Vobiz API, or a snapshot folder.
     #[arg(long, default_value = "api")]
     pub source: String,
-    /// Audit only this customer (repeatable).
-    #[arg(long = "customer", value_name = "MA_ID")]
-    pub customers: Vec<String>,
     /// The instant the audit is as of (RFC 3339) [default: now].
     #[arg(long, value_parser = parse_instant)]
     pub as_of: Option<DateTime<Utc>>,
@@ -242,15 +245,9 @@ pub struct AuditArgs {
     /// Exit 5 when anything is found (for cron and CI).
     #[arg(long)]
     pub fail_on_findings: bool,
-    /// Configuration file [default: ./didbill.toml if present].
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// API options.
+    /// Customers, configuration, API and progress.
     #[command(flatten)]
-    pub api: ApiArgs,
-    /// No progress output on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub scope: ScopeArgs,
 }
 
 fn parse_digits(s: &str) -> std::result::Result<String, String> {
@@ -259,16 +256,6 @@ fn parse_digits(s: &str) -> std::result::Result<String, String> {
         return Err(format!("{s:?} is not digits of a phone number, e.g. 80410"));
     }
     Ok(digits.to_owned())
-}
-
-/// Refuses blank `--customer` values.
-fn check_customer_ids(customers: &[String]) -> Result<()> {
-    if customers.iter().any(|c| c.trim().is_empty()) {
-        return Err(Error::Usage(
-            "--customer needs a customer id (MA_...)".into(),
-        ));
-    }
-    Ok(())
 }
 
 fn parse_period(s: &str) -> std::result::Result<Period, String> {
@@ -298,14 +285,11 @@ fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
 impl RunArgs {
     /// Resolves the arguments and the configuration into run settings.
     pub fn settings(&self) -> Result<RunSettings> {
-        let config = Config::load(self.config.as_deref())?;
-        let source = Source::from_arg(&self.source);
-        check_customer_ids(&self.customers)?;
-        let api = self.api.settings(&config, self.quiet);
+        let (config, api) = self.scope.resolve()?;
         Ok(RunSettings {
             period: self.period,
-            source,
-            customers: self.customers.clone(),
+            source: Source::from_arg(&self.source),
+            customers: self.scope.customers.clone(),
             out: self
                 .out
                 .clone()
@@ -329,12 +313,11 @@ impl RunArgs {
 impl AuditArgs {
     /// Resolves the arguments and the configuration into audit settings.
     pub fn settings(&self) -> Result<AuditSettings> {
-        let config = Config::load(self.config.as_deref())?;
-        check_customer_ids(&self.customers)?;
+        let (config, api) = self.scope.resolve()?;
         Ok(AuditSettings {
-            api: self.api.settings(&config, self.quiet),
+            api,
             source: Source::from_arg(&self.source),
-            customers: self.customers.clone(),
+            customers: self.scope.customers.clone(),
             params: audit::Params::new(
                 &config,
                 self.as_of.unwrap_or_else(Utc::now),
@@ -442,13 +425,11 @@ fn warn_notes(notes: &[String]) {
 
 /// `didbill fetch`: the scope's records, exactly as sent, into a snapshot folder.
 fn fetch_command(args: &FetchArgs) -> Result<()> {
-    check_customer_ids(&args.customers)?;
-    let config = Config::load(args.config.as_deref())?;
+    let (_, api) = args.scope.resolve()?;
     let scope = Scope {
-        customers: args.customers.clone(),
+        customers: args.scope.customers.clone(),
         search: None,
     };
-    let api = args.api.settings(&config, args.quiet);
     let credentials = Credentials::from_env()?;
     let fetched = fetch::fetch(&api, &credentials, &scope)?;
     warn_notes(&fetched.snapshot.notes);
@@ -486,18 +467,13 @@ fn fetch_command(args: &FetchArgs) -> Result<()> {
 
 /// `didbill numbers`: the listing on stdout.
 fn numbers_command(args: &NumbersArgs) -> Result<()> {
-    check_customer_ids(&args.customers)?;
-    let config = Config::load(args.config.as_deref())?;
+    let (_, api) = args.scope.resolve()?;
     let scope = Scope {
-        customers: args.customers.clone(),
+        customers: args.scope.customers.clone(),
         search: args.search.clone(),
     };
-    let mut snapshot = run::load(
-        &Source::from_arg(&args.source),
-        &args.api.settings(&config, args.quiet),
-        &scope,
-    )?;
-    run::select_customers(&mut snapshot, &args.customers)?;
+    let mut snapshot = run::load(&Source::from_arg(&args.source), &api, &scope)?;
+    run::select_customers(&mut snapshot, &args.scope.customers)?;
     warn_notes(&snapshot.notes);
     let rows = numbers::rows(&snapshot.numbers, args.search.as_deref());
     match std::io::stdout().write_all(&numbers::render(&rows, args.format)) {

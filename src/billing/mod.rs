@@ -1,6 +1,6 @@
 //! The billing engine: pure functions from validated numbers to charges and invoices.
 //!
-//! Nothing here touches files, HTTP or the ledger. [`charges`] turns one number into
+//! Nothing here touches files, HTTP or the ledger. [`charges()`] turns one number into
 //! its line items for the period (SPEC §2.1); [`invoice`] groups line items into one
 //! invoice per customer and currency and adds GST (SPEC §2.3). Between the two, the
 //! caller may drop setup lines the ledger has already billed.

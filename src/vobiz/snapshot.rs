@@ -217,7 +217,7 @@ pub fn write(dir: &Path, accounts: &[Box<RawValue>], numbers: &[Box<RawValue>]) 
     write_with(dir, accounts, numbers, &[])
 }
 
-/// [`write`] with further files (path inside the snapshot, bytes), such as the
+/// [`write()`] with further files (path inside the snapshot, bytes), such as the
 /// `cdrs/` call records, committed together with the two inventory files.
 pub fn write_with(
     dir: &Path,

@@ -2,7 +2,7 @@
 //! per line item, beside the canonical files.
 //!
 //! A layout is a TOML file of columns whose values are tera templates (see
-//! [`layout`]). The built-in layouts (`templates/csv/*.toml`) are compiled into the
+//! `layout.rs`). The built-in layouts (`templates/csv/*.toml`) are compiled into the
 //! binary; `--templates DIR` overrides them or adds new ones from
 //! `DIR/csv/NAME.toml`. Rows are written with the `csv` crate in didbill's dialect;
 //! `--csv-bom` puts a UTF-8 byte-order mark on these files only.
