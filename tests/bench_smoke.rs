@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{repo, Test};
+use common::{repo, snapshot_run_args, Test};
 
 /// The folder of the `didbill` binary under test, with the `gen_inventory` and
 /// `fake_vobiz` examples built beside it (in `examples/`).
@@ -111,18 +111,8 @@ fn the_generator_is_deterministic_and_a_run_accounts_for_every_record() {
 
     // A run over it bills, sets aside or lists as an exception every record.
     let ran = Test::new()
-        .args([
-            "run",
-            "--source",
-            a.to_str().unwrap(),
-            "--period",
-            "2026-11",
-            "--as-of",
-            "2026-12-02T00:00:00Z",
-            "--out",
-            "out",
-            "--no-pdf",
-        ])
+        .args(snapshot_run_args(a.to_str().unwrap(), "2026-11", "out"))
+        .arg("--no-pdf")
         .run()
         .expect_code(0);
     let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
