@@ -99,7 +99,11 @@ export VOBIZ_AUTH_ID=MA_BENCH VOBIZ_AUTH_TOKEN=bench-token VOBIZ_API_BASE=http:/
 "$FAKE" "$INV_FULL" --port "$PORT" --latency-ms 20 > /dev/null 2>&1 &
 FAKE_PID=$!
 trap 'kill $FAKE_PID 2> /dev/null || true' EXIT
-sleep 1
+# Wait (up to 10 s) until the fake server accepts connections.
+for _ in $(seq 100); do
+    (exec 3<> "/dev/tcp/127.0.0.1/$PORT") 2> /dev/null && break
+    sleep 0.1
+done
 : > "$WORK/fetch.requests"
 for _ in $(seq "$RUNS"); do
     rm -rf "$WORK/fetched"
