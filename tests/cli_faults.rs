@@ -150,6 +150,32 @@ fn a_full_disk_is_a_clear_error_with_nothing_half_written_and_no_ledger_change()
 }
 
 #[test]
+fn a_disk_filling_up_while_the_pdfs_are_written_leaves_nothing_and_no_ledger_change() {
+    // 12 customers: the CSV files take about 6 KB and fit, the PDFs (about 37 KB
+    // each, written as they are rendered on all cores) do not.
+    let first = with_ledger(12, 60);
+    let before = ledger_files(&first);
+    let test = first
+        .then()
+        .args(snapshot_run_args("snap", "2026-11", "disk/2026-11"));
+    let Some(ran) = run_on_tmpfs(test, "disk", "size=96k") else {
+        return;
+    };
+    assert_eq!(ran.code(), 1, "{}", ran.stderr());
+    let err = ran.stderr();
+    assert!(
+        err.contains("No space left on device") && err.contains("disk/2026-11/pdf/DID-"),
+        "{err}"
+    );
+    assert_eq!(
+        ran.read("tmpfs-after"),
+        "",
+        "nothing is left on the full disk"
+    );
+    assert_eq!(ledger_files(&ran), before);
+}
+
+#[test]
 fn a_read_only_output_folder_is_a_clear_error_and_no_ledger_change() {
     let first = with_ledger(3, 30);
     let before = ledger_files(&first);
