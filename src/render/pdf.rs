@@ -14,8 +14,10 @@
 //! has a "Page X of Y" footer. Long texts wrap by measured glyph advances.
 //!
 //! Fonts: DejaVu Sans (Latin, `₹`) and Noto Sans Devanagari, regular and bold,
-//! embedded in the binary, parsed once per [`PdfRenderer`] and subset into every PDF.
-//! Each run of text is set in the font of its script. Devanagari runs are shaped
+//! embedded in the binary and parsed once per [`PdfRenderer`]. Each run of text is
+//! set in the font of its script. A run of ASCII, `₹` and common punctuation (nearly
+//! all text) uses a cut of DejaVu Sans made once per renderer and embedded whole,
+//! already compressed; any other run uses the full face, subset into that PDF. Devanagari runs are shaped
 //! with OpenType (printpdf's own shaping engine, azul-layout/allsorts): conjuncts,
 //! half forms, reph and the pre-base `ि` come out as in a browser. Each shaped run
 //! carries its logical text as `/ActualText`, so copy-paste and pdftotext return
