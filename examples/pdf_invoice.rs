@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example pdf_invoice -- OUT.pdf [--lines N] [--hindi]
-//! cargo run --release --example pdf_invoice -- --bench INVOICES LINES
+//! cargo run --release --example pdf_invoice -- --bench INVOICES LINES [--hindi]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -102,10 +102,11 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let renderer = PdfRenderer::new(None)?;
+    let hindi = args.iter().any(|a| a == "--hindi");
     if args.first().map(String::as_str) == Some("--bench") {
         let count: usize = args.get(1).map_or(Ok(300), |s| s.parse())?;
         let lines: usize = args.get(2).map_or(Ok(10), |s| s.parse())?;
-        let invoice = demo(lines, false);
+        let invoice = demo(lines, hindi);
         let start = Instant::now();
         let bytes: usize = (0..count)
             .map(|_| renderer.render(&invoice).map(|p| p.len()))
@@ -130,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(i) => args.get(i + 1).ok_or("--lines needs a number")?.parse()?,
         None => 6,
     };
-    let pdf = renderer.render(&demo(lines, args.iter().any(|a| a == "--hindi")))?;
+    let pdf = renderer.render(&demo(lines, hindi))?;
     std::fs::write(out, &pdf)?;
     println!("wrote {out} ({} bytes)", pdf.len());
     Ok(())
