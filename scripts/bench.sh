@@ -13,13 +13,21 @@
 #   BENCH_CSV_LARGE=100000:1000000   (c) the larger one
 #   BENCH_BIN_DIR=DIR            use DIR/didbill and DIR/examples/* instead of building
 #   BENCH_CRITERION=0            skip (d), the criterion benches
+#   BENCH_PORT=N                 the fake API's port (default: any free one)
 set -euo pipefail
+# Failures inside $(...) stop the script too; numbers are printed with a decimal point.
+shopt -s inherit_errexit
+export LC_ALL=C
 cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/time ]; then
+    echo "scripts/bench.sh needs /usr/bin/time (Debian package \`time\`)" >&2
+    exit 1
+fi
 
 RUNS=${1:-5}
 WORK=${BENCH_WORK:-/tmp/didbill-bench}
 TARGET=${CARGO_TARGET_DIR:-target}
-PORT=${BENCH_PORT:-18787}
+PORT=${BENCH_PORT:-0}
 FULL=${BENCH_FULL:-2000:20000}
 CSV=${BENCH_CSV:-10000:100000}
 CSV_LARGE=${BENCH_CSV_LARGE:-100000:1000000}
@@ -85,7 +93,12 @@ run_args() { echo run --period 2026-11 --as-of "$AS_OF" --config "$WORK/bench.to
 # generated with seed 1 the first time.
 snapshot() {
     local dir="$WORK/inv-${1/:/-}"
-    [ -d "$dir" ] || "$GEN" --customers "${1%:*}" --numbers "${1#*:}" --seed 1 --out "$dir" >&2
+    if [ ! -f "$dir/numbers.json" ]; then
+        # Into a temporary folder first, so an interrupted generation is not reused.
+        rm -rf "$dir" "$dir.tmp"
+        "$GEN" --customers "${1%:*}" --numbers "${1#*:}" --seed 1 --out "$dir.tmp" >&2
+        mv "$dir.tmp" "$dir"
+    fi
     echo "$dir"
 }
 # shown SIZE: "2000:20000" → "2000 customers / 20000 numbers"
@@ -95,20 +108,35 @@ INV_CSV=$(snapshot "$CSV")
 INV_CSV_LARGE=$(snapshot "$CSV_LARGE")
 
 echo "== (a) fetch through the fake Vobiz API, 20 ms per request, concurrency 8, $(shown "$FULL")"
-export VOBIZ_AUTH_ID=MA_BENCH VOBIZ_AUTH_TOKEN=bench-token VOBIZ_API_BASE=http://127.0.0.1:$PORT/api/v1/partner
-"$FAKE" "$INV_FULL" --port "$PORT" --latency-ms 20 > /dev/null 2>&1 &
+export VOBIZ_AUTH_ID=MA_BENCH VOBIZ_AUTH_TOKEN=bench-token
+"$FAKE" "$INV_FULL" --port "$PORT" --latency-ms 20 > "$WORK/fake.out" 2> "$WORK/fake.log" &
 FAKE_PID=$!
 trap 'kill $FAKE_PID 2> /dev/null || true' EXIT
-# Wait (up to 10 s) until the fake server accepts connections.
+# The fake prints its address once it listens; wait up to 10 s for it.
+base=
 for _ in $(seq 100); do
-    (exec 3<> "/dev/tcp/127.0.0.1/$PORT") 2> /dev/null && break
+    base=$(sed -n 's/^fake Vobiz API serving .* at \(http[^ ]*\)$/\1/p' "$WORK/fake.out")
+    [ -n "$base" ] && break
+    if ! kill -0 "$FAKE_PID" 2> /dev/null; then
+        echo "fake_vobiz stopped:" >&2
+        cat "$WORK/fake.log" >&2
+        exit 1
+    fi
     sleep 0.1
 done
+if [ -z "$base" ]; then
+    echo "fake_vobiz did not start listening within 10 s" >&2
+    exit 1
+fi
+export VOBIZ_API_BASE=$base
 : > "$WORK/fetch.requests"
 for _ in $(seq "$RUNS"); do
     rm -rf "$WORK/fetched"
-    RUST_LOG=didbill::vobiz::fetch=debug /usr/bin/time -f "%e %M" -o "$WORK/time.one" \
-        "$BIN" fetch --out "$WORK/fetched" --quiet 2> "$WORK/fetch.log"
+    if ! RUST_LOG=didbill::vobiz::fetch=debug /usr/bin/time -f "%e %M" -o "$WORK/time.one" \
+        "$BIN" fetch --out "$WORK/fetched" --config "$WORK/bench.toml" --quiet 2> "$WORK/fetch.log"; then
+        cat "$WORK/fetch.log" >&2
+        exit 1
+    fi
     requests=$(grep -o 'requests=[0-9]*' "$WORK/fetch.log" | tail -1 | cut -d= -f2)
     echo "$(cat "$WORK/time.one") $requests" >> "$WORK/fetch.requests"
 done
@@ -116,9 +144,11 @@ requests=$(awk '{ print $3 }' "$WORK/fetch.requests" | median)
 wall=$(awk '{ print $1 }' "$WORK/fetch.requests" | median)
 floor=$(awk -v r="$requests" 'BEGIN { printf "%.2f", r * 0.020 / 8 }')
 printf 'fetch: %s requests, median wall %s s, floor %s s, ratio %.2f (runs: %s)\n' \
-    "$requests" "$wall" "$floor" "$(awk -v w="$wall" -v f="$floor" 'BEGIN { print w / f }')" \
+    "$requests" "$wall" "$floor" "$(awk -v w="$wall" -v f="$floor" 'BEGIN { print (f > 0 ? w / f : 0) }')" \
     "$(awk '{ printf "%s ", $1 }' "$WORK/fetch.requests")"
-kill $FAKE_PID 2> /dev/null || true
+kill "$FAKE_PID" 2> /dev/null || true
+wait "$FAKE_PID" 2> /dev/null || true
+trap - EXIT
 
 echo "== (b) full run from a snapshot, $(shown "$FULL"), every output"
 # shellcheck disable=SC2046
@@ -139,10 +169,10 @@ done
 rm -rf "$WORK/trash"
 report csv
 report csv-large
-paste "$WORK/csv.times" "$WORK/csv-large.times" | awk '{ print $3 / $1 }' > "$WORK/csv.ratios"
+paste "$WORK/csv.times" "$WORK/csv-large.times" | awk '{ print ($1 > 0 ? $3 / $1 : 0) }' > "$WORK/csv.ratios"
 printf 'larger / smaller: ratio of the medians %.2f; median of the paired ratios %.2f (pairs: %s)\n' \
     "$(awk -v a="$(awk '{ print $1 }' "$WORK/csv-large.times" | median)" \
-           -v b="$(awk '{ print $1 }' "$WORK/csv.times" | median)" 'BEGIN { print a / b }')" \
+           -v b="$(awk '{ print $1 }' "$WORK/csv.times" | median)" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
     "$(median < "$WORK/csv.ratios")" "$(awk '{ printf "%.2f ", $1 }' "$WORK/csv.ratios")"
 
 [ "${BENCH_CRITERION:-1}" = 0 ] && exit 0

@@ -1,9 +1,9 @@
 //! The billing run: source → inventory → billing → numbering → render → commit.
 //!
 //! [`execute`] is the whole `didbill run` command given resolved [`RunSettings`].
-//! Everything is computed in memory first; the outputs are written to a staging
-//! folder and renamed into place only when all of them exist, so a failed run
-//! leaves nothing behind. Invoice numbers come from the [`crate::ledger`], whose
+//! The outputs are written to a staging folder (the CSV files once computed, each
+//! PDF as soon as it is rendered) and renamed into place only when all of them
+//! exist, so a failed run leaves nothing behind. Invoice numbers come from the [`crate::ledger`], whose
 //! module doc explains how its commit and the output commit are ordered.
 
 use std::collections::HashSet;
@@ -209,15 +209,15 @@ fn write_pdfs(
         "invoices",
         issued.len() as u64,
     );
-    issued.par_iter().try_for_each(|invoice| {
+    let written = issued.par_iter().try_for_each(|invoice| {
         let model = pdf_model::pdf_invoice(invoice, &settings.config, settings.period);
         let bytes = renderer.render(&model)?;
         staged.write_file(&pdf_model::file_name(&invoice.number), &bytes)?;
         bar.inc(1);
         Ok::<_, Error>(())
-    })?;
+    });
     bar.finish_and_clear();
-    Ok(())
+    written
 }
 
 /// Runs `didbill run`.

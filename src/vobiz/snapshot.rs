@@ -117,14 +117,17 @@ pub fn parse_accounts(path: &Path, bytes: &[u8]) -> Result<Vec<AccountRecord>> {
                 format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"),
             )
         })?;
-    page.accounts
+    // Parsed on all cores; the first bad account in file order is the one reported.
+    let parsed: Vec<_> = page
+        .accounts
         .par_iter()
         .enumerate()
         .map(|(i, raw)| {
             parse_account(raw.get())
                 .map_err(|m| Error::input(path, format!("account #{} {m}", i + 1)))
         })
-        .collect()
+        .collect();
+    parsed.into_iter().collect()
 }
 
 /// Parses one account record from its JSON text.
