@@ -115,21 +115,21 @@ exit $code"#
     Some(ran)
 }
 
-#[test]
-fn a_full_disk_is_a_clear_error_with_nothing_half_written_and_no_ledger_change() {
-    // 2,000 numbers make a line_items.csv of about 280 KB; the tmpfs holds 64 KB.
-    let first = with_ledger(1, 2_000);
+/// After an October run, runs November with its output on a tmpfs of `size` that
+/// fills up while `failing` (a path under `disk/2026-11/`) is written, and checks
+/// the failure: exit 1 naming the file and the cause, nothing left on the tmpfs,
+/// the ledger byte-identical. `None` where no tmpfs can be mounted.
+fn fill_the_disk(customers: usize, numbers: usize, size: &str, failing: &str) -> Option<Ran> {
+    let first = with_ledger(customers, numbers);
     let before = ledger_files(&first);
     let test = first
         .then()
         .args(snapshot_run_args("snap", "2026-11", "disk/2026-11"));
-    let Some(ran) = run_on_tmpfs(test, "disk", "size=64k") else {
-        return;
-    };
+    let ran = run_on_tmpfs(test, "disk", &format!("size={size}"))?;
     assert_eq!(ran.code(), 1, "{}", ran.stderr());
     let err = ran.stderr();
     assert!(
-        err.contains("No space left on device") && err.contains("disk/2026-11/line_items.csv"),
+        err.contains("No space left on device") && err.contains(&format!("disk/2026-11/{failing}")),
         "{err}"
     );
     assert_eq!(
@@ -138,7 +138,15 @@ fn a_full_disk_is_a_clear_error_with_nothing_half_written_and_no_ledger_change()
         "nothing is left on the full disk"
     );
     assert_eq!(ledger_files(&ran), before);
+    Some(ran)
+}
 
+#[test]
+fn a_full_disk_is_a_clear_error_with_nothing_half_written_and_no_ledger_change() {
+    // 2,000 numbers make a line_items.csv of about 280 KB; the tmpfs holds 64 KB.
+    let Some(ran) = fill_the_disk(1, 2_000, "64k", "line_items.csv") else {
+        return;
+    };
     // With room, the same run takes the next number: the failure left no gap.
     let ok = ran
         .then()
@@ -153,26 +161,7 @@ fn a_full_disk_is_a_clear_error_with_nothing_half_written_and_no_ledger_change()
 fn a_disk_filling_up_while_the_pdfs_are_written_leaves_nothing_and_no_ledger_change() {
     // 12 customers: the CSV files take about 6 KB and fit, the PDFs (about 37 KB
     // each, written as they are rendered on all cores) do not.
-    let first = with_ledger(12, 60);
-    let before = ledger_files(&first);
-    let test = first
-        .then()
-        .args(snapshot_run_args("snap", "2026-11", "disk/2026-11"));
-    let Some(ran) = run_on_tmpfs(test, "disk", "size=96k") else {
-        return;
-    };
-    assert_eq!(ran.code(), 1, "{}", ran.stderr());
-    let err = ran.stderr();
-    assert!(
-        err.contains("No space left on device") && err.contains("disk/2026-11/pdf/DID-"),
-        "{err}"
-    );
-    assert_eq!(
-        ran.read("tmpfs-after"),
-        "",
-        "nothing is left on the full disk"
-    );
-    assert_eq!(ledger_files(&ran), before);
+    fill_the_disk(12, 60, "96k", "pdf/DID-");
 }
 
 #[test]
