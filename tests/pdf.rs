@@ -81,6 +81,7 @@ fn karnataka_invoice() -> PdfInvoice {
         tax_rate: d("18"),
         tax_enabled: true,
         export: false,
+        intra_state: true,
         lines,
         subtotal,
         cgst: half,
@@ -152,6 +153,7 @@ fn inter_state_invoice_shows_igst_and_unregistered_customer() {
     inv.customer.gstin = None;
     inv.place_of_supply_code = "27".into();
     inv.place_of_supply_name = "Maharashtra".into();
+    inv.intra_state = false;
     inv.igst = inv.cgst + inv.sgst;
     inv.cgst = Decimal::ZERO;
     inv.sgst = Decimal::ZERO;

@@ -22,6 +22,9 @@ pub struct Invoice {
     pub lines: Vec<Line>,
     /// Place of supply, deciding CGST+SGST, IGST or export.
     pub place_of_supply: PlaceOfSupply,
+    /// How GST applies, as decided from the place of supply and the configuration
+    /// (the PDF and the accounting exports read it rather than deciding again).
+    pub treatment: GstTreatment,
     /// Sum of the line amounts.
     pub subtotal: Money,
     /// Central GST (intra-state).
@@ -59,6 +62,46 @@ pub struct Taxes {
     pub igst: Money,
 }
 
+/// How GST applies to an invoice: decided once, here, for the tax amounts, the PDF
+/// and the accounting exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GstTreatment {
+    /// Supplied within the seller's state: CGST and SGST at half the rate each.
+    IntraState,
+    /// Supplied to another state: IGST at the full rate.
+    InterState,
+    /// Export of services: zero-rated.
+    ZeroRated,
+    /// Tax is turned off (`tax.enabled = false`).
+    Untaxed,
+}
+
+impl GstTreatment {
+    /// The treatment of a supply to `pos` under `config`.
+    pub fn of(pos: &PlaceOfSupply, config: &Config) -> GstTreatment {
+        if !config.tax.enabled {
+            GstTreatment::Untaxed
+        } else if *pos == PlaceOfSupply::Export {
+            GstTreatment::ZeroRated
+        } else if pos.code() == config.seller.state_code {
+            GstTreatment::IntraState
+        } else {
+            GstTreatment::InterState
+        }
+    }
+
+    /// Its name in templates and in the `[export.*]` tax tables: `intra_state`,
+    /// `inter_state`, `zero_rated` or `untaxed`.
+    pub fn key(self) -> &'static str {
+        match self {
+            GstTreatment::IntraState => "intra_state",
+            GstTreatment::InterState => "inter_state",
+            GstTreatment::ZeroRated => "zero_rated",
+            GstTreatment::Untaxed => "untaxed",
+        }
+    }
+}
+
 /// GST on `subtotal`: CGST+SGST at half the rate each when supplied within the
 /// seller's state, IGST otherwise, nothing for exports or with tax disabled. Each
 /// amount is rounded on its own.
@@ -69,17 +112,16 @@ pub fn taxes(subtotal: Money, pos: &PlaceOfSupply, config: &Config) -> Taxes {
         sgst: zero,
         igst: zero,
     };
-    if !config.tax.enabled || *pos == PlaceOfSupply::Export {
-        return t;
-    }
     let hundred = Decimal::ONE_HUNDRED;
     let round = |v: Decimal| Money::round(v, subtotal.currency(), config.rounding);
-    if pos.code() == config.seller.state_code {
-        let half = subtotal.amount() * config.tax.rate / Decimal::TWO / hundred;
-        t.cgst = round(half);
-        t.sgst = round(half);
-    } else {
-        t.igst = round(subtotal.amount() * config.tax.rate / hundred);
+    match GstTreatment::of(pos, config) {
+        GstTreatment::IntraState => {
+            let half = subtotal.amount() * config.tax.rate / Decimal::TWO / hundred;
+            t.cgst = round(half);
+            t.sgst = round(half);
+        }
+        GstTreatment::InterState => t.igst = round(subtotal.amount() * config.tax.rate / hundred),
+        GstTreatment::ZeroRated | GstTreatment::Untaxed => {}
     }
     t
 }
@@ -206,6 +248,7 @@ pub fn invoice(
         customer,
         currency,
         lines,
+        treatment: GstTreatment::of(&place_of_supply, config),
         place_of_supply,
         subtotal,
         cgst: t.cgst,
@@ -284,6 +327,36 @@ mod tests {
                 .to_string(),
             "6.00"
         );
+    }
+
+    #[test]
+    fn the_gst_treatment_is_decided_once_with_the_taxes() {
+        let config = Config::default();
+        let of = |pos: PlaceOfSupply, config: &Config| GstTreatment::of(&pos, config).key();
+        assert_eq!(of(PlaceOfSupply::State("29"), &config), "intra_state");
+        assert_eq!(
+            of(PlaceOfSupply::SellerFallback("29".into()), &config),
+            "intra_state"
+        );
+        assert_eq!(of(PlaceOfSupply::State("27"), &config), "inter_state");
+        assert_eq!(of(PlaceOfSupply::Export, &config), "zero_rated");
+        let mut off = Config::default();
+        off.tax.enabled = false;
+        assert_eq!(of(PlaceOfSupply::State("29"), &off), "untaxed");
+        // The seller's state code decides, not its GSTIN, and also when nothing is
+        // charged: a zero invoice to Maharashtra from a seller registered there.
+        let mut mumbai = Config::default();
+        mumbai.seller.state_code = "27".into();
+        mumbai.seller.gstin = String::new();
+        let zero = invoice(
+            Customer::default(),
+            Currency::INR,
+            Vec::new(),
+            PlaceOfSupply::State("27"),
+            &mumbai,
+        );
+        assert_eq!(zero.treatment, GstTreatment::IntraState);
+        assert_eq!(zero.tax().to_string(), "0.00");
     }
 
     #[test]

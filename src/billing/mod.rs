@@ -19,7 +19,7 @@ use crate::period::Period;
 use crate::pricing::Pricing;
 
 pub use charges::charges;
-pub use invoice::{assemble, Invoice, IssuedInvoice};
+pub use invoice::{assemble, GstTreatment, Invoice, IssuedInvoice};
 
 /// Everything the engine needs to know about the run, resolved once.
 #[derive(Clone, Debug)]

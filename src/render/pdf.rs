@@ -128,6 +128,8 @@ pub struct PdfInvoice {
     pub tax_enabled: bool,
     /// Export of services: zero-rated, printed with the export note.
     pub export: bool,
+    /// Supplied within the seller's state: CGST and SGST rows, not IGST.
+    pub intra_state: bool,
     /// The invoice lines in print order.
     pub lines: Vec<PdfLine>,
     /// Sum of the line amounts.
@@ -614,20 +616,6 @@ fn group_phone(e164: &str) -> String {
 
 /// CGST + SGST (rather than IGST): decided by the amounts, and for an invoice
 /// without tax amounts by the seller's GSTIN state matching the place of supply.
-fn is_intra_state(inv: &PdfInvoice) -> bool {
-    if !inv.cgst.is_zero() || !inv.sgst.is_zero() {
-        return true;
-    }
-    if !inv.igst.is_zero() {
-        return false;
-    }
-    inv.seller
-        .gstin
-        .as_deref()
-        .and_then(|g| g.get(..2))
-        .is_some_and(|state| state == inv.place_of_supply_code)
-}
-
 fn party_ctx(p: &PdfParty) -> PartyCtx<'_> {
     PartyCtx {
         name: &p.name,
@@ -656,7 +644,7 @@ fn invoice_ctx(inv: &PdfInvoice) -> InvoiceCtx<'_> {
         half_rate: percent(inv.tax_rate / Decimal::TWO),
         tax_enabled: inv.tax_enabled,
         export: inv.export,
-        intra_state: is_intra_state(inv),
+        intra_state: inv.intra_state,
         line_count: inv.lines.len(),
         subtotal: money(inv.subtotal, &inv.currency),
         total: money(inv.total, &inv.currency),
@@ -703,6 +691,7 @@ fn sample_invoice() -> PdfInvoice {
         tax_rate: Decimal::from(18),
         tax_enabled: true,
         export: false,
+        intra_state: true,
         lines: vec![PdfLine {
             e164: Some("+918045678901".into()),
             charge: "rental".into(),
@@ -1574,7 +1563,7 @@ fn layout(page: &mut Canvas, inv: &PdfInvoice, words: &Words, descriptions: &[St
             body,
         ));
     } else if inv.tax_enabled {
-        if is_intra_state(inv) {
+        if inv.intra_state {
             totals.push((words.get("cgst").to_string(), money(inv.cgst, cur), body));
             totals.push((words.get("sgst").to_string(), money(inv.sgst, cur), body));
         } else {

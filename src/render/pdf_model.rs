@@ -3,7 +3,7 @@
 //! Kept apart from the renderer so `pdf.rs` knows only what it prints, and billing
 //! types never reach the layout code.
 
-use crate::billing::IssuedInvoice;
+use crate::billing::{GstTreatment, IssuedInvoice};
 use crate::config::Config;
 use crate::gst;
 use crate::period::Period;
@@ -43,6 +43,7 @@ pub fn pdf_invoice(issued: &IssuedInvoice, config: &Config, period: Period) -> P
         tax_rate: config.tax.rate,
         tax_enabled: config.tax.enabled,
         export: inv.is_export(),
+        intra_state: inv.treatment == GstTreatment::IntraState,
         lines: inv
             .lines
             .iter()

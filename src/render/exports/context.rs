@@ -12,45 +12,10 @@
 use serde::Serialize;
 use tera::{Context, Value};
 
-use crate::billing::{IssuedInvoice, Line};
+use crate::billing::{GstTreatment, IssuedInvoice, Line};
 use crate::config::Config;
 use crate::gst;
 use crate::period::Period;
-
-/// The GST treatment of an invoice; its key indexes a tool's tax names
-/// (`export.xero.tax_type[invoice.tax_treatment]`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Treatment {
-    IntraState,
-    InterState,
-    ZeroRated,
-    Untaxed,
-}
-
-impl Treatment {
-    /// Decided as `billing::invoice::taxes` decides which tax to charge.
-    fn of(issued: &IssuedInvoice, config: &Config) -> Treatment {
-        let inv = &issued.invoice;
-        if !config.tax.enabled {
-            Treatment::Untaxed
-        } else if inv.is_export() {
-            Treatment::ZeroRated
-        } else if inv.place_of_supply.code() == config.seller.state_code {
-            Treatment::IntraState
-        } else {
-            Treatment::InterState
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Treatment::IntraState => "intra_state",
-            Treatment::InterState => "inter_state",
-            Treatment::ZeroRated => "zero_rated",
-            Treatment::Untaxed => "untaxed",
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct CustomerView<'a> {
@@ -177,7 +142,7 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
     let inv = &issued.invoice;
     let c = &inv.customer;
     let pos = inv.place_of_supply.code();
-    let treatment = Treatment::of(issued, config);
+    let treatment = inv.treatment;
     Value::from_serializable(&InvoiceView {
         number: &issued.number,
         date: issued.invoice_date.to_string(),
@@ -197,7 +162,10 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
         place_of_supply_letters: gst::two_letter_code(pos),
         export: inv.is_export(),
         tax_treatment: treatment.key(),
-        tax_rate: if matches!(treatment, Treatment::IntraState | Treatment::InterState) {
+        tax_rate: if matches!(
+            treatment,
+            GstTreatment::IntraState | GstTreatment::InterState
+        ) {
             config.tax.rate.normalize().to_string()
         } else {
             "0".into()
