@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::money::Currency;
-use crate::text::{escape_hidden, is_bidi_control, is_hidden};
+use crate::text::{escape_hidden, is_bidi_control, is_hidden, starts_like_formula};
 use crate::vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
 use crate::vobiz::snapshot::Snapshot;
 
@@ -274,6 +274,14 @@ fn validate_accounts(accounts: &[AccountRecord]) -> Result<BTreeMap<String, Cust
                 escape_hidden(id)
             )));
         }
+        if starts_like_formula(id) {
+            return Err(Error::Data(format!(
+                "account #{} has the auth_id \"{}\", which starts like a spreadsheet formula \
+                 (= + - @); fix the accounts data",
+                i + 1,
+                escape_hidden(id)
+            )));
+        }
         let customer = customer(id, account);
         if let Some(previous) = customers.get(id) {
             if previous != &customer {
@@ -351,6 +359,8 @@ fn validate_number(
     let mut problems = Vec::new();
     if r.id.as_str().is_some_and(|id| id.chars().any(is_hidden)) {
         problems.push("id contains control or bidirectional characters".into());
+    } else if r.id.as_str().is_some_and(starts_like_formula) {
+        problems.push("id starts like a spreadsheet formula (= + - @)".into());
     }
     let status = match r.status.text() {
         Ok(Some(s)) => match Status::parse(s) {

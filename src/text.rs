@@ -55,6 +55,12 @@ fn escape(s: &str, hidden: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether text begins with a character a spreadsheet reads as the start of a
+/// formula (`=`, `+`, `-`, `@`, tab, carriage return).
+pub fn starts_like_formula(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -292,6 +292,65 @@ fn empty_right_to_left_and_control_text_never_reaches_an_output_raw() {
 }
 
 #[test]
+fn ids_that_start_like_a_formula_are_exceptions_written_as_text() {
+    let numbers = [
+        number("n-ok", "MA_1", "+918000000001"),
+        number(
+            "=HYPERLINK(\"http://evil.example\")",
+            "MA_1",
+            "+918000000002",
+        ),
+        number("n-acct", "@SUM(A1)", "+918000000003"),
+        number("n-long", "MA_1", "+1234567890123456"),
+    ];
+    let ran = with_snapshot(Test::new(), &[account("MA_1")], &numbers)
+        .args(snapshot_run_args("snap", "2026-11", "out"))
+        .run()
+        .expect_code(0);
+    let s = summary(&ran, "out");
+    assert_accounted_for(&s);
+    assert_eq!(
+        (s["billed"].as_u64(), s["exceptions"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let exceptions = ran.read("out/exceptions.csv");
+    let rows: Vec<&str> = exceptions.lines().skip(1).collect();
+    // Sorted by customer_id (`@SUM(A1)` before `MA_1`), written as text.
+    assert!(
+        rows[0].starts_with("'@SUM(A1),n-acct,+918000000003,"),
+        "{exceptions}"
+    );
+    assert!(
+        rows.iter().any(|r| r.starts_with(
+            "MA_1,\"'=HYPERLINK(\"\"http://evil.example\"\")\",+918000000002,\
+             id starts like a spreadsheet formula"
+        )),
+        "{exceptions}"
+    );
+    // `+` and digits is written as it is, even past E.164's 15 digits.
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("MA_1,n-long,+1234567890123456,")),
+        "{exceptions}"
+    );
+    for row in rows {
+        assert!(!row.starts_with(['=', '+', '-', '@']), "{row}");
+    }
+
+    // An account whose id starts like a formula stops the run: nothing is written.
+    let ran = with_snapshot(Test::new(), &[account("=1+1")], &[])
+        .args(snapshot_run_args("snap", "2026-11", "out"))
+        .run()
+        .expect_code(1);
+    assert!(
+        ran.stderr().contains("starts like a spreadsheet formula"),
+        "{}",
+        ran.stderr()
+    );
+    assert!(!ran.path("out").exists());
+}
+
+#[test]
 fn an_oversized_snapshot_file_is_refused_before_anything_is_written() {
     let (accounts, numbers) = generated_snapshot(10, 5_000);
     assert!(numbers.len() > 1 << 20, "the file must exceed 1 MiB");

@@ -4,7 +4,6 @@
 //! as the record wrote them, details, an invalid e164) is neutralised against
 //! spreadsheet formulas; a valid e164 is written as is.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -12,8 +11,7 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 
 use super::{amount, Check, Finding, Format, Report};
-use crate::inventory::is_e164;
-use crate::render::csv::{finish, text_cell, writer};
+use crate::render::csv::{e164_cell, finish, text_cell, writer};
 
 /// Header of the audit CSV.
 pub const CSV_HEADER: [&str; 4] = ["check", "customer_id", "e164", "detail"];
@@ -31,15 +29,10 @@ fn csv(report: &Report) -> Vec<u8> {
     let mut w = writer();
     w.write_record(CSV_HEADER).expect("in-memory CSV");
     for f in &report.findings {
-        let e164 = if f.e164.is_empty() || is_e164(&f.e164) {
-            Cow::Borrowed(f.e164.as_str())
-        } else {
-            text_cell(&f.e164)
-        };
         w.write_record([
             f.check.as_str(),
             &text_cell(&f.customer_id),
-            &e164,
+            &e164_cell(&f.e164),
             &text_cell(&f.detail),
         ])
         .expect("in-memory CSV");

@@ -12,8 +12,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::billing::IssuedInvoice;
-use crate::inventory::{is_e164, Exception};
+use crate::inventory::Exception;
 use crate::money::Money;
+use crate::text::starts_like_formula;
 
 /// Header of `line_items.csv`.
 pub const LINE_ITEMS_HEADER: [&str; 14] = [
@@ -57,9 +58,21 @@ pub const EXCEPTIONS_HEADER: [&str; 4] = ["customer_id", "number_id", "e164", "r
 
 /// Neutralises a free-text cell that begins like a spreadsheet formula.
 pub fn text_cell(s: &str) -> Cow<'_, str> {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
-        _ => Cow::Borrowed(s),
+    match starts_like_formula(s) {
+        true => Cow::Owned(format!("'{s}")),
+        false => Cow::Borrowed(s),
+    }
+}
+
+/// An `e164` cell carrying whatever a record had: as it is when it is a number
+/// (`+` and digits, SPEC §4), else as free text. Empty stays empty.
+pub fn e164_cell(s: &str) -> Cow<'_, str> {
+    let number = s
+        .strip_prefix('+')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    match number || s.is_empty() {
+        true => Cow::Borrowed(s),
+        false => text_cell(s),
     }
 }
 
@@ -173,15 +186,12 @@ pub fn exceptions(exceptions: &[Exception]) -> Vec<u8> {
     let mut w = writer();
     w.write_record(EXCEPTIONS_HEADER).expect("in-memory CSV");
     for e in sorted {
-        let e164 = if is_e164(&e.e164) {
-            Cow::Borrowed(e.e164.as_str())
-        } else {
-            text_cell(&e.e164)
-        };
+        // What the record carried: ids that were valid are written unchanged (they
+        // never start like a formula), invalid ones as free text.
         w.write_record([
-            e.customer_id.as_str(),
-            e.number_id.as_str(),
-            &e164,
+            text_cell(&e.customer_id).as_ref(),
+            &text_cell(&e.number_id),
+            &e164_cell(&e.e164),
             &text_cell(&e.reason),
         ])
         .expect("in-memory CSV");
