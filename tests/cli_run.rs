@@ -255,3 +255,159 @@ fn demo_run_writes_one_readable_pdf_per_invoice_unless_no_pdf() {
     assert!(!ran.path("out/pdf").exists());
     assert!(ran.path("out/invoices.csv").exists());
 }
+
+/// The demo run with its configuration's text edited (`from` → `to`), as `cfg.toml`.
+fn demo_with_config(from: &str, to: &str) -> Test {
+    let text = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    assert!(text.contains(from), "{from}");
+    let mut args = common::demo_run_args();
+    let config = args.iter().position(|a| a == "--config").unwrap() + 1;
+    args[config] = "cfg.toml".into();
+    Test::new()
+        .file("cfg.toml", text.replace(from, to))
+        .args(args)
+        .args(["--out", "out"])
+}
+
+/// The cells of `column` in a CSV file's rows.
+fn column(csv_text: &str, column: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let at = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("no column {column}"));
+    reader
+        .records()
+        .map(|r| r.unwrap()[at].to_owned())
+        .collect()
+}
+
+#[test]
+fn with_tax_off_no_invoice_charges_or_prints_gst() {
+    let ran = demo_with_config("enabled = true", "enabled = false")
+        .args(["--csv", "xero,zoho,quickbooks"])
+        .run()
+        .expect_code(0);
+    let invoices = ran.read("out/invoices.csv");
+    for tax in ["cgst", "sgst", "igst"] {
+        assert!(
+            column(&invoices, tax).iter().all(|c| c == "0.00"),
+            "{invoices}"
+        );
+    }
+    assert_eq!(column(&invoices, "subtotal"), column(&invoices, "total"));
+    let xero = ran.read("out/xero.csv");
+    assert!(
+        column(&xero, "*TaxType").iter().all(|c| c == "Tax Exempt"),
+        "{xero}"
+    );
+    let zoho = ran.read("out/zoho.csv");
+    assert!(
+        column(&zoho, "Item Tax").iter().all(String::is_empty),
+        "{zoho}"
+    );
+    let quickbooks = ran.read("out/quickbooks.csv");
+    assert!(
+        column(&quickbooks, "ItemTaxCode")
+            .iter()
+            .all(|c| c == "Out of Scope"),
+        "{quickbooks}"
+    );
+    let pdf =
+        pdf_extract::extract_text_from_mem(&ran.read_bytes("out/pdf/DID-26-27-00001.pdf")).unwrap();
+    assert!(pdf.contains("Subtotal") && pdf.contains("Total"), "{pdf}");
+    for row in ["CGST", "SGST", "IGST"] {
+        assert!(!pdf.contains(row), "{row} printed with tax off:\n{pdf}");
+    }
+}
+
+#[test]
+fn due_days_set_the_due_date() {
+    let ran = demo_with_config("due_days = 15", "due_days = 30")
+        .run()
+        .expect_code(0);
+    let invoices = ran.read("out/invoices.csv");
+    assert!(
+        column(&invoices, "due_date")
+            .iter()
+            .all(|d| d == "2026-12-31"),
+        "{invoices}"
+    );
+}
+
+#[test]
+fn without_out_the_outputs_go_to_out_slash_the_period() {
+    let ran = Test::new()
+        .args(common::demo_run_args())
+        .run()
+        .expect_code(0);
+    assert!(ran.path("out/2026-11/summary.json").exists());
+    assert!(ran.path("out/2026-11/pdf/DID-26-27-00001.pdf").exists());
+    assert!(ran.stdout().contains("→ out/2026-11"), "{}", ran.stdout());
+    assert!(
+        ran.stderr()
+            .contains("warning: customer MA_ZENITH10: no GSTIN state code"),
+        "{}",
+        ran.stderr()
+    );
+}
+
+#[test]
+fn pdf_wording_templates_apply_from_the_command_line() {
+    let footer = "Page {{ page }}/{{ pages }} of {{ number }} · thank you";
+    let ran = Test::demo()
+        .file("tpl/pdf/footer.txt", footer)
+        .args(["--templates", "tpl"])
+        .run()
+        .expect_code(0);
+    let pdf =
+        pdf_extract::extract_text_from_mem(&ran.read_bytes("out/pdf/DID-26-27-00001.pdf")).unwrap();
+    assert!(
+        pdf.contains("Page 1/1 of DID/26-27/00001 · thank you"),
+        "{pdf}"
+    );
+
+    // A broken one stops the run before anything is written or numbered.
+    let ran = Test::demo()
+        .file("tpl/pdf/footer.txt", "Page {{ page ")
+        .args(["--templates", "tpl", "--ledger", "ledger.sqlite"])
+        .run()
+        .expect_code(1);
+    assert!(
+        ran.stderr().contains("tpl/pdf/footer.txt"),
+        "{}",
+        ran.stderr()
+    );
+    assert!(!ran.path("out").exists() && !ran.path("ledger.sqlite").exists());
+}
+
+#[test]
+fn a_number_format_too_narrow_for_the_month_stops_before_anything_is_written() {
+    // 11 invoices need sequence numbers up to 11; `{seq:01}` stops at 9.
+    let ran = demo_with_config("{seq:05}", "{seq:01}")
+        .args(["--ledger", "ledger.sqlite"])
+        .run()
+        .expect_code(1);
+    let err = ran.stderr();
+    assert!(
+        err.contains("would need invoice sequence number 11") && err.contains("widen"),
+        "{err}"
+    );
+    assert!(!ran.path("out").exists());
+    // The ledger was created by this run and holds no invoice.
+    let ran = ran
+        .then()
+        .args([
+            "invoices",
+            "list",
+            "--ledger",
+            "ledger.sqlite",
+            "--format",
+            "csv",
+        ])
+        .run()
+        .expect_code(0);
+    assert_eq!(ran.stdout().lines().count(), 1, "{}", ran.stdout());
+}
