@@ -46,13 +46,11 @@ pub fn refuse_problems(calls: &Calls) -> Result<()> {
     if problems.is_empty() {
         return Ok(());
     }
-    let listed: Vec<&str> = problems.iter().take(20).map(String::as_str).collect();
-    Err(Error::Data(format!(
-        "--strict: {} call record(s) cannot be billed; nothing was written:\n  {}{}",
+    Err(Error::strict_refusal(
+        "call record(s)",
         problems.len(),
-        listed.join("\n  "),
-        if problems.len() > 20 { "\n  …" } else { "" }
-    )))
+        problems.iter().cloned(),
+    ))
 }
 
 /// Reads the CDRs of `customers` from the snapshot in `dir` and validates them;

@@ -59,6 +59,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// The refusal of `--strict` when `count` `what` (e.g. "number(s)") cannot be
+    /// billed, listing the first 20 of `items`.
+    pub fn strict_refusal(what: &str, count: usize, items: impl Iterator<Item = String>) -> Error {
+        let listed: Vec<String> = items.take(20).collect();
+        Error::Data(format!(
+            "--strict: {count} {what} cannot be billed; nothing was written:\n  {}{}",
+            listed.join("\n  "),
+            if count > 20 { "\n  …" } else { "" }
+        ))
+    }
+
     /// The process exit status for this error (SPEC §3).
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -93,3 +104,26 @@ impl Error {
 
 /// Result alias used throughout didbill.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_refusals_list_the_first_twenty_and_are_data_errors() {
+        let items = (1..=25).map(|i| format!("item {i}"));
+        let error = Error::strict_refusal("number(s)", 25, items);
+        assert_eq!(error.exit_code(), 1);
+        let text = error.to_string();
+        assert!(
+            text.contains(
+                "--strict: 25 number(s) cannot be billed; nothing was written:\n  item 1\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\n  item 20\n  …"), "{text}");
+        assert!(!text.contains("item 21"), "{text}");
+        let two = Error::strict_refusal("call record(s)", 2, ["a".into(), "b".into()].into_iter());
+        assert!(two.to_string().ends_with("written:\n  a\n  b"), "{two}");
+    }
+}

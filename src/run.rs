@@ -247,27 +247,14 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         .for_each(drop);
     drop(snapshot);
     if settings.strict && !inventory.exceptions.is_empty() {
-        let listed: Vec<String> = inventory
-            .exceptions
-            .iter()
-            .take(20)
-            .map(|e| {
-                format!(
-                    "  {} {} {}: {}",
-                    e.customer_id, e.number_id, e.e164, e.reason
-                )
-            })
-            .collect();
-        return Err(Error::Data(format!(
-            "--strict: {} number(s) cannot be billed; nothing was written:\n{}{}",
-            inventory.exceptions.len(),
-            listed.join("\n"),
-            if inventory.exceptions.len() > 20 {
-                "\n  …"
-            } else {
-                ""
-            }
-        )));
+        let exceptions = &inventory.exceptions;
+        return Err(Error::strict_refusal(
+            "number(s)",
+            exceptions.len(),
+            exceptions
+                .iter()
+                .map(|e| format!("{} {} {}: {}", e.customer_id, e.number_id, e.e164, e.reason)),
+        ));
     }
     let calls = if settings.usage {
         let ids: Vec<&str> = inventory.customers.keys().map(String::as_str).collect();

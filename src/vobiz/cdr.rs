@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::dto::{fingerprint, JsonDecimal, Loose};
+use super::dto::{fingerprint, parse_object, JsonDecimal, Loose};
 use crate::error::{Error, Result};
 
 /// The snapshot folder of the CDR files.
@@ -106,13 +106,7 @@ pub struct CdrRecord {
 impl CdrRecord {
     /// Reads one row from its JSON text; never fails (see [`CdrRecord::unreadable`]).
     pub fn from_json(raw: &str) -> CdrRecord {
-        let parsed = if raw.trim_start().starts_with('{') {
-            serde_json::from_str::<CdrRecord>(raw).map_err(|e| e.to_string())
-        } else {
-            // serde would read an array positionally, as if it were an object.
-            Err("not an object".to_owned())
-        };
-        let mut record = parsed.unwrap_or_else(|e| CdrRecord {
+        let mut record = parse_object::<CdrRecord>(raw.as_bytes()).unwrap_or_else(|e| CdrRecord {
             unreadable: Some(format!("row is not a call record object: {e}")),
             ..CdrRecord::default()
         });
@@ -162,12 +156,8 @@ pub fn cdrs_file(customer_id: &str) -> String {
 
 /// Parses a CDR file or page body; `None` as the customer when the envelope names none.
 pub fn parse_page(bytes: &[u8]) -> std::result::Result<CdrPage<CdrRecord>, String> {
-    let page: CdrPage<&RawValue> = if super::dto::is_object(bytes) {
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())
-    } else {
-        Err("it is not a JSON object".to_owned())
-    }
-    .map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
+    let page: CdrPage<&RawValue> =
+        parse_object(bytes).map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
     Ok(CdrPage {
         data: page
             .data

@@ -147,25 +147,25 @@ impl NumberRecord {
     /// Reads one record from its JSON text; never fails: an unreadable record is
     /// kept with the reason, to become an exception row.
     pub fn from_json(raw: &str) -> NumberRecord {
-        let parsed = if is_object(raw.as_bytes()) {
-            serde_json::from_str::<NumberRecord>(raw).map_err(|e| e.to_string())
-        } else {
-            Err("it is not a JSON object".to_owned())
-        };
-        let mut record = parsed.unwrap_or_else(|e| NumberRecord {
-            unreadable: Some(format!("record is not a number object: {e}")),
-            ..NumberRecord::default()
-        });
+        let mut record =
+            parse_object::<NumberRecord>(raw.as_bytes()).unwrap_or_else(|e| NumberRecord {
+                unreadable: Some(format!("record is not a number object: {e}")),
+                ..NumberRecord::default()
+            });
         record.fingerprint = fingerprint(raw);
         record
     }
 }
 
-/// Whether JSON text is an object. serde's derived structs also accept an array
-/// of the fields in declaration order, which no Vobiz response is: a record or an
-/// envelope in that shape must not be read positionally.
-pub fn is_object(json: &[u8]) -> bool {
-    json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+/// Parses JSON text that must be an object (a record or an envelope; from a file or
+/// an API response). serde's derived structs also accept an array of the fields in
+/// declaration order, which no Vobiz response is, so that shape is refused rather
+/// than read positionally.
+pub fn parse_object<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, String> {
+    if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("it is not a JSON object".into());
+    }
+    serde_json::from_slice(json).map_err(|e| e.to_string())
 }
 
 /// Hashes JSON text, skipping whitespace outside strings. This runs over every

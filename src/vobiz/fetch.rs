@@ -38,7 +38,7 @@ use chrono::NaiveDate;
 
 use super::cdr::{self, CdrRecord, CustomerCdrs};
 use super::client::{ApiError, Client, Credentials};
-use super::dto::{AccountRecord, AccountsPage, NumberRecord, NumbersPage};
+use super::dto::{parse_object, AccountRecord, AccountsPage, NumberRecord, NumbersPage};
 use super::retry::RetryPolicy;
 use super::snapshot::{parse_account, Snapshot};
 use crate::config::ApiConfig;
@@ -282,7 +282,7 @@ struct Listed<R> {
 type ParsePage<R> = fn(&[u8]) -> std::result::Result<Page<R>, String>;
 
 fn accounts_page(body: &[u8]) -> std::result::Result<Page<AccountRecord>, String> {
-    let page: AccountsPage<Box<RawValue>> = serde_json::from_slice(body)
+    let page: AccountsPage<Box<RawValue>> = parse_object(body)
         .map_err(|e| format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"))?;
     let items = page
         .accounts
@@ -303,7 +303,7 @@ fn accounts_page(body: &[u8]) -> std::result::Result<Page<AccountRecord>, String
 }
 
 fn numbers_page(body: &[u8]) -> std::result::Result<Page<NumberRecord>, String> {
-    let page: NumbersPage<Box<RawValue>> = serde_json::from_slice(body)
+    let page: NumbersPage<Box<RawValue>> = parse_object(body)
         .map_err(|e| format!("not a numbers envelope {{\"items\": [...]}}: {e}"))?;
     let items = page
         .items
@@ -323,8 +323,8 @@ fn numbers_page(body: &[u8]) -> std::result::Result<Page<NumberRecord>, String> 
 }
 
 fn cdrs_page(body: &[u8]) -> std::result::Result<Page<CdrRecord>, String> {
-    let page: cdr::CdrPage<Box<RawValue>> = serde_json::from_slice(body)
-        .map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
+    let page: cdr::CdrPage<Box<RawValue>> =
+        parse_object(body).map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
     let paging = page.pagination.unwrap_or_default();
     let items = page
         .data
@@ -741,4 +741,31 @@ where
         .into_iter()
         .map(|s| s.expect("every job has finished"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vobiz::dto::Loose;
+
+    #[test]
+    fn page_bodies_in_array_shape_are_refused_not_read_by_position() {
+        for body in [&b"[[], 1, 1]"[..], b" [\"x\"]", b"42"] {
+            let errors = [
+                accounts_page(body).err(),
+                numbers_page(body).err(),
+                cdrs_page(body).err(),
+            ];
+            for error in errors {
+                let error = error.expect("refused");
+                assert!(error.contains("it is not a JSON object"), "{error}");
+            }
+        }
+        let page = numbers_page(br#"{"items": [{"id": "n1"}, ["n2"]], "total": 2}"#).unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.items[0].record.id, Loose::Value("n1".into()));
+        // A record in array shape is kept, unread, to become an exception row.
+        let unread = page.items[1].record.unreadable.as_deref().unwrap();
+        assert!(unread.contains("not a JSON object"), "{unread}");
+    }
 }

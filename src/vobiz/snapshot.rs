@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::dto::{is_object, AccountRecord, AccountsPage, Loose, NumberRecord, NumbersPage};
+use super::dto::{parse_object, AccountRecord, AccountsPage, Loose, NumberRecord, NumbersPage};
 use crate::error::{Error, Result};
 use crate::output::StagedDir;
 
@@ -109,14 +109,12 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 
 /// Parses an accounts envelope; a record that is not an account names its `auth_id`.
 pub fn parse_accounts(path: &Path, bytes: &[u8]) -> Result<Vec<AccountRecord>> {
-    let page: AccountsPage<Box<RawValue>> = object(bytes)
-        .and_then(|()| serde_json::from_slice(bytes).map_err(|e| e.to_string()))
-        .map_err(|e| {
-            Error::input(
-                path,
-                format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"),
-            )
-        })?;
+    let page: AccountsPage<Box<RawValue>> = parse_object(bytes).map_err(|e| {
+        Error::input(
+            path,
+            format!("not an accounts envelope {{\"accounts\": [...]}}: {e}"),
+        )
+    })?;
     // Parsed on all cores; the first bad account in file order is the one reported.
     let parsed: Vec<_> = page
         .accounts
@@ -137,9 +135,7 @@ pub fn parse_account(raw: &str) -> std::result::Result<AccountRecord, String> {
         #[serde(default)]
         auth_id: Loose<String>,
     }
-    object(raw.as_bytes())
-        .and_then(|()| serde_json::from_str::<AccountRecord>(raw).map_err(|e| e.to_string()))
-        .map_err(|e| {
+    parse_object::<AccountRecord>(raw.as_bytes()).map_err(|e| {
         let id = serde_json::from_str::<Id>(raw)
             .ok()
             .and_then(|r| r.auth_id.as_str().map(str::to_owned))
@@ -150,29 +146,18 @@ pub fn parse_account(raw: &str) -> std::result::Result<AccountRecord, String> {
 
 /// Parses a numbers envelope (`{"items": [...]}`); bad records stay for validation.
 pub fn parse_numbers(path: &Path, bytes: &[u8]) -> Result<Vec<NumberRecord>> {
-    let page: NumbersPage<&RawValue> = object(bytes)
-        .and_then(|()| serde_json::from_slice(bytes).map_err(|e| e.to_string()))
-        .map_err(|e| {
-            Error::input(
-                path,
-                format!("not a numbers envelope {{\"items\": [...]}}: {e}"),
-            )
-        })?;
+    let page: NumbersPage<&RawValue> = parse_object(bytes).map_err(|e| {
+        Error::input(
+            path,
+            format!("not a numbers envelope {{\"items\": [...]}}: {e}"),
+        )
+    })?;
     // On all cores: parsing is most of reading a large snapshot.
     Ok(page
         .items
         .par_iter()
         .map(|raw| NumberRecord::from_json(raw.get()))
         .collect())
-}
-
-/// `Ok` when the JSON text is an object (see [`is_object`]).
-fn object(json: &[u8]) -> std::result::Result<(), String> {
-    if is_object(json) {
-        Ok(())
-    } else {
-        Err("it is not a JSON object".into())
-    }
 }
 
 /// Renders the accounts envelope of a snapshot, each record's raw text unchanged.
