@@ -431,13 +431,10 @@ fn accounts<'a>(
     accounts
 }
 
-/// A record's id, when it has a usable one.
+/// A record's id, when it has a usable one: as it is, as `run` compares ids (a
+/// blank id is none).
 fn record_id(record: &NumberRecord) -> Option<&str> {
-    record
-        .id
-        .as_str()
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
+    record.id.as_str().filter(|id| !id.trim().is_empty())
 }
 
 /// The records to audit: identical copies once, conflicting copies as first returned.
@@ -1179,6 +1176,24 @@ mod tests {
             r.findings
         );
         assert!(r.warnings[0].contains("INR and USD"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn ids_are_compared_as_run_compares_them() {
+        // `run` bills " id+915" and "id+915" as two numbers; the audit sees two too.
+        let padded = number("+915", &[("id", "\" id+915\""), ("application_id", "null")]);
+        let plain = number("+915", &[("application_id", "null")]);
+        let r = run_with(
+            vec![account("MA_1", "\"1e6\"")],
+            vec![padded, plain],
+            &params(),
+        );
+        assert_eq!(r.numbers, 2);
+        assert!(
+            r.warnings.iter().all(|w| !w.contains("more than once")),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]
