@@ -12,25 +12,22 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
 
-use didbill::billing::{self, Rules};
 use didbill::config::Config;
 use didbill::render::pdf::{PdfInvoice, PdfRenderer};
 use didbill::render::pdf_model;
-use didbill::{inventory, run, vobiz};
+use didbill::{inventory, run};
+use didbill_core::billing;
 
 fn demo_invoices() -> Vec<PdfInvoice> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
     let config = Config::load(Some(&root.join("didbill.toml"))).unwrap();
-    let snapshot = vobiz::snapshot::read(&root).unwrap();
+    let snapshot =
+        vobiz::snapshot::read(&root, vobiz::snapshot::DEFAULT_MAX_FILE_MIB << 20).unwrap();
     let inventory = inventory::validate(&snapshot).unwrap();
     let period = "2026-11".parse().unwrap();
-    let rules = Rules::new(
-        &config,
-        period,
-        Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap(),
-    );
-    let charges = run::charge_inventory(&inventory, &rules, |_| true);
-    let (invoices, _) = billing::assemble(charges.lines, &inventory.customers, &config);
+    let rules = config.rules(period, Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap());
+    let charges = didbill_core::billing::bill::charge_inventory(&inventory, &rules, |_| true);
+    let (invoices, _) = billing::assemble(charges.lines, &inventory.customers, &rules);
     let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     run::drafts(invoices, date, date)
         .invoices

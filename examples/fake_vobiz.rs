@@ -11,7 +11,7 @@
 //! set (so one `export` serves both sides), else a built-in demo pair it prints.
 #![forbid(unsafe_code)]
 
-#[path = "../tests/common/fake_vobiz.rs"]
+#[path = "../tests/it/common/fake_vobiz.rs"]
 mod fake_vobiz;
 
 use std::path::PathBuf;

@@ -132,7 +132,7 @@ export VOBIZ_API_BASE=$base
 : > "$WORK/fetch.requests"
 for _ in $(seq "$RUNS"); do
     rm -rf "$WORK/fetched"
-    if ! RUST_LOG=didbill::vobiz::fetch=debug /usr/bin/time -f "%e %M" -o "$WORK/time.one" \
+    if ! RUST_LOG=vobiz::fetch=debug /usr/bin/time -f "%e %M" -o "$WORK/time.one" \
         "$BIN" fetch --out "$WORK/fetched" --config "$WORK/bench.toml" --quiet 2> "$WORK/fetch.log"; then
         cat "$WORK/fetch.log" >&2
         exit 1

@@ -40,12 +40,13 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::inventory::{self, Status};
-use crate::run::{self, Source};
+use crate::inventory;
+use crate::source::{self, SourceSettings};
 use crate::text::escape_hidden;
-use crate::vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
-use crate::vobiz::fetch::{ApiSettings, Scope};
-use crate::vobiz::snapshot::Snapshot;
+use didbill_core::inventory::Status;
+use vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
+use vobiz::fetch::Scope;
+use vobiz::snapshot::Snapshot;
 
 mod render;
 
@@ -232,10 +233,8 @@ pub use crate::format::Format;
 /// Everything `didbill audit` needs, resolved from arguments and config.
 #[derive(Clone, Debug)]
 pub struct AuditSettings {
-    /// Where the records come from.
-    pub source: Source,
-    /// How to fetch when the source is the API.
-    pub api: ApiSettings,
+    /// Where the records come from and how to read them.
+    pub source: SourceSettings,
     /// Only these customers (empty: all).
     pub customers: Vec<String>,
     /// What the checks measure against.
@@ -252,8 +251,8 @@ pub fn execute(settings: &AuditSettings) -> Result<Report> {
         customers: settings.customers.clone(),
         search: None,
     };
-    let mut snapshot = run::load(&settings.source, &settings.api, &scope)?;
-    run::select_customers(&mut snapshot, &settings.customers)?;
+    let mut snapshot = settings.source.load(&scope)?;
+    source::select_customers(&mut snapshot, &settings.customers)?;
     Ok(audit(&snapshot, &settings.params))
 }
 
@@ -727,7 +726,7 @@ mod tests {
     }
 
     fn snapshot_account(json: &str) -> AccountRecord {
-        crate::vobiz::snapshot::parse_account(json).unwrap()
+        vobiz::snapshot::parse_account(json).unwrap()
     }
 
     /// A healthy active number of `MA_1`, with fields replaced by `changes` (raw JSON).

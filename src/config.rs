@@ -15,11 +15,17 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use chrono::{DateTime, Duration, Utc};
+pub use didbill_core::billing::{BillingTime, Proration};
+use didbill_core::billing::{Rules, TaxRules};
+use didbill_core::gst;
+use didbill_core::money::Rounding;
+use didbill_core::numbering::NumberFormat;
+use didbill_core::period::Period;
+use didbill_core::pricing::{self, Price, Prices, Pricing};
+use vobiz::settings::ApiSettings;
+
 use crate::error::{Error, Result};
-use crate::gst;
-use crate::money::Rounding;
-use crate::numbering::NumberFormat;
-use crate::pricing::{self, Price, Prices, Pricing};
 
 /// The configuration file looked for in the working directory.
 pub const DEFAULT_FILE: &str = "didbill.toml";
@@ -30,30 +36,6 @@ pub const MAX_GRACE_HOURS: u32 = 24 * 366;
 
 /// Largest `invoice.due_days` (payment terms longer than a year are a typo).
 pub const MAX_DUE_DAYS: u32 = 365;
-
-/// How rentals are cut into charges (config `billing_time`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BillingTime {
-    /// Calendar months, prorated by [`Proration`].
-    #[default]
-    Calendar,
-    /// Full months starting on each purchase anniversary, as Vobiz debits them.
-    Anniversary,
-}
-
-/// How a partial calendar month is charged (config `proration`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Proration {
-    /// `monthly_fee × d / days(P)`.
-    #[default]
-    Actual,
-    /// `monthly_fee × min(d, 30) / 30`; the full fee for a whole month.
-    Thirty,
-    /// The full fee for any day of service.
-    None,
-}
 
 /// The TOML file as written (SPEC §2.6), before validation.
 #[derive(Debug, Deserialize)]
@@ -250,7 +232,7 @@ impl Default for FileQuickbooks {
     }
 }
 
-/// `[pricing]`: the partner's markups on the provider's fees (see [`crate::pricing`]).
+/// `[pricing]`: the partner's markups on the provider's fees (see [`didbill_core::pricing`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct FilePricing {
@@ -299,7 +281,7 @@ fn decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::E
         Raw::Text(s) => s,
         Raw::Float(f) => f.to_string(),
     };
-    crate::money::parse_amount(&text)
+    didbill_core::money::parse_amount(&text)
         .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a decimal number")))
 }
 
@@ -347,6 +329,14 @@ pub struct ApiConfig {
     pub concurrency: usize,
     /// Page size, at most 100.
     pub per_page: u32,
+}
+
+impl ApiConfig {
+    /// Settings for fetching from this API, with didbill's defaults for retries,
+    /// timeouts and limits.
+    pub fn settings(&self) -> ApiSettings {
+        ApiSettings::new(&self.base_url, self.concurrency, self.per_page)
+    }
 }
 
 /// The names an accounting tool uses for each GST treatment of an invoice (SPEC
@@ -453,6 +443,26 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The billing rules of `period` as of `as_of` under this configuration.
+    pub fn rules(&self, period: Period, as_of: DateTime<Utc>) -> Rules {
+        Rules {
+            period,
+            timezone: self.timezone,
+            billing_time: self.billing_time,
+            proration: self.proration,
+            rounding: self.rounding,
+            grace: Duration::hours(i64::from(self.renewal_grace_hours)),
+            as_of,
+            pricing: self.pricing.clone(),
+            tax: TaxRules {
+                enabled: self.tax.enabled,
+                rate: self.tax.rate,
+                seller_state_code: self.seller.state_code.clone(),
+            },
+            round_off: self.round_off,
+        }
+    }
+
     /// Loads `path`, or `didbill.toml` in the working directory if present, else defaults.
     pub fn load(path: Option<&Path>) -> Result<Config> {
         let (path, required) = match path {

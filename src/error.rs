@@ -102,6 +102,17 @@ impl Error {
     }
 }
 
+impl From<vobiz::Error> for Error {
+    fn from(e: vobiz::Error) -> Error {
+        match e {
+            vobiz::Error::Usage(message) => Error::Usage(message),
+            vobiz::Error::Api(message) => Error::Api(message),
+            vobiz::Error::Input { path, message } => Error::Input { path, message },
+            vobiz::Error::Io { context, source } => Error::Io { context, source },
+        }
+    }
+}
+
 /// Result alias used throughout didbill.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

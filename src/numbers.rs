@@ -12,9 +12,13 @@ use chrono::SecondsFormat;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use vobiz::dto::{parse_decimal, JsonDecimal, Loose, NumberRecord};
+use vobiz::fetch::Scope;
+
+use crate::error::Result;
 use crate::inventory::{clean_text, is_e164, parse_datetime};
 use crate::render::csv::{finish, text_cell, writer};
-use crate::vobiz::dto::{parse_decimal, JsonDecimal, Loose, NumberRecord};
+use crate::source::{self, SourceSettings};
 
 pub use crate::format::Format;
 
@@ -125,6 +129,32 @@ fn fee_text(d: Decimal) -> String {
         d.rescale(2);
     }
     d.to_string()
+}
+
+/// Everything `didbill numbers` needs, resolved once.
+#[derive(Clone, Debug)]
+pub struct NumbersSettings {
+    /// Only numbers whose E.164 contains these digits.
+    pub search: Option<String>,
+    /// How the listing is printed.
+    pub format: Format,
+    /// Only these customers (empty: all).
+    pub customers: Vec<String>,
+    /// Where the records come from.
+    pub source: SourceSettings,
+}
+
+/// Loads the records in scope and renders the listing; returns it with the
+/// warnings noticed while fetching.
+pub fn execute(settings: &NumbersSettings) -> Result<(Vec<u8>, Vec<String>)> {
+    let scope = Scope {
+        customers: settings.customers.clone(),
+        search: settings.search.clone(),
+    };
+    let mut snapshot = settings.source.load(&scope)?;
+    source::select_customers(&mut snapshot, &settings.customers)?;
+    let rows = rows(&snapshot.numbers, settings.search.as_deref());
+    Ok((render(&rows, settings.format), snapshot.notes))
 }
 
 /// The rows of `records` whose e164 contains `search` (digits), sorted, each

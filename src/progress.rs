@@ -1,6 +1,7 @@
 //! Progress bars on stderr for the long steps (fetching, rendering PDFs), drawn
 //! only when stderr is a terminal and `--quiet` is not given.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -20,4 +21,26 @@ pub fn bar(show: bool, what: &str, unit: &str, len: u64) -> ProgressBar {
     bar.set_prefix(unit.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// A fetch's progress drawn as a bar (see [`bar`]); hidden when `show` is false.
+pub fn fetch_bar(show: bool) -> Arc<dyn vobiz::fetch::Progress> {
+    Arc::new(FetchBar(bar(show, "fetching from Vobiz", "requests", 0)))
+}
+
+/// The bar behind [`fetch_bar`]: its length grows as requests are planned.
+struct FetchBar(ProgressBar);
+
+impl vobiz::fetch::Progress for FetchBar {
+    fn planned(&self, n: u64) {
+        self.0.inc_length(n);
+    }
+
+    fn answered(&self) {
+        self.0.inc(1);
+    }
+
+    fn finished(&self) {
+        self.0.finish_and_clear();
+    }
 }

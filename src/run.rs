@@ -6,57 +6,34 @@
 //! exist, so a failed run leaves nothing behind. Invoice numbers come from the [`crate::ledger`], whose
 //! module doc explains how its commit and the output commit are ordered.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use didbill_core::billing::{self, Bill, BilledSetups, IssuedInvoice};
+use didbill_core::numbering;
+use didbill_core::period::Period;
+use rayon::prelude::*;
+use vobiz::fetch::Scope;
 
-use crate::billing::usage::{usage_lines, Calls};
-use crate::billing::{self, IssuedInvoice, Line, Rules};
-use crate::calls;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::inventory::{self, Inventory};
-use crate::ledger::{BilledSetups, IssueRequest, Issued, Ledger, RunRecord};
-use crate::numbering;
+use crate::inventory::{self, calls::Calls};
+use crate::ledger::{IssueRequest, Issued, Ledger, RunRecord};
 use crate::output::StagedDir;
-use crate::period::Period;
 use crate::progress;
 use crate::render::csv::{self as csv_out, Summary};
 use crate::render::exports::Exports;
 use crate::render::pdf::PdfRenderer;
 use crate::render::pdf_model;
-use crate::vobiz::client::Credentials;
-use crate::vobiz::fetch::{self, ApiSettings, Scope};
-use crate::vobiz::snapshot::{self, Snapshot};
-use rayon::prelude::*;
-
-/// Where the inventory comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// The live Vobiz Partner API.
-    Api,
-    /// A snapshot folder (`accounts.json`, `numbers.json`).
-    Snapshot(PathBuf),
-}
-
-impl Source {
-    /// Reads a `--source` argument: `api`, or a snapshot folder.
-    pub fn from_arg(arg: &str) -> Source {
-        match arg {
-            "api" => Source::Api,
-            dir => Source::Snapshot(PathBuf::from(dir)),
-        }
-    }
-}
+use crate::source::{self, calls, SourceSettings};
 
 /// Everything `didbill run` needs, resolved once from arguments and config.
 #[derive(Clone, Debug)]
 pub struct RunSettings {
     /// The month to invoice.
     pub period: Period,
-    /// Where the inventory comes from.
-    pub source: Source,
+    /// Where the inventory comes from and how to read it.
+    pub source: SourceSettings,
     /// Only these customers (empty: all).
     pub customers: Vec<String>,
     /// The output folder.
@@ -81,8 +58,6 @@ pub struct RunSettings {
     pub templates: Option<PathBuf>,
     /// Write one PDF tax invoice per invoice into `pdf/` (off with `--no-pdf`).
     pub pdf: bool,
-    /// How to fetch from the API when the source is `api`.
-    pub api: ApiSettings,
     /// Bill call usage from CDRs (`false` with `--no-usage`).
     pub usage: bool,
 }
@@ -98,76 +73,43 @@ pub struct RunReport {
     pub notes: Vec<String>,
 }
 
-/// Loads the inventory records from the configured source. The API is asked only
-/// for the scope; a snapshot is read whole, so callers still apply
-/// [`select_customers`] (which also checks the ids) and any search themselves.
-pub fn load(source: &Source, api: &ApiSettings, scope: &Scope) -> Result<Snapshot> {
-    match source {
-        Source::Snapshot(dir) => snapshot::read(dir),
-        Source::Api => Ok(fetch::fetch(api, &Credentials::from_env()?, scope)?.snapshot),
-    }
-}
-
-/// Keeps only the accounts and numbers of the selected customers.
-pub fn select_customers(snapshot: &mut Snapshot, customers: &[String]) -> Result<()> {
-    if customers.is_empty() {
-        return Ok(());
-    }
-    let wanted: HashSet<&str> = customers.iter().map(String::as_str).collect();
-    let known: HashSet<&str> = snapshot
-        .accounts
-        .iter()
-        .filter_map(|a| a.auth_id.as_deref())
-        .collect();
-    if let Some(missing) = customers.iter().find(|c| !known.contains(c.as_str())) {
-        return Err(Error::Usage(format!(
-            "customer {missing} is not in the inventory; check the id (MA_...)"
-        )));
-    }
-    snapshot
-        .accounts
-        .retain(|a| a.auth_id.as_deref().is_some_and(|id| wanted.contains(id)));
-    snapshot
-        .numbers
-        .retain(|n| n.account_id.as_str().is_some_and(|id| wanted.contains(id)));
-    Ok(())
-}
-
-/// Billing result of the inventory: every line, and how many numbers got one.
-pub struct Charges {
-    /// All line items of the period.
-    pub lines: Vec<Line>,
-    /// Numbers with at least one line.
-    pub billed: usize,
-    /// Numbers without a line (plus `pending_purchase`).
-    pub not_billable: usize,
-}
-
-/// Computes every number's charges and sorts numbers into billed and not billable.
-/// Lines `billable` rejects (setup fees already billed on another invoice) are
-/// dropped first, so a number whose only charge was one counts as not billable.
-pub fn charge_inventory(
-    inventory: &Inventory,
-    rules: &Rules,
-    billable: impl Fn(&Line) -> bool,
-) -> Charges {
-    let mut lines = Vec::with_capacity(inventory.numbers.len() + inventory.numbers.len() / 8);
-    let mut billed = 0;
-    for number in &inventory.numbers {
-        let before = lines.len();
-        lines.extend(
-            billing::charges(number, rules)
-                .into_iter()
-                .filter(|l| billable(l)),
+impl RunReport {
+    /// A short human summary of the run, printed on stdout.
+    pub fn text(&self) -> String {
+        let r = self;
+        let s = &r.summary;
+        let mut out = format!(
+            "didbill {}period {} (as of {}) → {}\n  customers {} · numbers {}: billed {}, not billable {}, exceptions {}\n  invoices {} · lines {}\n",
+            if s.dry_run { "dry run, " } else { "" },
+            s.period,
+            s.as_of,
+            r.out.display(),
+            s.customers,
+            s.numbers_fetched,
+            s.billed,
+            s.not_billable,
+            s.exceptions,
+            s.invoices,
+            s.lines
         );
-        if lines.len() > before {
-            billed += 1;
+        for (currency, t) in &s.totals {
+            out.push_str(&format!(
+                "  {currency}  subtotal {}  tax {}  total {}",
+                t.subtotal, t.tax, t.total
+            ));
+            if let (Some(cost), Some(margin)) = (&t.provider_cost, &t.margin) {
+                out.push_str(&format!("  (provider cost {cost}, margin {margin})"));
+            }
+            out.push('\n');
         }
-    }
-    Charges {
-        lines,
-        billed,
-        not_billable: inventory.numbers.len() - billed + inventory.pending.len(),
+        if s.exceptions > 0 {
+            out.push_str(&format!(
+                "  {} exception(s): see {}\n",
+                s.exceptions,
+                r.out.join("exceptions.csv").display()
+            ));
+        }
+        out
     }
 }
 
@@ -204,7 +146,7 @@ fn write_pdfs(
     staged: &StagedDir,
 ) -> Result<()> {
     let bar = progress::bar(
-        settings.api.progress,
+        settings.source.progress,
         "rendering PDF invoices",
         "invoices",
         issued.len() as u64,
@@ -236,8 +178,8 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         customers: settings.customers.clone(),
         search: None,
     };
-    let mut snapshot = load(&settings.source, &settings.api, &scope)?;
-    select_customers(&mut snapshot, &settings.customers)?;
+    let mut snapshot = settings.source.load(&scope)?;
+    source::select_customers(&mut snapshot, &settings.customers)?;
     let inventory = inventory::validate(&snapshot)?;
     // The raw records are not needed past validation; free them before billing
     // (on all cores: a million records are eleven million allocations).
@@ -258,7 +200,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     }
     let calls = if settings.usage {
         let ids: Vec<&str> = inventory.customers.keys().map(String::as_str).collect();
-        calls::load(&settings.source, &settings.api, &ids, settings.period)?
+        calls::load(&settings.source, &ids, settings.period)?
     } else {
         Calls::default()
     };
@@ -279,14 +221,14 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         Some(book) => book.billed_setups()?,
         None => BilledSetups::default(),
     };
-    let rules = Rules::new(&settings.config, settings.period, settings.as_of);
-    let charges = charge_inventory(&inventory, &rules, |line| {
-        billed_setups.allows(line, settings.period)
-    });
-    let mut lines = charges.lines;
-    lines.extend(usage_lines(&calls.calls, &rules));
-    let line_count = lines.len();
-    let (invoices, mut warnings) = billing::assemble(lines, &inventory.customers, &settings.config);
+    let rules = settings.config.rules(settings.period, settings.as_of);
+    let Bill {
+        invoices,
+        mut warnings,
+        billed,
+        not_billable,
+        lines: line_count,
+    } = billing::bill(&inventory, &calls.calls, &rules, &billed_setups);
     warnings.extend(fetch_notes);
     warnings.extend(calls.notes);
     warnings.extend(calls.problems);
@@ -318,8 +260,8 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         as_of: settings.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
         customers: inventory.customers.len(),
         numbers_fetched: inventory.numbers_fetched,
-        billed: charges.billed,
-        not_billable: charges.not_billable,
+        billed,
+        not_billable,
         exceptions: inventory.exceptions.len(),
         invoices: issued.len(),
         totals: csv_out::totals(&issued, settings.config.pricing.is_active()),
@@ -350,10 +292,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     // Ledger first, then outputs, then the run is marked done (see `ledger`).
     let record = RunRecord {
         summary: &summary,
-        source: match &settings.source {
-            Source::Api => "api".into(),
-            Source::Snapshot(dir) => dir.display().to_string(),
-        },
+        source: settings.source.source.describe(),
         out: &settings.out,
         invoice_date: settings.invoice_date,
     };

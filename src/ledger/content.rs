@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::billing::{Invoice, Line};
-use crate::period::Period;
+use didbill_core::billing::{Invoice, Line};
+use didbill_core::period::Period;
 
 /// Domain separation for the content hash; bump the version if the content changes.
 const HASH_DOMAIN: &[u8] = b"didbill invoice content v1\n";

@@ -56,12 +56,12 @@ use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
 use rayon::prelude::*;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
-use crate::billing::{Invoice, IssuedInvoice, Line, SetupKey};
 use crate::error::{Error, Result};
-use crate::numbering::NumberFormat;
-use crate::period::{financial_year, Period};
 use crate::render::csv::Summary;
 use content::{InvoiceContent, LineContent};
+use didbill_core::billing::{BilledSetups, Invoice, IssuedInvoice, Line, SetupKey};
+use didbill_core::numbering::NumberFormat;
+use didbill_core::period::{financial_year, Period};
 
 pub use schema::VERSION as SCHEMA_VERSION;
 
@@ -340,31 +340,6 @@ fn interrupted_runs(conn: &Connection) -> rusqlite::Result<Vec<Interrupted>> {
     Ok(runs)
 }
 
-/// Setup fees already on an invoice, with the invoice (customer, currency, period)
-/// that billed each.
-#[derive(Clone, Debug, Default)]
-pub struct BilledSetups {
-    billed_on: HashMap<SetupKey, (String, String, String)>,
-}
-
-impl BilledSetups {
-    /// Whether `line` may be billed in `period`: anything but a setup fee that an
-    /// invoice other than this period's one for the same customer and currency has
-    /// already billed (that one is a re-run of the same invoice).
-    pub fn allows(&self, line: &Line, period: Period) -> bool {
-        let Some(key) = &line.setup_key else {
-            return true;
-        };
-        self.billed_on
-            .get(key)
-            .is_none_or(|(customer, currency, billed_period)| {
-                *customer == line.customer_id
-                    && currency == line.currency.as_str()
-                    && *billed_period == period.to_string()
-            })
-    }
-}
-
 /// What [`Book::issue`] needs besides the invoices.
 #[derive(Clone, Debug)]
 pub struct IssueRequest<'a> {
@@ -462,18 +437,23 @@ impl Book<'_> {
                 "SELECT s.number_id, s.purchased_at, i.customer_id, i.currency, i.period
                  FROM setup_charges s JOIN invoices i ON i.id = s.invoice_id",
             )?;
-            let billed_on = stmt
-                .query_map([], |r| {
-                    Ok((
-                        SetupKey {
-                            number_id: r.get(0)?,
-                            purchased_at: r.get(1)?,
-                        },
-                        (r.get(2)?, r.get(3)?, r.get(4)?),
-                    ))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(BilledSetups { billed_on })
+            let mut billed = BilledSetups::default();
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    SetupKey {
+                        number_id: r.get(0)?,
+                        purchased_at: r.get(1)?,
+                    },
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })?;
+            for row in rows {
+                let (key, customer, currency, period) = row?;
+                billed.insert(key, customer, currency, period);
+            }
+            Ok(billed)
         };
         read().map_err(self.error("reading billed setup fees"))
     }

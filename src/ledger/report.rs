@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::content::LineContent;
 use super::{load_lines, number_order, parse_date, sql_error, Ledger};
 use crate::error::Result;
-use crate::money::format_2dp;
-use crate::period::Period;
 use crate::render::csv::{finish, text_cell, writer, LINE_ITEMS_HEADER};
+use didbill_core::money::format_2dp;
+use didbill_core::period::Period;
 
 pub use crate::format::Format;
 

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::billing::IssuedInvoice;
-use crate::inventory::Exception;
-use crate::money::Money;
 use crate::text::starts_like_formula;
+use didbill_core::billing::IssuedInvoice;
+use didbill_core::inventory::Exception;
+use didbill_core::money::Money;
 
 /// Header of `line_items.csv`.
 pub const LINE_ITEMS_HEADER: [&str; 14] = [
@@ -209,7 +209,7 @@ pub struct CurrencyTotals {
     /// Sum of totals.
     pub total: String,
     /// What the provider charges for the same lines (only with partner prices,
-    /// see [`crate::pricing`]).
+    /// see [`didbill_core::pricing`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_cost: Option<String>,
     /// `subtotal − provider_cost`: the partner's margin before tax.
@@ -272,7 +272,7 @@ pub fn totals(invoices: &[IssuedInvoice], margins: bool) -> BTreeMap<String, Cur
                     tax: tax.to_string(),
                     total: total.to_string(),
                     provider_cost: margins.then(|| provider.to_string()),
-                    margin: margins.then(|| crate::money::format_2dp(margin)),
+                    margin: margins.then(|| didbill_core::money::format_2dp(margin)),
                 },
             )
         })

@@ -3,11 +3,11 @@
 //! Kept apart from the renderer so `pdf.rs` knows only what it prints, and billing
 //! types never reach the layout code.
 
-use crate::billing::{GstTreatment, IssuedInvoice};
 use crate::config::Config;
-use crate::gst;
-use crate::period::Period;
 use crate::render::pdf::{PdfInvoice, PdfLine, PdfParty, PdfUsage};
+use didbill_core::billing::{GstTreatment, IssuedInvoice};
+use didbill_core::gst;
+use didbill_core::period::Period;
 
 /// The file name of an invoice's PDF inside the output folder: `pdf/DID-26-27-00001.pdf`.
 pub fn file_name(invoice_number: &str) -> String {

@@ -12,10 +12,10 @@
 use serde::Serialize;
 use tera::{Context, Value};
 
-use crate::billing::{GstTreatment, IssuedInvoice, Line};
 use crate::config::Config;
-use crate::gst;
-use crate::period::Period;
+use didbill_core::billing::{GstTreatment, IssuedInvoice, Line};
+use didbill_core::gst;
+use didbill_core::period::Period;
 
 #[derive(Serialize)]
 struct CustomerView<'a> {

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use tera::{Kwargs, State, Tera, TeraResult, Value};
 
-use crate::money::format_2dp;
+use didbill_core::money::format_2dp;
 
 /// Registers the filters on `tera` (before any template is added: tera 2 rejects
 /// templates that use unknown filters).

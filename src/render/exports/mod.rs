@@ -13,11 +13,11 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
-use crate::billing::IssuedInvoice;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::period::Period;
 use crate::render::csv::{finish, writer};
+use didbill_core::billing::IssuedInvoice;
+use didbill_core::period::Period;
 use layout::Layout;
 
 /// The `--csv` name of the canonical `line_items.csv`, which is always written.
@@ -180,10 +180,10 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
-    use crate::billing::{self, ChargeKind, Line};
-    use crate::gst::PlaceOfSupply;
-    use crate::inventory::Customer;
-    use crate::money::{Currency, Money, Rounding};
+    use didbill_core::billing::{self, ChargeKind, Line};
+    use didbill_core::gst::PlaceOfSupply;
+    use didbill_core::inventory::Customer;
+    use didbill_core::money::{Currency, Money, Rounding};
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
@@ -271,7 +271,7 @@ mod tests {
             Currency::INR,
             vec![line],
             PlaceOfSupply::State("29"),
-            config,
+            &config.rules("2026-11".parse().unwrap(), chrono::DateTime::UNIX_EPOCH),
         );
         IssuedInvoice {
             number: "DID/26-27/00001".into(),

@@ -1,0 +1,119 @@
+//! The whole billing stage in one pure function: validated inventory and calls →
+//! invoices (unnumbered), with the counts `summary.json` reports.
+//!
+//! [`bill`] is what `didbill run` calls between reading the source and numbering
+//! in the ledger, and what the hostile-input tests call instead of re-assembling
+//! the middle of the pipeline themselves.
+
+use std::collections::HashMap;
+
+use super::usage::{usage_lines, Call};
+use super::{assemble, charges, Invoice, Line, Rules, SetupKey};
+use crate::inventory::Inventory;
+use crate::period::Period;
+
+/// Setup fees already on an issued invoice, with the invoice (customer, currency,
+/// period) that billed each: a setup fee is billed at most once ever (SPEC §2.1).
+#[derive(Clone, Debug, Default)]
+pub struct BilledSetups {
+    billed_on: HashMap<SetupKey, (String, String, String)>,
+}
+
+impl BilledSetups {
+    /// Records that the invoice of `customer_id` in `currency` for `period`
+    /// (`YYYY-MM`) billed the setup fee `key`.
+    pub fn insert(&mut self, key: SetupKey, customer_id: String, currency: String, period: String) {
+        self.billed_on.insert(key, (customer_id, currency, period));
+    }
+
+    /// Whether `line` may be billed in `period`: anything but a setup fee that an
+    /// invoice other than this period's one for the same customer and currency has
+    /// already billed (that one is a re-run of the same invoice).
+    pub fn allows(&self, line: &Line, period: Period) -> bool {
+        let Some(key) = &line.setup_key else {
+            return true;
+        };
+        self.billed_on
+            .get(key)
+            .is_none_or(|(customer, currency, billed_period)| {
+                *customer == line.customer_id
+                    && currency == line.currency.as_str()
+                    && *billed_period == period.to_string()
+            })
+    }
+}
+
+/// Billing result of the inventory's numbers: every line, and how many numbers got one.
+pub struct Charges {
+    /// All line items of the period.
+    pub lines: Vec<Line>,
+    /// Numbers with at least one line.
+    pub billed: usize,
+    /// Numbers without a line (plus `pending_purchase`).
+    pub not_billable: usize,
+}
+
+/// Computes every number's charges and sorts numbers into billed and not billable.
+/// Lines `billable` rejects (setup fees already billed on another invoice) are
+/// dropped first, so a number whose only charge was one counts as not billable.
+pub fn charge_inventory(
+    inventory: &Inventory,
+    rules: &Rules,
+    billable: impl Fn(&Line) -> bool,
+) -> Charges {
+    let mut lines = Vec::with_capacity(inventory.numbers.len() + inventory.numbers.len() / 8);
+    let mut billed = 0;
+    for number in &inventory.numbers {
+        let before = lines.len();
+        lines.extend(charges(number, rules).into_iter().filter(|l| billable(l)));
+        if lines.len() > before {
+            billed += 1;
+        }
+    }
+    Charges {
+        lines,
+        billed,
+        not_billable: inventory.numbers.len() - billed + inventory.pending.len(),
+    }
+}
+
+/// The billing stage's result: unnumbered invoices and what `summary.json` counts.
+#[derive(Clone, Debug)]
+pub struct Bill {
+    /// One invoice per customer and currency with a line, in customer-id then
+    /// currency order (the order new numbers are handed out in).
+    pub invoices: Vec<Invoice>,
+    /// Customers whose place of supply fell back to the seller's state.
+    pub warnings: Vec<String>,
+    /// Numbers with at least one line.
+    pub billed: usize,
+    /// Numbers without a line, plus `pending_purchase` ones.
+    pub not_billable: usize,
+    /// Line items on all invoices.
+    pub lines: usize,
+}
+
+/// Bills the period: every number's charges (minus setup fees `billed_setups`
+/// says another invoice already billed), the calls' usage lines, and the invoices
+/// with GST that group them.
+pub fn bill(
+    inventory: &Inventory,
+    calls: &[Call],
+    rules: &Rules,
+    billed_setups: &BilledSetups,
+) -> Bill {
+    let charged = charge_inventory(inventory, rules, |line| {
+        billed_setups.allows(line, rules.period)
+    });
+    let mut lines = charged.lines;
+    lines.extend(usage_lines(calls, rules));
+    let line_count = lines.len();
+    let (invoices, warnings) = assemble(lines, &inventory.customers, rules);
+    Bill {
+        invoices,
+        warnings,
+        billed: charged.billed,
+        not_billable: charged.not_billable,
+        lines: line_count,
+    }
+}

@@ -1,0 +1,372 @@
+//! The command line's arguments (clap definitions) and their resolution, once,
+//! into the settings each command receives.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+use didbill_core::period::Period;
+use rust_decimal::Decimal;
+use vobiz::client::API_BASE_ENV;
+use vobiz::settings::FetchMode;
+
+use crate::audit::{self, AuditSettings, Format};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::fetch::FetchSettings;
+use crate::ledger::{self, report};
+use crate::numbers::NumbersSettings;
+use crate::render::exports;
+use crate::run::RunSettings;
+use crate::source::{Environment, Source, SourceSettings};
+
+/// didbill: the monthly DID billing run of a Vobiz partner.
+#[derive(Debug, Parser)]
+#[command(name = "didbill", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// didbill's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Bill a month: line items, invoices, exceptions and a summary.
+    Run(RunArgs),
+    /// Check the numbers: no active number or application, renewals at risk, KYC, lapses, billing dates.
+    Audit(AuditArgs),
+    /// Look up invoices recorded in the ledger.
+    #[command(subcommand)]
+    Invoices(InvoicesCommand),
+    /// Save the live inventory as a snapshot folder (replay it with `run --source DIR`).
+    Fetch(FetchArgs),
+    /// List rented numbers: status, application, fees, next billing date, KYC flags.
+    Numbers(NumbersArgs),
+}
+
+/// Which endpoint lists the numbers (`--fetch`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FetchArg {
+    /// `GET /accounts/{id}/numbers` for each customer (documented, default).
+    #[default]
+    PerCustomer,
+    /// `GET /numbers`: all customers' numbers in one listing.
+    Global,
+}
+
+impl From<FetchArg> for FetchMode {
+    fn from(arg: FetchArg) -> FetchMode {
+        match arg {
+            FetchArg::PerCustomer => FetchMode::PerCustomer,
+            FetchArg::Global => FetchMode::Global,
+        }
+    }
+}
+
+/// How to reach the Vobiz API; shared by every command that can fetch.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// API base URL [default: `[api] base_url` of the configuration].
+    #[arg(long, env = API_BASE_ENV, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// List numbers customer by customer, or with the global `/numbers` endpoint.
+    #[arg(long = "fetch", value_enum, value_name = "MODE", default_value_t = FetchArg::PerCustomer)]
+    pub fetch: FetchArg,
+}
+
+/// The flags every command that reads the inventory shares: which customers, the
+/// configuration, how to reach the API and whether to show progress.
+#[derive(Debug, Args)]
+pub struct ScopeArgs {
+    /// Only this customer (repeatable).
+    #[arg(long = "customer", value_name = "MA_ID")]
+    pub customers: Vec<String>,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// API options.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// No progress output on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl ScopeArgs {
+    /// Checks the `--customer` ids and loads the configuration; returns it with the
+    /// source settings resolved over it and the environment: the flags over the
+    /// configuration, a progress bar only when stderr is a terminal and not `--quiet`.
+    pub fn resolve(&self, source: Source, env: &Environment) -> Result<(Config, SourceSettings)> {
+        if self.customers.iter().any(|c| c.trim().is_empty()) {
+            return Err(Error::Usage(
+                "--customer needs a customer id (MA_...)".into(),
+            ));
+        }
+        let config = Config::load(self.config.as_deref())?;
+        let mut api = config.api.settings();
+        if let Some(base) = &self.api.api_base {
+            api.base_url = base.clone();
+        }
+        api.mode = self.api.fetch.into();
+        let settings = SourceSettings {
+            source,
+            api,
+            credentials: env.credentials(),
+            snapshot_limit: env.snapshot_limit()?,
+            progress: !self.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        };
+        Ok((config, settings))
+    }
+}
+
+/// Arguments of `didbill fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Snapshot folder to write (accounts.json and numbers.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also save every customer's call records (CDRs) of this month, YYYY-MM, in
+    /// cdrs/, so `run --source DIR` bills call usage.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
+    /// Customers, configuration, API and progress.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// Arguments of `didbill numbers`.
+#[derive(Debug, Args)]
+pub struct NumbersArgs {
+    /// Only numbers whose E.164 contains these digits.
+    #[arg(long, value_name = "DIGITS", value_parser = parse_digits)]
+    pub search: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// `api` for the live Vobiz API, or a snapshot folder.
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// Customers, configuration, API and progress.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// `didbill invoices` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InvoicesCommand {
+    /// List issued invoices in invoice-number order.
+    List(InvoicesListArgs),
+    /// Show one invoice with its lines.
+    Show(InvoicesShowArgs),
+}
+
+/// Arguments of `didbill invoices list`.
+#[derive(Debug, Args)]
+pub struct InvoicesListArgs {
+    /// Only invoices of this month, YYYY-MM.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<Period>,
+    /// Only invoices of this customer.
+    #[arg(long, value_name = "MA_ID")]
+    pub customer: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: report::Format,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
+}
+
+/// Arguments of `didbill invoices show`.
+#[derive(Debug, Args)]
+pub struct InvoicesShowArgs {
+    /// The invoice number, e.g. DID/26-27/00001.
+    pub number: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: report::Format,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
+}
+
+/// Arguments of `didbill run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The month to invoice, YYYY-MM.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Period,
+    /// `api` for the live Vobiz API, or a snapshot folder.
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// Output folder [default: out/YYYY-MM].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Stop with exit 1 if any number cannot be billed.
+    #[arg(long)]
+    pub strict: bool,
+    /// The instant the run is as of (RFC 3339) [default: now].
+    #[arg(long, value_parser = parse_instant)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Invoice date, YYYY-MM-DD [default: the day after the period].
+    #[arg(long, value_parser = parse_date)]
+    pub invoice_date: Option<NaiveDate>,
+    /// Number invoices DRAFT-0001, … and touch no ledger.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The invoice ledger (numbers, issued invoices, billed setup fees).
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
+    /// Accounting CSVs to write beside the canonical files, comma-separated: xero,
+    /// zoho, quickbooks, or NAME for --templates DIR/csv/NAME.toml (generic is
+    /// line_items.csv, always written).
+    #[arg(long, value_name = "LAYOUTS", value_delimiter = ',')]
+    pub csv: Vec<String>,
+    /// Start the accounting CSVs (not the canonical files) with a UTF-8 BOM, for Excel.
+    #[arg(long)]
+    pub csv_bom: bool,
+    /// Folder of templates overriding or adding to the built-in ones (csv/NAME.toml,
+    /// pdf/labels.txt, pdf/line.txt, pdf/footer.txt).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Do not write PDF invoices.
+    #[arg(long)]
+    pub no_pdf: bool,
+    /// Bill the numbers only: read no call records (CDRs) and bill no call usage.
+    #[arg(long)]
+    pub no_usage: bool,
+    /// Customers, configuration, API and progress.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// Arguments of `didbill audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// `api` for the live Vobiz API, or a snapshot folder.
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// The instant the audit is as of (RFC 3339) [default: now].
+    #[arg(long, value_parser = parse_instant)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Check renewals due within this many days after the as-of instant.
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub renewal_days: u32,
+    /// A balance below this puts every renewal in the window at risk.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_low_balance)]
+    pub low_balance: Option<Decimal>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: audit::Format,
+    /// Exit 5 when anything is found (for cron and CI).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+    /// Customers, configuration, API and progress.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+fn parse_digits(s: &str) -> std::result::Result<String, String> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{s:?} is not digits of a phone number, e.g. 80410"));
+    }
+    Ok(digits.to_owned())
+}
+
+fn parse_period(s: &str) -> std::result::Result<Period, String> {
+    s.parse()
+}
+
+fn parse_instant(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 instant such as 2026-12-02T00:00:00Z: {e}"))
+}
+
+fn parse_low_balance(s: &str) -> std::result::Result<Decimal, String> {
+    didbill_core::money::parse_amount(s)
+        .filter(|d| !d.is_sign_negative())
+        .ok_or_else(|| format!("{s:?} is not an amount of zero or more, such as 500 or 1250.50"))
+}
+
+fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    // chrono's %Y also takes `+262143`, whose date arithmetic overflows.
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 10)
+        .ok_or_else(|| format!("{s:?} is not a date YYYY-MM-DD"))
+}
+
+impl RunArgs {
+    /// Resolves the arguments, the configuration and the environment into run settings.
+    pub fn settings(&self, env: &Environment) -> Result<RunSettings> {
+        let (config, source) = self.scope.resolve(Source::from_arg(&self.source), env)?;
+        Ok(RunSettings {
+            period: self.period,
+            source,
+            customers: self.scope.customers.clone(),
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("out").join(self.period.to_string())),
+            strict: self.strict,
+            as_of: self.as_of.unwrap_or_else(Utc::now),
+            invoice_date: self.invoice_date.unwrap_or_else(|| self.period.end()),
+            dry_run: self.dry_run,
+            ledger: self.ledger.clone(),
+            config,
+            csv: exports::layout_names(&self.csv)?,
+            csv_bom: self.csv_bom,
+            pdf: !self.no_pdf,
+            templates: self.templates.clone(),
+            usage: !self.no_usage,
+        })
+    }
+}
+
+impl FetchArgs {
+    /// Resolves the arguments, the configuration and the environment into fetch settings.
+    pub fn settings(&self, env: &Environment) -> Result<FetchSettings> {
+        let (_, source) = self.scope.resolve(Source::Api, env)?;
+        Ok(FetchSettings {
+            out: self.out.clone(),
+            period: self.period,
+            customers: self.scope.customers.clone(),
+            source,
+        })
+    }
+}
+
+impl NumbersArgs {
+    /// Resolves the arguments, the configuration and the environment into listing settings.
+    pub fn settings(&self, env: &Environment) -> Result<NumbersSettings> {
+        let (_, source) = self.scope.resolve(Source::from_arg(&self.source), env)?;
+        Ok(NumbersSettings {
+            search: self.search.clone(),
+            format: self.format,
+            customers: self.scope.customers.clone(),
+            source,
+        })
+    }
+}
+
+impl AuditArgs {
+    /// Resolves the arguments, the configuration and the environment into audit settings.
+    pub fn settings(&self, env: &Environment) -> Result<AuditSettings> {
+        let (config, source) = self.scope.resolve(Source::from_arg(&self.source), env)?;
+        Ok(AuditSettings {
+            source,
+            customers: self.scope.customers.clone(),
+            params: audit::Params::new(
+                &config,
+                self.as_of.unwrap_or_else(Utc::now),
+                self.renewal_days,
+                self.low_balance,
+            ),
+            format: self.format,
+            fail_on_findings: self.fail_on_findings,
+        })
+    }
+}

@@ -1,0 +1,352 @@
+//! `didbill run --csv …`: the accounting exports on the demo snapshot, user
+//! templates, formula injection, the BOM, and bad layout names.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use crate::common::{demo_dir, demo_run_args, Test};
+use rust_decimal::Decimal;
+
+const LAYOUTS: [&str; 3] = ["xero", "zoho", "quickbooks"];
+const CANONICAL: [&str; 4] = [
+    "line_items.csv",
+    "invoices.csv",
+    "exceptions.csv",
+    "summary.json",
+];
+
+fn expected(file: &str) -> String {
+    std::fs::read_to_string(demo_dir().join("expected").join(file)).unwrap()
+}
+
+fn records(text: &str) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    (headers, r.records().map(Result::unwrap).collect())
+}
+
+fn column(headers: &csv::StringRecord, name: &str) -> usize {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+#[test]
+fn demo_exports_match_the_golden_files_and_leave_the_canonical_files_alone() {
+    let ran = Test::demo()
+        .args(["--csv", "xero,zoho,quickbooks"])
+        .run()
+        .expect_code(0);
+    for layout in LAYOUTS {
+        let file = format!("{layout}.csv");
+        assert_eq!(
+            ran.read(&format!("out/{file}")),
+            expected(&file),
+            "{file} differs from fixtures/demo/expected"
+        );
+    }
+    for file in CANONICAL {
+        assert_eq!(ran.read(&format!("out/{file}")), expected(file), "{file}");
+    }
+}
+
+#[test]
+fn exported_amounts_add_up_to_each_invoice_subtotal() {
+    let ran = Test::demo()
+        .args(["--csv", "xero,zoho,quickbooks"])
+        .run()
+        .expect_code(0);
+    let (h, invoices) = records(&ran.read("out/invoices.csv"));
+    let (number, subtotal) = (column(&h, "invoice_number"), column(&h, "subtotal"));
+    let subtotals: BTreeMap<String, Decimal> = invoices
+        .iter()
+        .map(|r| {
+            (
+                r[number].to_owned(),
+                Decimal::from_str(&r[subtotal]).unwrap(),
+            )
+        })
+        .collect();
+    // Quantity × unit amount per row, summed per invoice number.
+    let layouts = [
+        ("xero.csv", "*InvoiceNumber", "*Quantity", "*UnitAmount"),
+        ("zoho.csv", "Invoice Number", "Quantity", "Item Price"),
+        ("quickbooks.csv", "InvoiceNo", "ItemQuantity", "ItemRate"),
+        ("quickbooks.csv", "InvoiceNo", "ItemQuantity", "ItemAmount"),
+    ];
+    for (file, inv, qty, amount) in layouts {
+        let (h, rows) = records(&ran.read(&format!("out/{file}")));
+        let (inv, qty, amount) = (column(&h, inv), column(&h, qty), column(&h, amount));
+        let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+        for r in &rows {
+            let line = Decimal::from_str(&r[qty]).unwrap() * Decimal::from_str(&r[amount]).unwrap();
+            *sums.entry(r[inv].to_owned()).or_default() += line;
+        }
+        assert_eq!(sums, subtotals, "{file}: {amount}");
+    }
+}
+
+#[test]
+fn the_bom_goes_on_the_exports_only() {
+    let ran = Test::demo()
+        .args(["--csv", "zoho,generic", "--csv-bom"])
+        .run()
+        .expect_code(0);
+    let zoho = std::fs::read(ran.path("out/zoho.csv")).unwrap();
+    assert_eq!(
+        zoho,
+        [b"\xEF\xBB\xBF", expected("zoho.csv").as_bytes()].concat()
+    );
+    for file in CANONICAL {
+        assert_eq!(ran.read(&format!("out/{file}")), expected(file), "{file}");
+    }
+    assert!(!ran.path("out/xero.csv").exists() && !ran.path("out/generic.csv").exists());
+}
+
+/// The demo snapshot with two hostile company names.
+fn hostile_snapshot(test: Test) -> Test {
+    let mut accounts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo_dir().join("accounts.json")).unwrap()).unwrap();
+    for a in accounts["accounts"].as_array_mut().unwrap() {
+        match a["auth_id"].as_str().unwrap() {
+            "MA_ACME0001" => a["company"] = "=HYPERLINK(\"http://evil.example\",\"Acme\")".into(),
+            "MA_BHARAT02" => a["company"] = "+91 Traders".into(),
+            _ => {}
+        }
+    }
+    test.file("snap/accounts.json", serde_json::to_vec(&accounts).unwrap())
+        .file(
+            "snap/numbers.json",
+            std::fs::read(demo_dir().join("numbers.json")).unwrap(),
+        )
+}
+
+const PROBE_LAYOUT: &str = r#"
+[[columns]]
+header = "name"
+value = "{{ invoice.customer.name }}"
+
+[[columns]]
+header = "e164 as text"
+value = "{{ line.e164 }}"
+
+[[columns]]
+header = "e164"
+value = "{{ line.e164 }}"
+kind = "e164"
+
+[[columns]]
+header = "credit"
+value = "{{ '-5' | amount }}"
+kind = "number"
+
+[[columns]]
+header = "credit as text"
+value = "{{ '-5' | amount }}"
+"#;
+
+#[test]
+fn formula_like_text_is_neutralised_and_numbers_are_not() {
+    let demo = demo_dir();
+    let ran = hostile_snapshot(Test::new())
+        .args([
+            "run",
+            "--source",
+            "snap",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-12-02T00:00:00Z",
+            "--config",
+            demo.join("didbill.toml").to_str().unwrap(),
+            "--out",
+            "out",
+            "--csv",
+            "xero,zoho,quickbooks,probe",
+            "--templates",
+            "tpl",
+        ])
+        .file("tpl/csv/probe.toml", PROBE_LAYOUT)
+        .run()
+        .expect_code(0);
+    let hyperlink = "'=HYPERLINK(\"http://evil.example\",\"Acme\")";
+    for (file, name_column) in [
+        ("xero.csv", "*ContactName"),
+        ("zoho.csv", "Customer Name"),
+        ("quickbooks.csv", "Customer"),
+    ] {
+        let (h, rows) = records(&ran.read(&format!("out/{file}")));
+        let names: Vec<&str> = rows.iter().map(|r| &r[column(&h, name_column)]).collect();
+        assert!(names.contains(&hyperlink), "{file}: {names:?}");
+        assert!(names.contains(&"'+91 Traders"), "{file}: {names:?}");
+        assert!(!names.iter().any(|n| n.starts_with(['=', '+'])), "{file}");
+    }
+    let (_, rows) = records(&ran.read("out/probe.csv"));
+    let first = &rows[0];
+    assert_eq!(&first[0], hyperlink);
+    assert_eq!(&first[1], "'+918041000001");
+    assert_eq!(&first[2], "+918041000001");
+    assert_eq!(&first[3], "-5.00");
+    assert_eq!(&first[4], "'-5.00");
+    // The canonical files apply the same rule to the company name.
+    assert!(ran
+        .read("out/invoices.csv")
+        .contains(hyperlink.replace('"', "\"\"").as_str()));
+}
+
+const OVERRIDE_XERO: &str = r#"
+[[columns]]
+header = "*ContactName"
+value = "{{ invoice.customer.name }}"
+
+[[columns]]
+header = "*UnitAmount"
+value = "{{ line.amount }}"
+kind = "number"
+"#;
+
+const MINE: &str = r#"
+[[columns]]
+header = "Invoice"
+value = "{{ invoice.number }}"
+
+[[columns]]
+header = "Seller"
+value = "{{ seller.name }} ({{ seller.state_name }})"
+
+[[columns]]
+header = "Total"
+value = "{{ invoice.total }}"
+kind = "number"
+
+[[columns]]
+header = "Period"
+value = '{{ period.start | date(format="DD.MM.YY") }}'
+kind = "date"
+"#;
+
+#[test]
+fn user_templates_override_built_in_layouts_and_add_new_ones() {
+    let ran = Test::demo()
+        .args(["--csv", "xero,mine,zoho", "--templates", "tpl"])
+        .file("tpl/csv/xero.toml", OVERRIDE_XERO)
+        .file("tpl/csv/mine.toml", MINE)
+        .run()
+        .expect_code(0);
+    let xero = ran.read("out/xero.csv");
+    assert!(
+        xero.starts_with("*ContactName,*UnitAmount\nAcme Solutions Pvt Ltd,300.00\n"),
+        "{xero}"
+    );
+    assert_eq!(xero.lines().count(), 38);
+    assert_eq!(
+        ran.read("out/zoho.csv"),
+        expected("zoho.csv"),
+        "zoho is still built in"
+    );
+    let mine = ran.read("out/mine.csv");
+    assert!(
+        mine.starts_with(
+            "Invoice,Seller,Total,Period\nDID/26-27/00001,Demo Telecom Pvt Ltd (Karnataka),2301.57,01.11.26\n"
+        ),
+        "{mine}"
+    );
+}
+
+#[test]
+fn a_broken_template_names_its_file_and_column_and_writes_nothing() {
+    let broken = "[[columns]]\nheader = \"A\"\nvalue = \"1\"\n\n\
+                  [[columns]]\nheader = \"Amount\"\nvalue = \"{{ line.amount | money }}\"\n";
+    let ran = Test::demo()
+        .args(["--csv", "xero", "--templates", "tpl"])
+        .file("tpl/csv/xero.toml", broken)
+        .run()
+        .expect_code(1);
+    let err = ran.stderr();
+    assert!(err.contains("tpl/csv/xero.toml"), "{err}");
+    assert!(err.contains("column 2 \"Amount\""), "{err}");
+    assert!(err.contains("money"), "{err}");
+    assert!(!ran.path("out").exists());
+
+    // Errors found only when rendering also name the invoice and line.
+    let ran = Test::demo()
+        .args(["--csv", "zoho,bad", "--templates", "tpl"])
+        .file(
+            "tpl/csv/bad.toml",
+            "[[columns]]\nheader = \"Net\"\nvalue = \"{{ line.net }}\"\n",
+        )
+        .run()
+        .expect_code(1);
+    let err = ran.stderr();
+    assert!(err.contains("tpl/csv/bad.toml"), "{err}");
+    assert!(
+        err.contains("column 1 \"Net\", invoice DID/26-27/00001, line 1"),
+        "{err}"
+    );
+    assert!(!ran.path("out").exists());
+
+    let ran = Test::demo()
+        .args(["--csv", "bad", "--templates", "tpl"])
+        .file(
+            "tpl/csv/bad.toml",
+            "[[columns]]\nheader = \"Date\"\nvalue = \"{{ invoice.date }} at noon\"\nkind = \"date\"\n",
+        )
+        .run()
+        .expect_code(1);
+    assert!(
+        ran.stderr().contains("column 1 \"Date\""),
+        "{}",
+        ran.stderr()
+    );
+}
+
+#[test]
+fn unknown_or_unsafe_layout_names_are_usage_errors() {
+    for (csv, needle) in [
+        ("sage", "sage"),
+        ("xero,sage", "built in: generic, xero, zoho, quickbooks"),
+        ("../x", "letters, digits"),
+        ("/etc/passwd", "letters, digits"),
+        ("invoices", "canonical output"),
+    ] {
+        let ran = Test::demo().args(["--csv", csv]).run().expect_code(2);
+        assert!(ran.stderr().contains(needle), "{csv}: {}", ran.stderr());
+        assert!(!ran.path("out").exists());
+    }
+    let ran = Test::demo()
+        .args(["--csv", "mine", "--templates", "tpl"])
+        .file("tpl/csv/other.toml", MINE)
+        .run()
+        .expect_code(2);
+    assert!(
+        ran.stderr().contains("mine.toml does not exist"),
+        "{}",
+        ran.stderr()
+    );
+    let ran = Test::demo()
+        .args(["--csv", "xero", "--templates", "missing"])
+        .run()
+        .expect_code(2);
+    assert!(
+        ran.stderr().contains("missing: not a folder"),
+        "{}",
+        ran.stderr()
+    );
+    // `generic` alone is the default output set.
+    let ran = Test::new()
+        .args(demo_run_args())
+        .args(["--out", "out", "--csv", "generic", "--no-pdf"])
+        .run()
+        .expect_code(0);
+    let files: Vec<String> = ran.tree("out").into_iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        files,
+        [
+            "exceptions.csv",
+            "invoices.csv",
+            "line_items.csv",
+            "summary.json"
+        ]
+    );
+}
