@@ -162,7 +162,7 @@ fn number(args: &Args, rng: &mut fastrand::Rng, index: usize, id: &str, flaw: u3
         _ => ("pending_purchase", None),
     };
     // A few renewals missed: both billing dates two cycles back, so the number lapsed.
-    let (last, next) = if roll % 23 == 0 {
+    let (last, next) = if roll.is_multiple_of(23) {
         (last - Months::new(2), next - Months::new(2))
     } else {
         (last, next)

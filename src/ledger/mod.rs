@@ -3,6 +3,11 @@
 //! it billed, so that numbers are gap-free, re-runs are idempotent and no setup fee
 //! is billed twice.
 //!
+//! # Layers
+//! [`plan`] decides (reuse, conflict or the next number of the series) without any
+//! storage; [`store::Store`] is what a run's transaction needs of a backend, and
+//! [`sqlite`] implements it on the file; [`Book`] carries one run through them.
+//!
 //! # A run's conversation with the ledger
 //! 1. [`Ledger::open`] creates or upgrades the file (see `ledger/schema.rs`).
 //! 2. [`Ledger::begin`] takes the write lock (`BEGIN IMMEDIATE`; a second process
@@ -45,23 +50,29 @@
 //! drafts `DRAFT-0001`, …, and cannot know which setup fees were billed before.
 
 pub mod content;
+pub mod plan;
 pub mod report;
 mod schema;
+pub mod sqlite;
+pub mod store;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
+use chrono::{NaiveDate, SecondsFormat, Utc};
 use rayon::prelude::*;
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::error::{Error, Result};
 use crate::render::csv::Summary;
-use content::{InvoiceContent, LineContent};
+use content::InvoiceContent;
 use didbill_core::billing::{BilledSetups, Invoice, IssuedInvoice, Line, SetupKey};
 use didbill_core::numbering::NumberFormat;
 use didbill_core::period::{financial_year, Period};
+use plan::{Candidate, Change, Decision, Refusal, Series, StoredInvoice};
+use sqlite::SqliteStore;
+use store::{InterruptedRun, NewInvoice, Store};
 
 pub use schema::VERSION as SCHEMA_VERSION;
 
@@ -107,67 +118,6 @@ fn parse_date(path: &Path, text: &str) -> Result<NaiveDate> {
         path: path.to_path_buf(),
         message: format!("holds the date {text:?}, which is not YYYY-MM-DD; the file is damaged"),
     })
-}
-
-/// Sorts invoices into invoice-number order across financial years.
-fn number_order(invoice_date: NaiveDate, seq: i64) -> (i32, i64) {
-    let first_year = invoice_date.year() - i32::from(invoice_date.month() < 4);
-    (first_year, seq)
-}
-
-/// The lines of a recorded invoice, in their recorded order.
-fn load_lines(conn: &Connection, invoice_id: i64) -> rusqlite::Result<Vec<LineContent>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT number_id, e164, charge, service_from, service_to, billable_days, period_days,
-                unit_amount, amount, call_direction, calls, billable_seconds
-         FROM invoice_lines WHERE invoice_id = ?1 ORDER BY line_no",
-    )?;
-    let rows = stmt.query_map([invoice_id], |r| {
-        Ok(LineContent {
-            number_id: r.get(0)?,
-            e164: r.get(1)?,
-            charge: r.get(2)?,
-            service_from: r.get(3)?,
-            service_to: r.get(4)?,
-            billable_days: r.get(5)?,
-            period_days: r.get(6)?,
-            unit_amount: r.get(7)?,
-            amount: r.get(8)?,
-            call_direction: r.get(9)?,
-            // Written from u64 counts far below 2^63 (see `commit`).
-            calls: r.get::<_, Option<i64>>(10)?.map(|n| n as u64),
-            billable_seconds: r.get::<_, Option<i64>>(11)?.map(|n| n as u64),
-        })
-    })?;
-    rows.collect()
-}
-
-/// The billed content of a recorded invoice, rebuilt from its rows.
-fn load_content(conn: &Connection, invoice_id: i64) -> rusqlite::Result<InvoiceContent> {
-    let mut content = conn.query_row(
-        "SELECT customer_id, currency, period, customer_gstin, place_of_supply,
-                subtotal, cgst, sgst, igst, round_off, total
-         FROM invoices WHERE id = ?1",
-        [invoice_id],
-        |r| {
-            Ok(InvoiceContent {
-                customer_id: r.get(0)?,
-                currency: r.get(1)?,
-                period: r.get(2)?,
-                customer_gstin: r.get(3)?,
-                place_of_supply: r.get(4)?,
-                lines: Vec::new(),
-                subtotal: r.get(5)?,
-                cgst: r.get(6)?,
-                sgst: r.get(7)?,
-                igst: r.get(8)?,
-                round_off: r.get(9)?,
-                total: r.get(10)?,
-            })
-        },
-    )?;
-    content.lines = load_lines(conn, invoice_id)?;
-    Ok(content)
 }
 
 impl Ledger {
@@ -231,14 +181,14 @@ impl Ledger {
     }
 
     /// Takes the ledger's write lock for one run (waiting for another run to finish).
-    pub fn begin(&mut self) -> Result<Book<'_>> {
+    pub fn begin(&mut self) -> Result<Book<SqliteStore<'_>>> {
         let path = self.path.as_path();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_error(path, "locking the ledger", e))?;
-        let interrupted =
-            interrupted_runs(&tx).map_err(|e| sql_error(path, "reading earlier runs", e))?;
+        let store = SqliteStore::new(tx, path);
+        let interrupted = store.interrupted_runs()?;
         let mut notes = Vec::new();
         if self.created {
             notes.push(format!(
@@ -248,8 +198,8 @@ impl Ledger {
             ));
         }
         Ok(Book {
-            tx,
-            path,
+            store,
+            path: path.to_path_buf(),
             started_at: now(),
             notes,
             interrupted,
@@ -295,49 +245,6 @@ impl Ledger {
         }
         tx.commit().map_err(fail)
     }
-}
-
-/// A run that recorded invoices but never reached [`Ledger::finish`].
-#[derive(Debug)]
-struct Interrupted {
-    id: i64,
-    period: String,
-    out_dir: String,
-    numbers: Vec<String>,
-}
-
-/// Runs left in state `rendering` by processes that no longer exist.
-fn interrupted_runs(conn: &Connection) -> rusqlite::Result<Vec<Interrupted>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, period, out_dir, pid FROM runs WHERE state = 'rendering' ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut numbers = conn.prepare("SELECT number FROM invoices WHERE run_id = ?1 ORDER BY id")?;
-    let mut runs = Vec::new();
-    for (id, period, out_dir, pid) in rows {
-        let alive =
-            pid == i64::from(std::process::id()) || Path::new(&format!("/proc/{pid}")).exists();
-        if !alive {
-            runs.push(Interrupted {
-                id,
-                period,
-                out_dir,
-                numbers: numbers
-                    .query_map([id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?,
-            });
-        }
-    }
-    Ok(runs)
 }
 
 /// What [`Book::issue`] needs besides the invoices.
@@ -401,115 +308,36 @@ struct Fresh {
     setups: Vec<SetupKey>,
 }
 
-/// An invoice of the period already in the ledger.
+/// One run's transaction on the ledger, over any [`Store`]; dropping it rolls
+/// everything back.
 #[derive(Debug)]
-struct Stored {
-    id: i64,
-    number: String,
-    seq: i64,
-    invoice_date: NaiveDate,
-    due_date: NaiveDate,
-    hash: String,
-}
-
-/// One run's write transaction on the ledger; dropping it rolls everything back.
-#[derive(Debug)]
-pub struct Book<'a> {
-    tx: Transaction<'a>,
-    path: &'a Path,
+pub struct Book<S: Store> {
+    store: S,
+    path: PathBuf,
     started_at: String,
     notes: Vec<String>,
-    interrupted: Vec<Interrupted>,
+    interrupted: Vec<InterruptedRun>,
     fresh: Vec<Fresh>,
     repairs: Vec<i64>,
 }
 
-impl Book<'_> {
-    fn error(&self, context: &str) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
-        let context = context.to_owned();
-        move |e| sql_error(self.path, &context, e)
-    }
-
+impl<S: Store> Book<S> {
     /// Every setup fee the ledger has billed, and on which invoice.
     pub fn billed_setups(&self) -> Result<BilledSetups> {
-        let read = || -> rusqlite::Result<BilledSetups> {
-            let mut stmt = self.tx.prepare(
-                "SELECT s.number_id, s.purchased_at, i.customer_id, i.currency, i.period
-                 FROM setup_charges s JOIN invoices i ON i.id = s.invoice_id",
-            )?;
-            let mut billed = BilledSetups::default();
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    SetupKey {
-                        number_id: r.get(0)?,
-                        purchased_at: r.get(1)?,
-                    },
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                ))
-            })?;
-            for row in rows {
-                let (key, customer, currency, period) = row?;
-                billed.insert(key, customer, currency, period);
-            }
-            Ok(billed)
-        };
-        read().map_err(self.error("reading billed setup fees"))
-    }
-
-    /// The period's invoices in the ledger for the customers in scope, by
-    /// (customer id, currency).
-    fn stored(&self, request: &IssueRequest) -> Result<BTreeMap<(String, String), Stored>> {
-        type Row = (String, String, i64, String, i64, String, String, String);
-        let read = || -> rusqlite::Result<Vec<Row>> {
-            let mut stmt = self.tx.prepare(
-                "SELECT customer_id, currency, id, number, seq, invoice_date, due_date, content_hash
-                 FROM invoices WHERE period = ?1",
-            )?;
-            let rows = stmt.query_map([request.period.to_string()], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            })?;
-            rows.collect()
-        };
-        let in_scope: HashSet<&str> = request.customers.iter().map(String::as_str).collect();
-        let mut stored = BTreeMap::new();
-        for (customer, currency, id, number, seq, invoice_date, due_date, hash) in
-            read().map_err(self.error("reading the period's invoices"))?
-        {
-            if in_scope.is_empty() || in_scope.contains(customer.as_str()) {
-                let s = Stored {
-                    id,
-                    number,
-                    seq,
-                    invoice_date: parse_date(self.path, &invoice_date)?,
-                    due_date: parse_date(self.path, &due_date)?,
-                    hash,
-                };
-                stored.insert((customer, currency), s);
-            }
-        }
-        Ok(stored)
+        self.store.billed_setups()
     }
 
     /// Gives every invoice its number: the issued one when the ledger has the same
     /// content for its customer, currency and period, else the next free one.
     /// Fails with [`Error::LedgerConflict`] when issued invoices would change.
     pub fn issue(&mut self, invoices: Vec<Invoice>, request: &IssueRequest) -> Result<Issued> {
-        let mut stored = self.stored(request)?;
-        let mut issued: Vec<((i32, i64), IssuedInvoice)> = Vec::with_capacity(invoices.len());
-        let mut changed: Vec<(Stored, Option<InvoiceContent>)> = Vec::new();
-        let mut fresh = Vec::new();
-        let mut dates_kept = BTreeMap::<NaiveDate, usize>::new();
+        let in_scope: HashSet<&str> = request.customers.iter().map(String::as_str).collect();
+        let stored: Vec<StoredInvoice> = self
+            .store
+            .period_invoices(request.period)?
+            .into_iter()
+            .filter(|s| in_scope.is_empty() || in_scope.contains(s.customer_id.as_str()))
+            .collect();
         // Contents and hashes on all cores; the contents' lines are dropped at once
         // (a conflict rebuilds them, `commit` writes the invoices' own lines), so the
         // ledger never holds a second copy of every line.
@@ -522,95 +350,87 @@ impl Book<'_> {
                 (invoice, content, hash)
             })
             .collect();
-        for (invoice, content, hash) in hashed {
-            match stored.remove(&(content.customer_id.clone(), content.currency.clone())) {
-                Some(s) if s.hash == hash => {
-                    if s.invoice_date != request.invoice_date {
-                        *dates_kept.entry(s.invoice_date).or_default() += 1;
+        let candidates: Vec<Candidate> = hashed
+            .iter()
+            .map(|(_, content, hash)| Candidate {
+                customer_id: &content.customer_id,
+                currency: &content.currency,
+                hash,
+            })
+            .collect();
+        let fy = financial_year(request.invoice_date);
+        let series = Series {
+            financial_year: &fy,
+            last_seq: self.store.last_seq(&fy)?,
+            format: request.format,
+        };
+        let planned = match plan::plan(&candidates, stored, &series, request.invoice_date) {
+            Ok(planned) => planned,
+            Err(Refusal::Changed(changed)) => {
+                return Err(self.conflict(request.period, &changed, &hashed))
+            }
+            Err(Refusal::SeriesFull { needed, max }) => {
+                return Err(Error::Data(format!(
+                    "financial year {fy} would need invoice sequence number {needed}, more than \
+                     invoice.number_format allows ({max}); widen {{seq:0N}}"
+                )))
+            }
+        };
+
+        let mut issued: Vec<((i32, i64), IssuedInvoice)> = Vec::with_capacity(hashed.len());
+        for ((invoice, content, hash), decision) in hashed.into_iter().zip(planned.decisions) {
+            match decision {
+                Decision::Reuse(s) => issued.push((
+                    plan::number_order(s.invoice_date, s.seq),
+                    IssuedInvoice {
+                        number: s.number,
+                        invoice_date: s.invoice_date,
+                        due_date: s.due_date,
+                        invoice,
+                    },
+                )),
+                Decision::New { number, seq } => {
+                    if self.store.number_taken(&number)? {
+                        return Err(Error::Ledger {
+                            path: self.path.clone(),
+                            message: format!(
+                                "already holds invoice number {number} (under another financial year or \
+                                 number format); invoice.number_format must keep {{fy}} so numbers stay unique"
+                            ),
+                        });
                     }
+                    self.fresh.push(Fresh {
+                        number: number.clone(),
+                        financial_year: fy.clone(),
+                        seq,
+                        invoice_date: request.invoice_date,
+                        due_date: request.due_date,
+                        customer_name: invoice.customer.name.clone(),
+                        content,
+                        hash,
+                        setups: invoice
+                            .lines
+                            .iter()
+                            .filter_map(|l| l.setup_key.clone())
+                            .collect(),
+                    });
                     issued.push((
-                        number_order(s.invoice_date, s.seq),
+                        plan::number_order(request.invoice_date, seq),
                         IssuedInvoice {
-                            number: s.number,
-                            invoice_date: s.invoice_date,
-                            due_date: s.due_date,
+                            number,
+                            invoice_date: request.invoice_date,
+                            due_date: request.due_date,
                             invoice,
                         },
                     ));
                 }
-                Some(s) => changed.push((s, Some(InvoiceContent::of(&invoice, request.period)))),
-                None => fresh.push((invoice, content, hash)),
             }
-        }
-        changed.extend(stored.into_values().map(|s| (s, None)));
-        if !changed.is_empty() {
-            return Err(self.conflict(request.period, changed));
-        }
-
-        let fy = financial_year(request.invoice_date);
-        let last: i64 = self
-            .tx
-            .query_row(
-                "SELECT COALESCE(MAX(seq), 0) FROM invoices WHERE financial_year = ?1",
-                [&fy],
-                |r| r.get(0),
-            )
-            .map_err(self.error("reading the last invoice number"))?;
-        let needed = last + fresh.len() as i64;
-        if needed > i64::try_from(request.format.max_seq()).unwrap_or(i64::MAX) {
-            return Err(Error::Data(format!(
-                "financial year {fy} would need invoice sequence number {needed}, more than \
-                 invoice.number_format allows ({}); widen {{seq:0N}}",
-                request.format.max_seq()
-            )));
-        }
-        for (i, (invoice, content, hash)) in fresh.into_iter().enumerate() {
-            let seq = last + 1 + i as i64;
-            let number = request.format.render(&fy, seq as u64);
-            let taken: bool = self
-                .tx
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM invoices WHERE number = ?1)")
-                .and_then(|mut stmt| stmt.query_row([&number], |r| r.get(0)))
-                .map_err(self.error("checking invoice numbers"))?;
-            if taken {
-                return Err(Error::Ledger {
-                    path: self.path.to_path_buf(),
-                    message: format!(
-                        "already holds invoice number {number} (under another financial year or \
-                         number format); invoice.number_format must keep {{fy}} so numbers stay unique"
-                    ),
-                });
-            }
-            self.fresh.push(Fresh {
-                number: number.clone(),
-                financial_year: fy.clone(),
-                seq,
-                invoice_date: request.invoice_date,
-                due_date: request.due_date,
-                customer_name: invoice.customer.name.clone(),
-                content,
-                hash,
-                setups: invoice
-                    .lines
-                    .iter()
-                    .filter_map(|l| l.setup_key.clone())
-                    .collect(),
-            });
-            issued.push((
-                number_order(request.invoice_date, seq),
-                IssuedInvoice {
-                    number,
-                    invoice_date: request.invoice_date,
-                    due_date: request.due_date,
-                    invoice,
-                },
-            ));
         }
         issued.sort_by_key(|(order, _)| *order);
         let invoices: Vec<IssuedInvoice> = issued.into_iter().map(|(_, i)| i).collect();
 
         let mut notes = std::mem::take(&mut self.notes);
-        for (date, n) in dates_kept {
+        for (date, n) in planned.dates_kept {
             notes.push(format!(
                 "{n} invoice(s) of {} were issued on {date} and keep that date and their numbers; \
                  this run's invoice date {} applies only to invoices it issues new",
@@ -654,19 +474,26 @@ impl Book<'_> {
         }
     }
 
-    /// The exit-4 error for issued invoices that would change.
-    fn conflict(&self, period: Period, changed: Vec<(Stored, Option<InvoiceContent>)>) -> Error {
+    /// The exit-4 error for issued invoices that would change (`changed` in
+    /// invoice-number order; `hashed` the run's invoices the changes point into).
+    fn conflict(
+        &self,
+        period: Period,
+        changed: &[Change],
+        hashed: &[(Invoice, InvoiceContent, String)],
+    ) -> Error {
         const SHOWN: usize = 8;
-        let mut changed = changed;
-        changed.sort_by_key(|(s, _)| number_order(s.invoice_date, s.seq));
         let mut text = format!(
             "period {period} is already invoiced and this run would change {} issued invoice(s); \
              nothing was written:",
             changed.len()
         );
-        for (stored, now) in &changed {
-            let before = load_content(&self.tx, stored.id);
-            let (who, details) = match (&before, now) {
+        for change in changed {
+            let before = self.store.recorded_content(change.stored.id);
+            let now = change
+                .now
+                .map(|index| InvoiceContent::of(&hashed[index].0, period));
+            let (who, details) = match (&before, &now) {
                 (Ok(before), Some(now)) => {
                     let mut d = before.differences(now);
                     if d.is_empty() {
@@ -691,7 +518,7 @@ impl Book<'_> {
             let more = details.len().saturating_sub(SHOWN);
             text.push_str(&format!(
                 "\n  {} ({who}): {}",
-                stored.number,
+                change.stored.number,
                 shown.join("; ")
             ));
             if more > 0 {
@@ -720,118 +547,38 @@ impl Book<'_> {
             .iter()
             .map(|i| (i.number.as_str(), &i.invoice.lines[..]))
             .collect();
-        let fresh_lines = self
+        let new = self
             .fresh
             .iter()
             .map(|f| {
-                by_number
-                    .get(f.number.as_str())
-                    .copied()
-                    .ok_or_else(|| Error::Ledger {
-                        path: self.path.to_path_buf(),
-                        message: format!(
-                            "cannot record invoice {}: it is not among the invoices rendered",
-                            f.number
-                        ),
-                    })
+                let lines =
+                    by_number
+                        .get(f.number.as_str())
+                        .copied()
+                        .ok_or_else(|| Error::Ledger {
+                            path: self.path.clone(),
+                            message: format!(
+                                "cannot record invoice {}: it is not among the invoices rendered",
+                                f.number
+                            ),
+                        })?;
+                Ok(NewInvoice {
+                    number: &f.number,
+                    financial_year: &f.financial_year,
+                    seq: f.seq,
+                    invoice_date: f.invoice_date,
+                    due_date: f.due_date,
+                    customer_name: &f.customer_name,
+                    content: &f.content,
+                    hash: &f.hash,
+                    lines,
+                    setups: &f.setups,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
-        let write = || -> rusqlite::Result<i64> {
-            let s = run.summary;
-            self.tx.execute(
-                "INSERT INTO runs (period, as_of, source, out_dir, invoice_date, customers,
-                     numbers_fetched, billed, not_billable, exceptions, invoices, invoices_new,
-                     pid, state, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'rendering', ?14)",
-                params![
-                    s.period,
-                    s.as_of,
-                    run.source,
-                    run.out.display().to_string(),
-                    run.invoice_date.to_string(),
-                    s.customers as i64,
-                    s.numbers_fetched as i64,
-                    s.billed as i64,
-                    s.not_billable as i64,
-                    s.exceptions as i64,
-                    s.invoices as i64,
-                    self.fresh.len() as i64,
-                    i64::from(std::process::id()),
-                    self.started_at,
-                ],
-            )?;
-            let run_id = self.tx.last_insert_rowid();
-            let created_at = now();
-            let mut invoice = self.tx.prepare(
-                "INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
-                     customer_gstin, place_of_supply, currency, period, invoice_date, due_date,
-                     subtotal, cgst, sgst, igst, round_off, total, content_hash, run_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)",
-            )?;
-            let mut line = self.tx.prepare(
-                "INSERT INTO invoice_lines (invoice_id, line_no, number_id, e164, charge,
-                     service_from, service_to, billable_days, period_days, unit_amount, amount,
-                     call_direction, calls, billable_seconds)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?;
-            let mut setup = self.tx.prepare(
-                "INSERT INTO setup_charges (number_id, purchased_at, invoice_id) VALUES (?1, ?2, ?3)",
-            )?;
-            for (f, lines) in self.fresh.iter().zip(&fresh_lines) {
-                let c = &f.content;
-                invoice.execute(params![
-                    f.number,
-                    f.financial_year,
-                    f.seq,
-                    c.customer_id,
-                    f.customer_name,
-                    c.customer_gstin,
-                    c.place_of_supply,
-                    c.currency,
-                    c.period,
-                    f.invoice_date.to_string(),
-                    f.due_date.to_string(),
-                    c.subtotal,
-                    c.cgst,
-                    c.sgst,
-                    c.igst,
-                    c.round_off,
-                    c.total,
-                    f.hash,
-                    run_id,
-                    created_at,
-                ])?;
-                let invoice_id = self.tx.last_insert_rowid();
-                for (no, l) in lines.iter().map(LineContent::of).enumerate() {
-                    line.execute(params![
-                        invoice_id,
-                        no as i64 + 1,
-                        l.number_id,
-                        l.e164,
-                        l.charge,
-                        l.service_from,
-                        l.service_to,
-                        l.billable_days,
-                        l.period_days,
-                        l.unit_amount,
-                        l.amount,
-                        l.call_direction,
-                        l.calls.map(|n| n as i64),
-                        l.billable_seconds.map(|n| n as i64),
-                    ])?;
-                }
-                for key in &f.setups {
-                    setup.execute(params![key.number_id, key.purchased_at, invoice_id])?;
-                }
-            }
-            Ok(run_id)
-        };
-        let run_id = write().map_err(self.error("recording the invoices"))?;
-        let path = self.path;
-        self.tx
-            .commit()
-            .map_err(|e| sql_error(path, "committing the invoices", e))?;
+        let run_id = self.store.record(run, &self.started_at, &new)?;
+        drop(new);
+        self.store.commit()?;
         Ok(Recorded {
             run: Some(run_id),
             repairs: self.repairs,

@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::content::LineContent;
-use super::{load_lines, number_order, parse_date, sql_error, Ledger};
+use super::plan::number_order;
+use super::sqlite::load_lines;
+use super::{parse_date, sql_error, Ledger};
 use crate::error::Result;
 use crate::render::csv::{finish, text_cell, writer, LINE_ITEMS_HEADER};
 use didbill_core::money::format_2dp;
