@@ -31,7 +31,7 @@
 //! - Order: check name, customer id, e164, then detail; identical findings collapse.
 //!   The order of the checks is alphabetical in every format.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Months, SubsecRound, Timelike, Utc};
 use chrono_tz::Tz;
@@ -40,7 +40,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::inventory;
+use crate::inventory::{self, distinct::distinct, record_id};
 use crate::source::{self, SourceSettings};
 use crate::text::escape_hidden;
 use didbill_core::inventory::Status;
@@ -430,40 +430,24 @@ fn accounts<'a>(
     accounts
 }
 
-/// A record's id, when it has a usable one: as it is, as `run` compares ids (a
-/// blank id is none).
-fn record_id(record: &NumberRecord) -> Option<&str> {
-    record.id.as_str().filter(|id| !id.trim().is_empty())
-}
-
 /// The records to audit: identical copies once, conflicting copies as first returned.
 fn distinct_numbers<'a>(records: &'a [NumberRecord], warnings: &mut Vec<String>) -> Vec<Num<'a>> {
-    let mut seen: HashMap<&str, u64> = HashMap::with_capacity(records.len());
-    let mut conflicting: BTreeSet<&str> = BTreeSet::new();
     let mut numbers = Vec::with_capacity(records.len());
-    for (i, record) in records.iter().enumerate() {
+    for d in distinct(records, record_id, |r| r.fingerprint) {
+        let record = d.first;
         if let Some(why) = &record.unreadable {
             warnings.push(format!(
                 "number record #{}: {why}; it is not audited",
-                i + 1
+                d.index + 1
             ));
             continue;
         }
-        if let Some(id) = record_id(record) {
-            match seen.get(id) {
-                Some(&fingerprint) => {
-                    if fingerprint != record.fingerprint && conflicting.insert(id) {
-                        warnings.push(format!(
-                            "number id {id} was returned more than once with different data; \
-                             it is audited as first returned (`didbill run` lists it as an exception)"
-                        ));
-                    }
-                    continue;
-                }
-                None => {
-                    seen.insert(id, record.fingerprint);
-                }
-            }
+        if d.conflicting {
+            warnings.push(format!(
+                "number id {} was returned more than once with different data; \
+                 it is audited as first returned (`didbill run` lists it as an exception)",
+                record_id(record).unwrap_or_default()
+            ));
         }
         numbers.push(Num::new(record, warnings));
     }

@@ -6,8 +6,6 @@
 //! unless `--strict`. A row fetched twice (identical text) counts once. The billing
 //! rules for the calls are in [`didbill_core::billing::usage`].
 
-use std::collections::{HashMap, HashSet};
-
 use rust_decimal::prelude::ToPrimitive;
 
 use didbill_core::billing::usage::Call;
@@ -15,6 +13,7 @@ use didbill_core::money::Currency;
 use vobiz::cdr::{CdrRecord, CustomerCdrs};
 use vobiz::dto::JsonDecimal;
 
+use super::distinct::distinct;
 use super::{fee, parse_datetime};
 use crate::text::escape_hidden;
 
@@ -33,37 +32,23 @@ pub struct Calls {
 }
 
 /// Validates every customer's rows into calls (see the module doc for the rules).
-pub fn validate(cdrs: &[CustomerCdrs]) -> Calls {
+pub fn validate<'c>(cdrs: &'c [CustomerCdrs]) -> Calls {
     let mut out = Calls::default();
     for customer in cdrs {
         let id = &customer.customer_id;
-        // Rows by uuid: the first one's fingerprint, and whether a different row
-        // with the same uuid was seen.
-        let mut seen: HashMap<&str, (u64, bool)> = HashMap::new();
-        for row in &customer.rows {
-            if let Some(uuid) = row.uuid.as_str().filter(|u| !u.trim().is_empty()) {
-                let entry = seen.entry(uuid).or_insert((row.fingerprint, false));
-                entry.1 |= entry.0 != row.fingerprint;
-            }
-        }
-        let mut billed: HashSet<&str> = HashSet::new();
-        for (i, row) in customer.rows.iter().enumerate() {
-            let uuid = row.uuid.as_str().filter(|u| !u.trim().is_empty());
+        let uuid = |row: &'c CdrRecord| row.uuid.as_str().filter(|u| !u.trim().is_empty());
+        for d in distinct(&customer.rows, uuid, |r| r.fingerprint) {
+            let row = d.first;
             // Named only when reported: most rows are fine.
-            let name = || uuid.map_or_else(|| format!("row #{}", i + 1), |u| format!("call {u}"));
-            if let Some(u) = uuid {
-                if seen[u].1 {
-                    if billed.insert(u) {
-                        out.problems.push(format!(
-                            "customer {id}, {}: the uuid appears on rows with different content; none of them billed",
-                            name()
-                        ));
-                    }
-                    continue;
-                }
-                if !billed.insert(u) {
-                    continue;
-                }
+            let name = || {
+                uuid(row).map_or_else(|| format!("row #{}", d.index + 1), |u| format!("call {u}"))
+            };
+            if d.conflicting {
+                out.problems.push(format!(
+                    "customer {id}, {}: the uuid appears on rows with different content; none of them billed",
+                    name()
+                ));
+                continue;
             }
             match call(id, row) {
                 Ok(call) => out.calls.push(call),

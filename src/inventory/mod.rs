@@ -10,8 +10,9 @@
 //! duplicates with different content become a single exception.
 
 pub mod calls;
+pub mod distinct;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use didbill_core::inventory::{
@@ -25,6 +26,7 @@ use vobiz::snapshot::Snapshot;
 
 use crate::error::{Error, Result};
 use crate::text::{escape_hidden, is_bidi_control, is_hidden, starts_like_formula};
+use distinct::distinct;
 
 /// Validates a snapshot into an inventory.
 ///
@@ -37,31 +39,15 @@ pub fn validate(snapshot: &Snapshot) -> Result<Inventory> {
         ..Inventory::default()
     };
 
-    // Group records by id, keeping first-appearance order.
-    let mut by_id: HashMap<&str, usize, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(snapshot.numbers.len(), Default::default());
     let mut groups: Vec<(&NumberRecord, bool)> = Vec::with_capacity(snapshot.numbers.len());
-    for record in &snapshot.numbers {
-        let id = match &record.id {
-            Loose::Value(id) if !id.trim().is_empty() && record.unreadable.is_none() => id.as_str(),
-            _ => {
-                inventory
-                    .exceptions
-                    .push(exception(record, no_id_reason(record)));
-                inventory.numbers_fetched += 1;
-                continue;
-            }
-        };
-        match by_id.get(id) {
-            Some(&i) => {
-                if groups[i].0.fingerprint != record.fingerprint {
-                    groups[i].1 = true;
-                }
-            }
-            None => {
-                by_id.insert(id, groups.len());
-                groups.push((record, false));
-            }
+    for d in distinct(&snapshot.numbers, record_id, |r| r.fingerprint) {
+        if record_id(d.first).is_none() {
+            inventory
+                .exceptions
+                .push(exception(d.first, no_id_reason(d.first)));
+            inventory.numbers_fetched += 1;
+        } else {
+            groups.push((d.first, d.conflicting));
         }
     }
     inventory.numbers_fetched += groups.len();
@@ -99,6 +85,15 @@ pub fn validate(snapshot: &Snapshot) -> Result<Inventory> {
     }
     inventory.exceptions.sort();
     Ok(inventory)
+}
+
+/// A number record's id, when it has a usable one (a readable record with a
+/// non-blank id), exactly as sent: ids are compared untrimmed.
+pub fn record_id(record: &NumberRecord) -> Option<&str> {
+    match &record.id {
+        Loose::Value(id) if !id.trim().is_empty() && record.unreadable.is_none() => Some(id),
+        _ => None,
+    }
 }
 
 fn text(field: &Loose<String>) -> String {
