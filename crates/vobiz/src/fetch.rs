@@ -287,45 +287,73 @@ fn accounts_page(body: &[u8]) -> std::result::Result<Page<AccountRecord>, String
     })
 }
 
-fn numbers_page(body: &[u8]) -> std::result::Result<Page<NumberRecord>, String> {
-    let page: NumbersPage<Box<RawValue>> = parse_object(body)
-        .map_err(|e| format!("not a numbers envelope {{\"items\": [...]}}: {e}"))?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|raw| Item {
-            record: NumberRecord::from_json(raw.get()),
-            raw,
-        })
-        .collect();
-    Ok(Page {
-        items,
-        total: page.total,
-        size: page.per_page,
-        pages: None,
-        has_next: None,
-    })
+/// A listing envelope of lenient records (numbers, call records): each record is
+/// parsed on its own, so a broken record is an exception row, not a broken page.
+trait RecordsEnvelope: serde::de::DeserializeOwned {
+    /// The record type.
+    type Record;
+    /// The envelope's shape, for the error when a body is not one.
+    const SHAPE: &'static str;
+    /// Parses one record from its JSON text.
+    fn record(raw: &str) -> Self::Record;
+    /// The records as sent, and a page carrying the envelope's paging facts.
+    fn into_parts(self) -> (Vec<Box<RawValue>>, Page<Self::Record>);
 }
 
-fn cdrs_page(body: &[u8]) -> std::result::Result<Page<CdrRecord>, String> {
-    let page: cdr::CdrPage<Box<RawValue>> =
-        parse_object(body).map_err(|e| format!("not a CDR envelope {{\"data\": [...]}}: {e}"))?;
-    let paging = page.pagination.unwrap_or_default();
-    let items = page
-        .data
+impl RecordsEnvelope for NumbersPage<Box<RawValue>> {
+    type Record = NumberRecord;
+    const SHAPE: &'static str = "numbers envelope {\"items\": [...]}";
+    fn record(raw: &str) -> NumberRecord {
+        NumberRecord::from_json(raw)
+    }
+    fn into_parts(self) -> (Vec<Box<RawValue>>, Page<NumberRecord>) {
+        let page = Page {
+            items: Vec::new(),
+            total: self.total,
+            size: self.per_page,
+            pages: None,
+            has_next: None,
+        };
+        (self.items, page)
+    }
+}
+
+impl RecordsEnvelope for cdr::CdrPage<Box<RawValue>> {
+    type Record = CdrRecord;
+    const SHAPE: &'static str = "CDR envelope {\"data\": [...]}";
+    fn record(raw: &str) -> CdrRecord {
+        CdrRecord::from_json(raw)
+    }
+    fn into_parts(self) -> (Vec<Box<RawValue>>, Page<CdrRecord>) {
+        let paging = self.pagination.unwrap_or_default();
+        let page = Page {
+            items: Vec::new(),
+            total: paging.total,
+            size: paging.per_page,
+            pages: paging.pages,
+            has_next: paging.has_next,
+        };
+        (self.data, page)
+    }
+}
+
+/// Reads one page of number records.
+const NUMBERS_PAGE: ParsePage<NumberRecord> = records_page::<NumbersPage<Box<RawValue>>>;
+/// Reads one page of call records.
+const CDRS_PAGE: ParsePage<CdrRecord> = records_page::<cdr::CdrPage<Box<RawValue>>>;
+
+/// Reads one page of lenient records in envelope `E`.
+fn records_page<E: RecordsEnvelope>(body: &[u8]) -> std::result::Result<Page<E::Record>, String> {
+    let envelope: E = parse_object(body).map_err(|e| format!("not a {}: {e}", E::SHAPE))?;
+    let (raws, mut page) = envelope.into_parts();
+    page.items = raws
         .into_iter()
         .map(|raw| Item {
-            record: CdrRecord::from_json(raw.get()),
+            record: E::record(raw.get()),
             raw,
         })
         .collect();
-    Ok(Page {
-        items,
-        total: paging.total,
-        size: paging.per_page,
-        pages: paging.pages,
-        has_next: paging.has_next,
-    })
+    Ok(page)
 }
 
 /// Pages through listings; cheap to clone into concurrent tasks.
@@ -390,7 +418,7 @@ impl Lister {
                 unlisted_customer(scope, &accounts)?;
                 self.progress.planned(1);
                 let listed = self
-                    .list(vec!["numbers".into()], Vec::new(), numbers_page)
+                    .list(vec!["numbers".into()], Vec::new(), NUMBERS_PAGE)
                     .await?;
                 notes.extend(listed.notes);
                 let mut numbers = listed.items;
@@ -428,7 +456,7 @@ impl Lister {
         let path = vec!["accounts".into(), id.clone(), "numbers".into()];
         let filters = search.map(|s| vec![("search", s)]).unwrap_or_default();
         let mut listed = self
-            .list(path, filters, numbers_page)
+            .list(path, filters, NUMBERS_PAGE)
             .await
             .map_err(|e| match e {
                 ApiError::Refused {
@@ -465,7 +493,7 @@ impl Lister {
             ("start_date", start.to_string()),
             ("end_date", end.to_string()),
         ];
-        self.list(path, filters, cdrs_page)
+        self.list(path, filters, CDRS_PAGE)
             .await
             .map_err(|e| match e {
                 ApiError::Refused {
@@ -738,15 +766,15 @@ mod tests {
         for body in [&b"[[], 1, 1]"[..], b" [\"x\"]", b"42"] {
             let errors = [
                 accounts_page(body).err(),
-                numbers_page(body).err(),
-                cdrs_page(body).err(),
+                NUMBERS_PAGE(body).err(),
+                CDRS_PAGE(body).err(),
             ];
             for error in errors {
                 let error = error.expect("refused");
                 assert!(error.contains("it is not a JSON object"), "{error}");
             }
         }
-        let page = numbers_page(br#"{"items": [{"id": "n1"}, ["n2"]], "total": 2}"#).unwrap();
+        let page = NUMBERS_PAGE(br#"{"items": [{"id": "n1"}, ["n2"]], "total": 2}"#).unwrap();
         assert_eq!(page.items.len(), 2);
         assert_eq!(page.items[0].record.id, Loose::Value("n1".into()));
         // A record in array shape is kept, unread, to become an exception row.
