@@ -8,7 +8,7 @@
 use crate::common::{audit_dir, demo_dir, Test};
 
 /// `didbill audit` on the fixture as of 2026-12-01T00:00:00Z (window to 2026-12-15).
-fn fixture_args() -> Vec<String> {
+pub(crate) fn fixture_args() -> Vec<String> {
     let dir = audit_dir();
     [
         "audit",

@@ -2,7 +2,7 @@
 //! quietly: no panic, and the command's own exit status, after everything it writes
 //! to disk was written.
 
-use crate::common::{audit_dir, demo_dir, Test};
+use crate::common::{demo_dir, Test};
 
 /// Asserts a run with a closed stdout exited with `code` and did not panic.
 fn expect_quiet_end(ran: crate::common::Ran, code: i32) -> crate::common::Ran {
@@ -59,18 +59,8 @@ fn invoices_list_and_show_into_a_closed_pipe_exit_0() {
 
 #[test]
 fn audit_into_a_closed_pipe_keeps_its_verdict() {
-    let dir = audit_dir();
-    let config = dir.join("didbill.toml");
-    let args = [
-        "audit",
-        "--source",
-        dir.to_str().unwrap(),
-        "--as-of",
-        "2026-12-01T00:00:00Z",
-        "--config",
-        config.to_str().unwrap(),
-    ];
-    expect_quiet_end(Test::new().args(args).closed_stdout().run(), 0);
+    let args = crate::cli_audit::fixture_args();
+    expect_quiet_end(Test::new().args(args.clone()).closed_stdout().run(), 0);
     expect_quiet_end(
         Test::new()
             .args(args)
