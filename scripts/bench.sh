@@ -6,7 +6,7 @@
 # Needs /usr/bin/time (Debian package `time`). Work files go to $BENCH_WORK
 # (default /tmp/didbill-bench); the release build to $CARGO_TARGET_DIR (default target).
 #
-# The sizes are customers:numbers and can be changed (tests/bench_smoke.rs runs the
+# The sizes are customers:numbers and can be changed (tests/it/bench_smoke.rs runs the
 # whole procedure at a tiny size this way):
 #   BENCH_FULL=2000:20000        (a) the fetch and (b) the full run
 #   BENCH_CSV=10000:100000       (c) the smaller CSV-only run
