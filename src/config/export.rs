@@ -1,0 +1,265 @@
+//! `[export.*]`: the settings of the accounting CSV layouts (`run --csv`).
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// `[export.*]`: settings of the accounting CSV layouts (`run --csv`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileExport {
+    xero: FileXero,
+    zoho: FileZoho,
+    quickbooks: FileQuickbooks,
+}
+
+/// A tool's tax names per GST treatment; unset names default from `tax.rate`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileTaxNames {
+    intra_state: Option<String>,
+    inter_state: Option<String>,
+    zero_rated: Option<String>,
+    untaxed: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileXero {
+    account_code: String,
+    branding_theme: String,
+    tax_type: FileTaxNames,
+}
+
+impl Default for FileXero {
+    fn default() -> Self {
+        FileXero {
+            account_code: "200".into(),
+            branding_theme: String::new(),
+            tax_type: FileTaxNames::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileZoho {
+    invoice_status: String,
+    account: String,
+    item_rental: String,
+    item_setup: String,
+    item_usage: String,
+    item_tax: FileTaxNames,
+}
+
+impl Default for FileZoho {
+    fn default() -> Self {
+        FileZoho {
+            invoice_status: "Draft".into(),
+            account: "Sales".into(),
+            item_rental: "DID Rental".into(),
+            item_setup: "DID Setup Fee".into(),
+            item_usage: "Call Usage".into(),
+            item_tax: FileTaxNames::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileQuickbooks {
+    item_rental: String,
+    item_setup: String,
+    item_usage: String,
+    tax_code: FileTaxNames,
+}
+
+impl Default for FileQuickbooks {
+    fn default() -> Self {
+        FileQuickbooks {
+            item_rental: "DID Rental".into(),
+            item_setup: "DID Setup Fee".into(),
+            item_usage: "Call Usage".into(),
+            tax_code: FileTaxNames::default(),
+        }
+    }
+}
+
+/// The names an accounting tool uses for each GST treatment of an invoice (SPEC
+/// §2.3): CGST+SGST, IGST, export (zero-rated), and tax disabled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaxNames {
+    /// Supply within the seller's state (CGST + SGST).
+    pub intra_state: String,
+    /// Supply to another state (IGST).
+    pub inter_state: String,
+    /// Export of services (place of supply 96, no tax).
+    pub zero_rated: String,
+    /// `tax.enabled = false`.
+    pub untaxed: String,
+}
+
+/// `[export.xero]`: Xero sales-invoice import settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct XeroConfig {
+    /// Revenue account code of every line (Xero's default sales account is `200`).
+    pub account_code: String,
+    /// Invoice branding theme name; empty for Xero's default.
+    pub branding_theme: String,
+    /// `TaxType` names, as the tax rates are named in Xero.
+    pub tax_type: TaxNames,
+}
+
+/// `[export.zoho]`: Zoho Books invoice import settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZohoConfig {
+    /// `Invoice Status` of imported invoices.
+    pub invoice_status: String,
+    /// Income account of every line.
+    pub account: String,
+    /// Item name of rental lines.
+    pub item_rental: String,
+    /// Item name of setup-fee lines.
+    pub item_setup: String,
+    /// Item name of call usage lines.
+    pub item_usage: String,
+    /// `Item Tax` names (Zoho's tax and tax-group names).
+    pub item_tax: TaxNames,
+}
+
+/// `[export.quickbooks]`: QuickBooks Online invoice import settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuickbooksConfig {
+    /// Product/service of rental lines.
+    pub item_rental: String,
+    /// Product/service of setup-fee lines.
+    pub item_setup: String,
+    /// Product/service of call usage lines.
+    pub item_usage: String,
+    /// `ItemTaxCode` names, as the tax codes are named in QuickBooks.
+    pub tax_code: TaxNames,
+}
+
+/// Settings of the accounting CSV layouts, available to every layout template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportConfig {
+    /// Xero.
+    pub xero: XeroConfig,
+    /// Zoho Books.
+    pub zoho: ZohoConfig,
+    /// QuickBooks Online.
+    pub quickbooks: QuickbooksConfig,
+}
+
+impl FileExport {
+    /// Checks the export settings; tax names left unset are named after `rate`.
+    pub(super) fn validate(self, rate: Decimal) -> std::result::Result<ExportConfig, String> {
+        let r = rate.normalize();
+        let FileExport {
+            xero,
+            zoho,
+            quickbooks,
+        } = self;
+        Ok(ExportConfig {
+            xero: XeroConfig {
+                account_code: export_text("export.xero.account_code", xero.account_code, true)?,
+                branding_theme: export_text(
+                    "export.xero.branding_theme",
+                    xero.branding_theme,
+                    false,
+                )?,
+                tax_type: xero.tax_type.validate(
+                    "export.xero.tax_type",
+                    [
+                        format!("GST on Income {r}% (CGST+SGST)"),
+                        format!("GST on Income {r}% (IGST)"),
+                        "Zero Rated Income".into(),
+                        "Tax Exempt".into(),
+                    ],
+                )?,
+            },
+            zoho: ZohoConfig {
+                invoice_status: export_text(
+                    "export.zoho.invoice_status",
+                    zoho.invoice_status,
+                    true,
+                )?,
+                account: export_text("export.zoho.account", zoho.account, true)?,
+                item_rental: export_text("export.zoho.item_rental", zoho.item_rental, true)?,
+                item_setup: export_text("export.zoho.item_setup", zoho.item_setup, true)?,
+                item_usage: export_text("export.zoho.item_usage", zoho.item_usage, true)?,
+                item_tax: zoho.item_tax.validate(
+                    "export.zoho.item_tax",
+                    [
+                        format!("GST{r}"),
+                        format!("IGST{r}"),
+                        "IGST0".into(),
+                        String::new(),
+                    ],
+                )?,
+            },
+            quickbooks: QuickbooksConfig {
+                item_rental: export_text(
+                    "export.quickbooks.item_rental",
+                    quickbooks.item_rental,
+                    true,
+                )?,
+                item_setup: export_text(
+                    "export.quickbooks.item_setup",
+                    quickbooks.item_setup,
+                    true,
+                )?,
+                item_usage: export_text(
+                    "export.quickbooks.item_usage",
+                    quickbooks.item_usage,
+                    true,
+                )?,
+                tax_code: quickbooks.tax_code.validate(
+                    "export.quickbooks.tax_code",
+                    [
+                        format!("{r}% GST"),
+                        format!("{r}% IGST"),
+                        "0% IGST".into(),
+                        "Out of Scope".into(),
+                    ],
+                )?,
+            },
+        })
+    }
+}
+
+impl FileTaxNames {
+    /// Checks the names set and fills the others from `defaults` (intra-state,
+    /// inter-state, zero-rated, untaxed).
+    fn validate(
+        self,
+        section: &str,
+        defaults: [String; 4],
+    ) -> std::result::Result<TaxNames, String> {
+        let [intra_state, inter_state, zero_rated, untaxed] = defaults;
+        let pick = |key: &str, set: Option<String>, default: String| match set {
+            Some(v) => export_text(&format!("{section}.{key}"), v, false),
+            None => Ok(default),
+        };
+        Ok(TaxNames {
+            intra_state: pick("intra_state", self.intra_state, intra_state)?,
+            inter_state: pick("inter_state", self.inter_state, inter_state)?,
+            zero_rated: pick("zero_rated", self.zero_rated, zero_rated)?,
+            untaxed: pick("untaxed", self.untaxed, untaxed)?,
+        })
+    }
+}
+
+/// A name written into accounting CSV cells: trimmed, one line, and present when
+/// `required` (the import would fail on an empty one).
+fn export_text(key: &str, value: String, required: bool) -> std::result::Result<String, String> {
+    let value = value.trim();
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{key} {value:?} must not contain line breaks, tabs or other control characters"
+        ));
+    }
+    if required && value.is_empty() {
+        return Err(format!("{key} must not be empty"));
+    }
+    Ok(value.to_owned())
+}

@@ -1,0 +1,59 @@
+//! `[tax]`: whether GST is charged, its rate and the SAC code.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::decimal;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileTax {
+    enabled: bool,
+    #[serde(deserialize_with = "decimal")]
+    pub(super) rate: Decimal,
+    sac: String,
+}
+
+impl Default for FileTax {
+    fn default() -> Self {
+        FileTax {
+            enabled: true,
+            rate: Decimal::from(18),
+            sac: "9984".into(),
+        }
+    }
+}
+
+/// Tax settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaxConfig {
+    /// Whether GST is charged at all.
+    pub enabled: bool,
+    /// Total GST rate in percent; CGST and SGST are half each.
+    pub rate: Decimal,
+    /// Services Accounting Code printed on invoices.
+    pub sac: String,
+}
+
+impl FileTax {
+    /// Checks the rate (a percentage) and the SAC code.
+    pub(super) fn validate(self) -> Result<TaxConfig, String> {
+        if self.rate < Decimal::ZERO || self.rate > Decimal::ONE_HUNDRED {
+            return Err(format!(
+                "tax.rate {} must be between 0 and 100 (percent)",
+                self.rate
+            ));
+        }
+        let sac = self.sac.trim().to_owned();
+        if sac.is_empty() || sac.len() > 8 || !sac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "tax.sac {sac:?} must be a numeric SAC code such as \"9984\""
+            ));
+        }
+        Ok(TaxConfig {
+            enabled: self.enabled,
+            rate: self.rate,
+            sac,
+        })
+    }
+}
