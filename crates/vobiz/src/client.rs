@@ -307,6 +307,8 @@ impl Client {
         headers.insert("x-auth-id", header(&credentials.auth_id)?);
         headers.insert("x-auth-token", token);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // The process-wide rustls provider; an error only says one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .tls_backend_rustls()
             .default_headers(headers)
