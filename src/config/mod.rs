@@ -218,8 +218,9 @@ impl FileConfig {
             ));
         }
         let seller = self.seller.validate()?;
-        let export = self.export.validate(self.tax.rate)?;
+        // The export tax names are built from the rate, so it is checked first.
         let tax = self.tax.validate()?;
+        let export = self.export.validate(tax.rate)?;
         let invoice = self.invoice.validate()?;
         let api = self.api.validate()?;
         let pricing = self.pricing.validate()?;
