@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
 use didbill_core::billing::{self, Bill, BilledSetups, IssuedInvoice};
 use didbill_core::numbering;
 use didbill_core::period::Period;
@@ -62,6 +62,80 @@ pub struct RunSettings {
     pub usage: bool,
 }
 
+impl RunSettings {
+    /// The first instant a real run of the period may be made: midnight at the
+    /// start of the next month in the billing timezone.
+    pub fn period_closes_at(&self) -> DateTime<Utc> {
+        let midnight = self.period.end().and_time(chrono::NaiveTime::MIN);
+        // A zone may skip midnight (a DST change); the first instant after the gap is
+        // then the month's end.
+        (0..=3)
+            .find_map(|h| {
+                self.config
+                    .timezone
+                    .from_local_datetime(&(midnight + chrono::Duration::hours(h)))
+                    .earliest()
+            })
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| midnight.and_utc())
+    }
+
+    /// Whether the period is still open at the as-of instant, so its figures can
+    /// still change (numbers bought or released before the month ends).
+    pub fn period_open(&self) -> bool {
+        self.as_of < self.period_closes_at()
+    }
+
+    /// Refuses a real run that would issue permanent, gap-free tax invoices too early
+    /// or from a seller that is not configured: for a period not over at the as-of
+    /// instant, with an invoice date after the as-of date, or while a seller key
+    /// still holds the demo value. A dry run is never refused here.
+    pub fn refuse_unsafe_real_run(&self) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let shown = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        if self.period_open() {
+            let closes = self.period_closes_at();
+            return Err(Error::Usage(format!(
+                "period {} has not ended at the as-of instant {}: its invoices can be issued \
+                 from {} ({} in {}); until then use --dry-run for provisional figures",
+                self.period,
+                shown(self.as_of),
+                shown(closes),
+                closes
+                    .with_timezone(&self.config.timezone)
+                    .format("%Y-%m-%d %H:%M"),
+                self.config.timezone,
+            )));
+        }
+        let as_of_date = self.as_of.with_timezone(&self.config.timezone).date_naive();
+        if self.invoice_date > as_of_date {
+            return Err(Error::Usage(format!(
+                "--invoice-date {} is after the as-of date {as_of_date} ({}): a tax invoice \
+                 cannot be dated in the future; give an earlier --invoice-date or run on or after {}",
+                self.invoice_date,
+                self.config.timezone,
+                self.invoice_date,
+            )));
+        }
+        if !self.config.seller.unset.is_empty() {
+            return Err(Error::Usage(format!(
+                "a real run issues tax invoices in the seller's name, and {} {} not set in the \
+                 configuration (the built-in values are a demo seller's, for --dry-run only): \
+                 set them in [seller] of didbill.toml or the --config file",
+                self.config.seller.unset.join(", "),
+                if self.config.seller.unset.len() == 1 {
+                    "is"
+                } else {
+                    "are"
+                },
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What a finished run produced, for the human summary.
 #[derive(Clone, Debug)]
 pub struct RunReport {
@@ -71,6 +145,9 @@ pub struct RunReport {
     pub out: PathBuf,
     /// Things to tell the user that are not part of the outputs (stderr).
     pub notes: Vec<String>,
+    /// Invoices this run numbered new (`None` for a dry run); the others of
+    /// `summary.invoices` were reused as issued.
+    pub new_invoices: Option<usize>,
 }
 
 impl RunReport {
@@ -79,7 +156,7 @@ impl RunReport {
         let r = self;
         let s = &r.summary;
         let mut out = format!(
-            "didbill {}period {} (as of {}) → {}\n  customers {} · numbers {}: billed {}, not billable {}, exceptions {}\n  invoices {} · lines {}\n",
+            "didbill {}period {} (as of {}) → {}\n  customers {} · numbers {}: billed {}, not billable {}, exceptions {}\n  invoices {}{} · lines {}\n",
             if s.dry_run { "dry run, " } else { "" },
             s.period,
             s.as_of,
@@ -90,6 +167,10 @@ impl RunReport {
             s.not_billable,
             s.exceptions,
             s.invoices,
+            match r.new_invoices {
+                Some(new) => format!(" ({} reused as issued, {new} new)", s.invoices - new),
+                None => " (drafts)".to_owned(),
+            },
             s.lines
         );
         for (currency, t) in &s.totals {
@@ -133,6 +214,7 @@ pub fn drafts(
     Issued {
         invoices,
         notes: Vec::new(),
+        new: None,
     }
 }
 
@@ -162,8 +244,53 @@ fn write_pdfs(
     written
 }
 
+/// Refuses an `--out` folder holding another period's outputs, or a real run's
+/// outputs that a dry run would replace with drafts (read from its `summary.json`).
+/// A re-run of the same period, and a real run over its own dry run, go ahead.
+fn refuse_replacing_other_outputs(settings: &RunSettings) -> Result<()> {
+    let path = settings.out.join("summary.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let held: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let period = held.get("period").and_then(|p| p.as_str());
+    let dry_run = held.get("dry_run").and_then(|d| d.as_bool());
+    let (Some(period), Some(dry_run)) = (period, dry_run) else {
+        return Err(Error::Usage(format!(
+            "{} holds a summary.json that is not a didbill run's; choose another --out or move it",
+            settings.out.display()
+        )));
+    };
+    let kind = |dry: bool| {
+        if dry {
+            "dry-run drafts"
+        } else {
+            "issued invoices"
+        }
+    };
+    if period != settings.period.to_string() {
+        return Err(Error::Usage(format!(
+            "{} holds the {} of period {period}, not {}: a run never replaces another \
+             period's outputs; choose another --out (the default is out/{})",
+            settings.out.display(),
+            kind(dry_run),
+            settings.period,
+            settings.period,
+        )));
+    }
+    if settings.dry_run && !dry_run {
+        return Err(Error::Usage(format!(
+            "{} holds the issued invoices of period {period}; a dry run does not replace them \
+             with drafts: give the dry run another --out",
+            settings.out.display(),
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `didbill run`.
 pub fn execute(settings: &RunSettings) -> Result<RunReport> {
+    settings.refuse_unsafe_real_run()?;
     let exports = Exports::load(
         &settings.csv,
         settings.templates.as_deref(),
@@ -188,6 +315,20 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         .into_par_iter()
         .for_each(drop);
     drop(snapshot);
+    let unknown_priced: Vec<String> = match settings.customers.is_empty() {
+        true => {
+            let known = |id: &str| inventory.customers.contains_key(id);
+            settings.config.pricing.unknown_customers(known).collect()
+        }
+        false => Vec::new(),
+    };
+    if !settings.dry_run && !unknown_priced.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}; a real run does not issue invoices at the wrong prices: correct the customer id \
+             or remove the entry (a --dry-run only warns)",
+            unknown_priced.join("; ")
+        )));
+    }
     if settings.strict && !inventory.exceptions.is_empty() {
         let exceptions = &inventory.exceptions;
         return Err(Error::strict_refusal(
@@ -209,6 +350,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     }
     // The output folder is staged before the ledger is opened, so an unusable
     // `--out` stops the run before the ledger file is created or locked.
+    refuse_replacing_other_outputs(settings)?;
     let staged = StagedDir::create(&settings.out, "summary.json")?;
     // From here until `book.commit` the ledger's write lock is held (none in a dry run).
     let mut ledger = if settings.dry_run {
@@ -232,15 +374,20 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     warnings.extend(fetch_notes);
     warnings.extend(calls.notes);
     warnings.extend(calls.problems);
-    if settings.customers.is_empty() {
-        let known = |id: &str| inventory.customers.contains_key(id);
-        warnings.extend(settings.config.pricing.unknown_customers(known));
+    warnings.extend(unknown_priced);
+    if settings.dry_run && settings.period_open() {
+        warnings.push(format!(
+            "period {} has not ended at the as-of instant: these figures are provisional \
+             (numbers bought or released before the month ends will change them)",
+            settings.period
+        ));
     }
     let due_date =
         settings.invoice_date + chrono::Duration::days(i64::from(settings.config.invoice.due_days));
     let Issued {
         invoices: issued,
         notes,
+        new: new_invoices,
     } = match &mut book {
         Some(book) => book.issue(
             invoices,
@@ -305,5 +452,6 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         summary,
         out: settings.out.clone(),
         notes,
+        new_invoices,
     })
 }

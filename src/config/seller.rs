@@ -3,26 +3,18 @@
 use didbill_core::gst;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+/// The keys a real run needs set: the built-in values of these are a demo seller's,
+/// fit for a dry run but never for a numbered tax invoice.
+const REQUIRED_FOR_REAL_RUN: [&str; 3] = ["seller.name", "seller.address", "seller.gstin"];
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct FileSeller {
-    name: String,
-    address: Vec<String>,
-    gstin: String,
+    name: Option<String>,
+    address: Option<Vec<String>>,
+    gstin: Option<String>,
     state_code: Option<String>,
-    email: String,
-}
-
-impl Default for FileSeller {
-    fn default() -> Self {
-        FileSeller {
-            name: "Demo Telecom Pvt Ltd".into(),
-            address: vec!["1 MG Road".into(), "Bengaluru 560001".into()],
-            gstin: "29ABCDE1234F1Z5".into(),
-            state_code: None,
-            email: "billing@example.com".into(),
-        }
-    }
+    email: Option<String>,
 }
 
 /// The seller printed on every invoice.
@@ -38,13 +30,33 @@ pub struct Seller {
     pub state_code: String,
     /// Billing email.
     pub email: String,
+    /// Keys of [`REQUIRED_FOR_REAL_RUN`] the file leaves out, filled with the demo
+    /// seller's values: a real run is refused while any is listed.
+    pub unset: Vec<&'static str>,
 }
 
 impl FileSeller {
     /// Checks the seller's GSTIN, state and text; the state comes from the GSTIN
     /// when `state_code` is not set.
+    /// Keys left out take the demo seller's values and are listed in
+    /// [`Seller::unset`].
     pub(super) fn validate(self) -> Result<Seller, String> {
-        let gstin = self.gstin.trim().to_owned();
+        let unset = [
+            self.name.is_none(),
+            self.address.is_none(),
+            self.gstin.is_none(),
+        ]
+        .into_iter()
+        .zip(REQUIRED_FOR_REAL_RUN)
+        .filter_map(|(missing, key)| missing.then_some(key))
+        .collect();
+        let name = self.name.unwrap_or_else(|| "Demo Telecom Pvt Ltd".into());
+        let address = self
+            .address
+            .unwrap_or_else(|| vec!["1 MG Road".into(), "Bengaluru 560001".into()]);
+        let raw_gstin = self.gstin.unwrap_or_else(|| "29ABCDE1234F1Z5".into());
+        let email = self.email.unwrap_or_else(|| "billing@example.com".into());
+        let gstin = raw_gstin.trim().to_owned();
         let state_code = match &self.state_code {
             Some(code) if gst::is_state_code(code.trim()) => code.trim().to_owned(),
             Some(code) => {
@@ -66,14 +78,14 @@ impl FileSeller {
             ));
         }
         let text = [
-            ("seller.name", &self.name),
-            ("seller.email", &self.email),
-            ("seller.gstin", &self.gstin),
+            ("seller.name", &name),
+            ("seller.email", &email),
+            ("seller.gstin", &raw_gstin),
         ];
-        let address = self.address.iter().map(|l| ("seller.address", l));
+        let address_lines = address.iter().map(|l| ("seller.address", l));
         if let Some((key, value)) = text
             .into_iter()
-            .chain(address)
+            .chain(address_lines)
             .find(|(_, v)| v.chars().any(crate::text::is_hidden))
         {
             return Err(format!(
@@ -82,15 +94,16 @@ impl FileSeller {
                 crate::text::escape_hidden(value)
             ));
         }
-        if self.name.trim().is_empty() {
+        if name.trim().is_empty() {
             return Err("seller.name must not be empty: it is printed on every invoice".into());
         }
         Ok(Seller {
-            name: self.name,
-            address: self.address,
+            name,
+            address,
             gstin,
             state_code,
-            email: self.email,
+            email,
+            unset,
         })
     }
 }

@@ -36,12 +36,22 @@ pub struct TaxConfig {
 }
 
 impl FileTax {
-    /// Checks the rate (a percentage) and the SAC code.
+    /// Checks the rate (a percentage) and the SAC code. A rate strictly between 0
+    /// and 1 is refused: it is almost always a fraction (`0.18`) meant as 18 %, and
+    /// no GST slab lies there.
     pub(super) fn validate(self) -> Result<TaxConfig, String> {
         if self.rate < Decimal::ZERO || self.rate > Decimal::ONE_HUNDRED {
             return Err(format!(
                 "tax.rate {} must be between 0 and 100 (percent)",
                 self.rate
+            ));
+        }
+        if self.rate > Decimal::ZERO && self.rate < Decimal::ONE {
+            return Err(format!(
+                "tax.rate {} looks like a fraction: the rate is in percent, so write {} for {} %",
+                self.rate,
+                (self.rate * Decimal::ONE_HUNDRED).normalize(),
+                (self.rate * Decimal::ONE_HUNDRED).normalize()
             ));
         }
         let sac = self.sac.trim().to_owned();

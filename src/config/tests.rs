@@ -322,3 +322,44 @@ fn missing_explicit_file_is_an_error_but_missing_default_is_not() {
         "{err}"
     );
 }
+
+#[test]
+fn seller_keys_left_out_are_listed_as_unset_and_take_the_demo_values() {
+    let c = Config::parse("").unwrap();
+    assert_eq!(
+        c.seller.unset,
+        vec!["seller.name", "seller.address", "seller.gstin"]
+    );
+    assert_eq!(c.seller.name, "Demo Telecom Pvt Ltd");
+    let c = Config::parse("[seller]\nname = \"Acme Voice LLP\"\n").unwrap();
+    assert_eq!(c.seller.unset, vec!["seller.address", "seller.gstin"]);
+    assert_eq!(c.seller.name, "Acme Voice LLP");
+    let c = Config::parse(
+        "[seller]\nname = \"Acme\"\naddress = [\"1 Road\"]\ngstin = \"\"\nstate_code = \"27\"\n",
+    )
+    .unwrap();
+    assert!(
+        c.seller.unset.is_empty(),
+        "an unregistered seller is configured"
+    );
+    assert_eq!(
+        (c.seller.gstin.as_str(), c.seller.state_code.as_str()),
+        ("", "27")
+    );
+}
+
+#[test]
+fn a_tax_rate_between_zero_and_one_is_refused_as_a_likely_fraction() {
+    for (rate, advice) in [("0.18", "write 18 for 18 %"), ("0.05", "write 5 for 5 %")] {
+        let err = Config::parse(&format!("[tax]\nrate = {rate}\n")).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("tax.rate {rate} looks like a fraction"))
+                && text.contains(advice),
+            "{text}"
+        );
+    }
+    for rate in ["0", "1", "0.0", "18", "100"] {
+        Config::parse(&format!("[tax]\nrate = {rate}\n")).unwrap();
+    }
+}

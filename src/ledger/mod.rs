@@ -282,6 +282,9 @@ pub struct Issued {
     pub invoices: Vec<IssuedInvoice>,
     /// Notes for stderr (a new ledger, stored dates kept, interrupted runs).
     pub notes: Vec<String>,
+    /// How many of `invoices` this run numbered new (`None` for dry-run drafts); the
+    /// rest were already issued and are reused unchanged.
+    pub new: Option<usize>,
 }
 
 /// Proof that a run's invoices are committed; handed to [`Ledger::finish`].
@@ -438,7 +441,11 @@ impl<S: Store> Book<S> {
             ));
         }
         self.note_interrupted(&invoices, &mut notes);
-        Ok(Issued { invoices, notes })
+        Ok(Issued {
+            invoices,
+            notes,
+            new: Some(self.fresh.len()),
+        })
     }
 
     /// Decides which interrupted runs this run repairs (all their invoices are among

@@ -201,7 +201,7 @@ fn plain_http_to_another_host_is_refused_from_every_setting() {
                 "didbill.toml",
                 "[api]\nbase_url = \"http://192.168.1.10/api/v1/partner\"\n",
             )
-            .args(["run", "--period", "2026-11", "--source", "api"]),
+            .args(["run", "--period", "2026-11", "--source", "api", "--dry-run"]),
         with_creds().args(["audit", "--api-base", "http://[2001:db8::1]:8080"]),
     ];
     for test in runs {
@@ -423,6 +423,9 @@ fn a_run_whose_upstream_dies_mid_pagination_exits_3_writes_nothing_and_keeps_the
         .start(0)
         .unwrap();
     let mut args = demo_args(dir.path(), "api", "2026-12", "dec");
+    // December must be over for a real run of it.
+    let at = args.iter().position(|a| a == "--as-of").unwrap();
+    args[at + 1] = "2027-01-02T00:00:00Z".into();
     args.extend(["--api-base".into(), fake.base_url()]);
     let mut settings = run_settings(&args);
     settings.source.api.retry = fast_retries();

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{demo_dir, demo_run_args, Ran, Test};
+use crate::common::{demo_dir, demo_run_args, seller_config, Ran, Test, SELLER_TOML};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
@@ -86,6 +86,9 @@ fn run_args(period: &str, extra: &[&str]) -> Vec<String> {
     .map(|s| s.to_string())
     .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
+    if !extra.contains(&"--config") {
+        args.extend(["--config".to_string(), seller_config()]);
+    }
     args
 }
 
@@ -156,7 +159,7 @@ fn a_rerun_reuses_the_numbers_rewrites_identical_outputs_and_adds_no_rows() {
     let redated = again
         .then()
         .args(demo_run_args())
-        .args(["--out", "out", "--invoice-date", "2026-12-05"])
+        .args(["--out", "out", "--invoice-date", "2026-12-02"])
         .run()
         .expect_code(0);
     assert_eq!(redated.tree("out"), outputs);
@@ -186,6 +189,9 @@ fn demo_args_for(period: &str) -> Vec<String> {
     let mut args = demo_run_args();
     assert_eq!(args[3], "--period");
     args[4] = period.into();
+    // A real run needs its period over; the demo's as-of closes November only.
+    assert_eq!(args[5], "--as-of");
+    args[6] = "2027-06-01T00:00:00Z".into();
     args
 }
 
@@ -529,8 +535,11 @@ fn a_setup_fee_is_billed_once_across_periods_and_reruns() {
     ];
     let nov = || run_args("2026-11", &["--config", "utc.toml"]);
     let first = with_snapshot(Test::new(), "snap", &accounts, &numbers)
-        .file("utc.toml", "timezone = \"UTC\"\n")
-        .file("ist.toml", "timezone = \"Asia/Kolkata\"\n")
+        .file("utc.toml", format!("timezone = \"UTC\"\n{SELLER_TOML}"))
+        .file(
+            "ist.toml",
+            format!("timezone = \"Asia/Kolkata\"\n{SELLER_TOML}"),
+        )
         .args(nov())
         .run()
         .expect_code(0);

@@ -82,8 +82,6 @@ rental_markup_percent = 20
 [pricing.customers."MA_BHARAT02"]
 monthly_fee = 800
 setup_fee = 0
-[pricing.customers."MA_NOBODY1"]
-monthly_fee = 1
 "#,
     )
     .run()
@@ -153,10 +151,33 @@ monthly_fee = 1
         "{}",
         ran.stdout()
     );
-    let warnings = summary["warnings"].to_string();
+}
+
+#[test]
+fn a_price_for_a_customer_the_source_lacks_refuses_a_real_run_and_warns_a_dry_run() {
+    let mistyped = "[pricing.customers.\"MA_ACMEOOO1\"]\nmonthly_fee = 1\n";
+    let real = priced_demo(mistyped).run().expect_code(2);
     assert!(
-        warnings.contains(r#"pricing.customers.\"MA_NOBODY1\""#),
-        "{warnings}"
+        real.stderr()
+            .contains("pricing.customers.\"MA_ACMEOOO1\" names no customer in the inventory"),
+        "{}",
+        real.stderr()
+    );
+    assert!(
+        real.stderr().contains("correct the customer id"),
+        "{}",
+        real.stderr()
+    );
+    assert!(!real.path("out").exists() && !real.path("didbill.sqlite").exists());
+
+    let dry = priced_demo(mistyped).arg("--dry-run").run().expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&dry.read("out/summary.json")).unwrap();
+    assert!(
+        summary["warnings"]
+            .to_string()
+            .contains(r#"pricing.customers.\"MA_ACMEOOO1\""#),
+        "{}",
+        summary["warnings"]
     );
 }
 

@@ -1,6 +1,6 @@
 //! `didbill run` end to end on the bundled demo snapshot and on broken inputs.
 
-use crate::common::{demo_dir, Test};
+use crate::common::{demo_dir, seller_config, Test};
 
 const OUTPUTS: [&str; 4] = [
     "line_items.csv",
@@ -55,13 +55,13 @@ fn dry_run_numbers_drafts() {
 #[test]
 fn customer_filter_bills_only_that_customer() {
     let ran = Test::demo()
-        .args(["--customer", "MA_CHENNAI3", "--invoice-date", "2026-12-05"])
+        .args(["--customer", "MA_CHENNAI3", "--invoice-date", "2026-12-02"])
         .run()
         .expect_code(0);
     assert_eq!(
         ran.read("out/invoices.csv"),
         "invoice_number,invoice_date,due_date,customer_id,customer_name,customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,round_off,total\n\
-         DID/26-27/00001,2026-12-05,2026-12-20,MA_CHENNAI3,Chennai Care Clinics,,33,INR,5,893.32,0.00,0.00,160.80,0.00,1054.12\n"
+         DID/26-27/00001,2026-12-02,2026-12-17,MA_CHENNAI3,Chennai Care Clinics,,33,INR,5,893.32,0.00,0.00,160.80,0.00,1054.12\n"
     );
     let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
     assert_eq!(summary["customers"], 1);
@@ -105,6 +105,8 @@ fn snapshot_run(accounts: &str, numbers: &str) -> crate::common::Ran {
             "2026-11",
             "--as-of",
             "2026-12-02T00:00:00Z",
+            "--config",
+            &seller_config(),
         ])
         .run()
 }
@@ -136,7 +138,14 @@ fn bad_snapshot_files_exit_1_naming_file_record_and_field() {
         assert!(!ran.path("out").exists(), "nothing is written on bad input");
     }
     let missing = Test::new()
-        .args(["run", "--source", "nowhere", "--period", "2026-11"])
+        .args([
+            "run",
+            "--source",
+            "nowhere",
+            "--period",
+            "2026-11",
+            "--dry-run",
+        ])
         .run()
         .expect_code(1);
     assert!(

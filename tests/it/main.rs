@@ -17,6 +17,7 @@ mod cli_faults;
 mod cli_ledger;
 mod cli_pricing;
 mod cli_run;
+mod cli_safety;
 mod cli_usage;
 mod closed_pipe;
 mod hostile_input;

@@ -285,8 +285,16 @@ pub fn generated_snapshot(customers: usize, numbers: usize) -> (String, String) 
     (accounts, items)
 }
 
+/// The text of `fixtures/seller.toml`, to append to a test's own configuration.
+pub const SELLER_TOML: &str = include_str!("../../../fixtures/seller.toml");
+
+/// `fixtures/seller.toml`: a complete seller, which a real run needs.
+pub fn seller_config() -> String {
+    repo().join("fixtures/seller.toml").display().to_string()
+}
+
 /// Run arguments of a generated snapshot in folder `snap` for `period`, as of
-/// mid-2027, writing to `out`.
+/// mid-2027, writing to `out`, with the complete seller of [`seller_config`].
 pub fn snapshot_run_args(snap: &str, period: &str, out: &str) -> Vec<String> {
     [
         "run",
@@ -298,6 +306,8 @@ pub fn snapshot_run_args(snap: &str, period: &str, out: &str) -> Vec<String> {
         "2027-06-01T00:00:00Z",
         "--out",
         out,
+        "--config",
+        &seller_config(),
     ]
     .iter()
     .map(|s| s.to_string())
