@@ -408,7 +408,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         customers: inventory.customers.len(),
         numbers_fetched: inventory.numbers_fetched,
         billed,
-        not_billable,
+        not_billable: not_billable.len(),
         exceptions: inventory.exceptions.len(),
         invoices: issued.len(),
         totals: csv_out::totals(&issued, settings.config.pricing.is_active()),
@@ -428,6 +428,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         "exceptions.csv",
         &csv_out::exceptions(&inventory.exceptions),
     )?;
+    staged.write_file("not_billable.csv", &csv_out::not_billable(&not_billable))?;
     staged.write_file("summary.json", &csv_out::summary_json(&summary))?;
     for (file, bytes) in &export_files {
         staged.write_file(file, bytes)?;

@@ -77,6 +77,7 @@ pub fn validate(snapshot: &Snapshot) -> Result<Inventory> {
             Ok(None) => inventory.pending.push(PendingNumber {
                 id: text(&record.id),
                 customer_id: text(&record.account_id),
+                e164: text(&record.e164),
             }),
             Err(problems) => inventory
                 .exceptions

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::text::starts_like_formula;
+use didbill_core::billing::bill::NotBillable;
 use didbill_core::billing::IssuedInvoice;
 use didbill_core::inventory::Exception;
 use didbill_core::money::Money;
@@ -55,6 +56,9 @@ pub const INVOICES_HEADER: [&str; 15] = [
 
 /// Header of `exceptions.csv`.
 pub const EXCEPTIONS_HEADER: [&str; 4] = ["customer_id", "number_id", "e164", "reason"];
+
+/// `not_billable.csv` columns.
+pub const NOT_BILLABLE_HEADER: [&str; 5] = ["customer_id", "number_id", "e164", "status", "reason"];
 
 /// Neutralises a free-text cell that begins like a spreadsheet formula.
 pub fn text_cell(s: &str) -> Cow<'_, str> {
@@ -193,6 +197,25 @@ pub fn exceptions(exceptions: &[Exception]) -> Vec<u8> {
             &text_cell(&e.number_id),
             &e164_cell(&e.e164),
             &text_cell(&e.reason),
+        ])
+        .expect("in-memory CSV");
+    }
+    finish(w)
+}
+
+/// `not_billable.csv`: every number that owes nothing this period, and why, in
+/// customer, e164, id order (so every number fetched is in exactly one file).
+pub fn not_billable(numbers: &[NotBillable]) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record(NOT_BILLABLE_HEADER).expect("in-memory CSV");
+    for n in numbers {
+        // A pending purchase's fields are as the record carried them: free text.
+        w.write_record([
+            text_cell(&n.customer_id).as_ref(),
+            &text_cell(&n.number_id),
+            &e164_cell(&n.e164),
+            n.status,
+            &text_cell(&n.reason),
         ])
         .expect("in-memory CSV");
     }

@@ -346,6 +346,7 @@ fn unknown_or_unsafe_layout_names_are_usage_errors() {
             "exceptions.csv",
             "invoices.csv",
             "line_items.csv",
+            "not_billable.csv",
             "summary.json"
         ]
     );

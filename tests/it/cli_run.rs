@@ -2,10 +2,11 @@
 
 use crate::common::{demo_dir, seller_config, Test};
 
-const OUTPUTS: [&str; 4] = [
+const OUTPUTS: [&str; 5] = [
     "line_items.csv",
     "invoices.csv",
     "exceptions.csv",
+    "not_billable.csv",
     "summary.json",
 ];
 
@@ -50,6 +51,45 @@ fn dry_run_numbers_drafts() {
     );
     assert!(invoices.contains("\nDRAFT-0011,"), "{invoices}");
     assert!(ran.stdout().contains("dry run"));
+}
+
+#[test]
+fn every_number_fetched_is_in_exactly_one_of_line_items_not_billable_and_exceptions() {
+    let ran = Test::demo().run().expect_code(0);
+    let column = |file: &str, name: &str| -> Vec<String> {
+        let text = ran.read(&format!("out/{file}"));
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let at = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+        r.records().map(|rec| rec.unwrap()[at].to_owned()).collect()
+    };
+    let mut billed = column("line_items.csv", "number_id");
+    billed.dedup();
+    let not_billable = column("not_billable.csv", "number_id");
+    let exceptions = column("exceptions.csv", "number_id");
+    let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
+    assert_eq!(
+        (billed.len(), not_billable.len(), exceptions.len()),
+        (32, 5, 9),
+        "the counts summary.json reports"
+    );
+    assert_eq!(billed.len() + not_billable.len() + exceptions.len(), 46);
+    assert_eq!(summary["numbers_fetched"], 46);
+    for id in &not_billable {
+        assert!(
+            !billed.contains(id) && !exceptions.contains(id),
+            "{id} twice"
+        );
+    }
+    assert_eq!(
+        column("not_billable.csv", "reason"),
+        [
+            "pending_purchase: not provisioned yet; billed once the purchase completes",
+            "released on 2026-10-15, before the period",
+            "purchased on 2026-12-01, after the period",
+            "pending_purchase: not provisioned yet; billed once the purchase completes",
+            "released on 2026-09-01, before the period",
+        ]
+    );
 }
 
 #[test]

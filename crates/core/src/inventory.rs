@@ -65,6 +65,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// The API's name of the status, as [`Status::parse`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::PendingPurchase => "pending_purchase",
+            Status::PendingRelease => "pending_release",
+            Status::Released => "released",
+            Status::Blocked => "blocked",
+            Status::Suspended => "suspended",
+        }
+    }
+
     /// Parses an API status value.
     pub fn parse(s: &str) -> Option<Status> {
         Some(match s {
@@ -126,6 +138,8 @@ pub struct PendingNumber {
     pub id: String,
     /// The owning customer, if the record named one.
     pub customer_id: String,
+    /// The number as the record carried it.
+    pub e164: String,
 }
 
 /// The validated inventory the billing engine works on.

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use super::charges::no_charge_reason;
 use super::usage::{usage_lines, Call};
 use super::{assemble, charges, Invoice, Line, Rules, SetupKey};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Status};
 use crate::period::Period;
 
 /// Setup fees already on an issued invoice, with the invoice (customer, currency,
@@ -43,14 +44,31 @@ impl BilledSetups {
     }
 }
 
-/// Billing result of the inventory's numbers: every line, and how many numbers got one.
+/// A number that owes nothing for the period, with the reason (`not_billable.csv`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotBillable {
+    /// The owning customer.
+    pub customer_id: String,
+    /// The number as `+` and digits (as carried, for a pending purchase).
+    pub e164: String,
+    /// The number's id.
+    pub number_id: String,
+    /// The number's status as the API names it.
+    pub status: &'static str,
+    /// Why it owes nothing.
+    pub reason: String,
+}
+
+/// Billing result of the inventory's numbers: every line, and the numbers that got
+/// none.
 pub struct Charges {
     /// All line items of the period.
     pub lines: Vec<Line>,
     /// Numbers with at least one line.
     pub billed: usize,
-    /// Numbers without a line (plus `pending_purchase`).
-    pub not_billable: usize,
+    /// Numbers without a line, plus `pending_purchase` ones, sorted by customer,
+    /// e164 and id.
+    pub not_billable: Vec<NotBillable>,
 }
 
 /// Computes every number's charges and sorts numbers into billed and not billable.
@@ -63,17 +81,43 @@ pub fn charge_inventory(
 ) -> Charges {
     let mut lines = Vec::with_capacity(inventory.numbers.len() + inventory.numbers.len() / 8);
     let mut billed = 0;
+    let mut not_billable: Vec<NotBillable> = inventory
+        .pending
+        .iter()
+        .map(|p| NotBillable {
+            customer_id: p.customer_id.clone(),
+            e164: p.e164.clone(),
+            number_id: p.id.clone(),
+            status: Status::PendingPurchase.as_str(),
+            reason: "pending_purchase: not provisioned yet; billed once the purchase completes"
+                .into(),
+        })
+        .collect();
     for number in &inventory.numbers {
         let before = lines.len();
-        lines.extend(charges(number, rules).into_iter().filter(|l| billable(l)));
+        let owed = charges(number, rules);
+        let any_owed = !owed.is_empty();
+        lines.extend(owed.into_iter().filter(|l| billable(l)));
         if lines.len() > before {
             billed += 1;
+            continue;
         }
+        not_billable.push(NotBillable {
+            customer_id: number.customer_id.clone(),
+            e164: number.e164.clone(),
+            number_id: number.id.clone(),
+            status: number.status.as_str(),
+            reason: match any_owed {
+                true => "its only charge, the setup fee, is on an earlier invoice".into(),
+                false => no_charge_reason(number, rules),
+            },
+        });
     }
+    not_billable.sort();
     Charges {
         lines,
         billed,
-        not_billable: inventory.numbers.len() - billed + inventory.pending.len(),
+        not_billable,
     }
 }
 
@@ -87,8 +131,8 @@ pub struct Bill {
     pub warnings: Vec<String>,
     /// Numbers with at least one line.
     pub billed: usize,
-    /// Numbers without a line, plus `pending_purchase` ones.
-    pub not_billable: usize,
+    /// Numbers without a line, plus `pending_purchase` ones, with the reasons.
+    pub not_billable: Vec<NotBillable>,
     /// Line items on all invoices.
     pub lines: usize,
 }

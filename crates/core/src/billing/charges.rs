@@ -133,6 +133,34 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
     lines
 }
 
+/// Why `number`, which passed validation, owes nothing for the period (it has no
+/// line of [`charges`]): for `not_billable.csv`, so nobody has to work it out.
+pub fn no_charge_reason(number: &Number, rules: &Rules) -> String {
+    let (start, end) = service_window(number, rules);
+    let (ps, pe) = (rules.period.start(), rules.period.end());
+    let released = number.released_at.map(|r| rules.local_date(r));
+    if start >= pe {
+        return format!("purchased on {start}, after the period");
+    }
+    match end {
+        Some(end) if end <= ps && released == Some(end) => {
+            format!("released on {end}, before the period")
+        }
+        Some(end) if end <= ps => format!(
+            "lapsed on {end} (next_billing_date plus the renewal grace passed before the period): \
+             not renewed, so not billed"
+        ),
+        Some(end) if end <= start => {
+            format!("service ended on {end}, the day it began: no day held")
+        }
+        _ if matches!(rules.billing_time, BillingTime::Anniversary) => {
+            "no monthly billing cycle of this number starts in the period (anniversary billing)"
+                .into()
+        }
+        _ => "no charge falls in the period".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +251,37 @@ mod tests {
         };
         let oct = charges(&n, &rules("2026-10", &utc));
         assert_eq!(summary(&oct)[1].4, "9.68"); // 300 × 1 / 31 = 9.677…
+    }
+
+    #[test]
+    fn a_number_without_a_charge_says_why() {
+        let nov = rules("2026-11", &Rules::default());
+        let later = number("2026-12-01T00:00:00Z", "300", "0");
+        assert_eq!(
+            no_charge_reason(&later, &nov),
+            "purchased on 2026-12-01, after the period"
+        );
+        let mut released = number("2026-01-01T00:00:00Z", "300", "0");
+        released.released_at = Some(at("2026-10-15T00:00:00Z"));
+        assert_eq!(
+            no_charge_reason(&released, &nov),
+            "released on 2026-10-15, before the period"
+        );
+        let mut lapsed = number("2026-01-01T00:00:00Z", "300", "0");
+        lapsed.next_billing_date = Some(at("2026-10-20T00:00:00Z"));
+        assert!(charges(&lapsed, &nov).is_empty());
+        assert!(
+            no_charge_reason(&lapsed, &nov).starts_with("lapsed on 2026-10-20"),
+            "{}",
+            no_charge_reason(&lapsed, &nov)
+        );
+        let mut same_day = number("2026-11-10T06:00:00Z", "300", "0");
+        same_day.released_at = Some(at("2026-11-10T09:00:00Z"));
+        assert!(charges(&same_day, &nov).is_empty());
+        assert_eq!(
+            no_charge_reason(&same_day, &nov),
+            "service ended on 2026-11-10, the day it began: no day held"
+        );
     }
 
     #[test]
