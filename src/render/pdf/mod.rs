@@ -10,8 +10,11 @@
 //! Layout: seller block and title with the invoice facts on page 1, then the bill-to
 //! block and the line table; the table flows onto further pages with its header
 //! repeated; subtotal, taxes, round-off (printed only when it is not zero), total
-//! and total in words follow the last line, kept together on one page; every page
-//! has a "Page X of Y" footer. Long texts wrap by measured glyph advances.
+//! and total in words follow the last line, then the notes, the seller's payment
+//! details (when set) and the signature block, all kept together on one page; every
+//! page has a "Page X of Y" footer. Long texts wrap by measured glyph advances. A
+//! draft (a dry run's) has a banner and a diagonal watermark on every page and no
+//! payment details or signature block.
 //!
 //! Fonts: DejaVu Sans (Latin, `₹`) and Noto Sans Devanagari, regular and bold,
 //! embedded in the binary and parsed once per [`PdfRenderer`]. Each run of text is
@@ -27,7 +30,8 @@
 //! Latin, Greek, Cyrillic (DejaVu) and Devanagari render as empty boxes.
 //!
 //! Output is deterministic: document dates come from the invoice date, the file
-//! identifier from a hash of the invoice, and font resource names are fixed.
+//! identifier from a hash of the invoice, font resource names are fixed, and each
+//! font's subset tag comes from a hash of its font program.
 //!
 //! The parts: `fonts` loads the faces and the core cuts, `text` splits, shapes,
 //! measures and wraps text, `template` holds the wording, `layout` places each
@@ -118,7 +122,7 @@ pub struct PdfPayment {
 }
 
 impl PdfPayment {
-    /// Whether any detail is set (else no payment block is printed).
+    /// Whether no detail is set (then no payment block is printed).
     pub fn is_empty(&self) -> bool {
         [
             &self.bank_name,

@@ -180,7 +180,8 @@ pub(super) struct Words {
 }
 
 impl Words {
-    /// The label of `key` (every key of [`LABEL_KEYS`] is present).
+    /// The label of `key` (every key of [`LABEL_KEYS`] and
+    /// [`OPTIONAL_LABEL_KEYS`] is present).
     pub(super) fn get(&self, key: &str) -> &str {
         self.labels.get(key).map(String::as_str).unwrap_or("")
     }
