@@ -32,7 +32,7 @@ fn demo_invoices() -> Vec<PdfInvoice> {
     run::drafts(invoices, date, date)
         .invoices
         .iter()
-        .map(|issued| pdf_model::pdf_invoice(issued, &config, period))
+        .map(|issued| pdf_model::pdf_invoice(issued, &config, period, false))
         .collect()
 }
 

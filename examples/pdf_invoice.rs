@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use didbill::render::pdf::{PdfInvoice, PdfLine, PdfParty, PdfRenderer};
+use didbill::render::pdf::{PdfInvoice, PdfLine, PdfParty, PdfPayment, PdfRenderer, PdfSignatory};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -66,6 +66,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         )
     };
     PdfInvoice {
+        draft: false,
         number: "DID/26-27/00042".into(),
         invoice_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
         due_date: NaiveDate::from_ymd_opt(2026, 12, 16).unwrap(),
@@ -97,6 +98,8 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         igst: Decimal::ZERO,
         round_off: Decimal::ZERO,
         total: subtotal + half + half,
+        payment: PdfPayment::default(),
+        signatory: PdfSignatory::default(),
     }
 }
 

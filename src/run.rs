@@ -234,7 +234,8 @@ fn write_pdfs(
         issued.len() as u64,
     );
     let written = issued.par_iter().try_for_each(|invoice| {
-        let model = pdf_model::pdf_invoice(invoice, &settings.config, settings.period);
+        let model =
+            pdf_model::pdf_invoice(invoice, &settings.config, settings.period, settings.dry_run);
         let bytes = renderer.render(&model)?;
         staged.write_file(&pdf_model::file_name(&invoice.number), &bytes)?;
         bar.inc(1);

@@ -15,6 +15,12 @@ pub(super) struct FileSeller {
     gstin: Option<String>,
     state_code: Option<String>,
     email: Option<String>,
+    bank_name: Option<String>,
+    bank_account: Option<String>,
+    ifsc: Option<String>,
+    upi_id: Option<String>,
+    signatory_name: Option<String>,
+    signatory_title: Option<String>,
 }
 
 /// The seller printed on every invoice.
@@ -33,6 +39,26 @@ pub struct Seller {
     /// Keys of [`REQUIRED_FOR_REAL_RUN`] the file leaves out, filled with the demo
     /// seller's values: a real run is refused while any is listed.
     pub unset: Vec<&'static str>,
+    /// How customers pay the seller, printed on every invoice when any is set.
+    pub payment: Payment,
+    /// The authorised signatory's name (CGST Rule 46(q)), when set.
+    pub signatory_name: Option<String>,
+    /// The authorised signatory's title ("Director"), when set.
+    pub signatory_title: Option<String>,
+}
+
+/// The seller's payment details (`[seller]` `bank_name`, `bank_account`, `ifsc`,
+/// `upi_id`); a key left out or blank is `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Payment {
+    /// The bank's name (and branch).
+    pub bank_name: Option<String>,
+    /// The account number.
+    pub bank_account: Option<String>,
+    /// The branch's IFSC, upper case.
+    pub ifsc: Option<String>,
+    /// A UPI ID (`name@bank`).
+    pub upi_id: Option<String>,
 }
 
 impl FileSeller {
@@ -77,6 +103,16 @@ impl FileSeller {
                 "seller.gstin {gstin:?} is not a GSTIN (15 characters: state code, PAN, entity, Z, check)"
             ));
         }
+        let optional = [
+            ("seller.bank_name", &self.bank_name),
+            ("seller.bank_account", &self.bank_account),
+            ("seller.ifsc", &self.ifsc),
+            ("seller.upi_id", &self.upi_id),
+            ("seller.signatory_name", &self.signatory_name),
+            ("seller.signatory_title", &self.signatory_title),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.as_ref().map(|v| (key, v)));
         let text = [
             ("seller.name", &name),
             ("seller.email", &email),
@@ -86,6 +122,7 @@ impl FileSeller {
         if let Some((key, value)) = text
             .into_iter()
             .chain(address_lines)
+            .chain(optional)
             .find(|(_, v)| v.chars().any(crate::text::is_hidden))
         {
             return Err(format!(
@@ -97,6 +134,13 @@ impl FileSeller {
         if name.trim().is_empty() {
             return Err("seller.name must not be empty: it is printed on every invoice".into());
         }
+        let ifsc = set(self.ifsc).map(|i| i.to_ascii_uppercase());
+        if let Some(ifsc) = ifsc.as_deref().filter(|i| !looks_like_ifsc(i)) {
+            return Err(format!(
+                "seller.ifsc {ifsc:?} is not an IFSC (11 characters: 4 letters, 0, then 6 \
+                 letters or digits, e.g. \"HDFC0001234\"); fix it or remove the key"
+            ));
+        }
         Ok(Seller {
             name,
             address,
@@ -104,8 +148,31 @@ impl FileSeller {
             state_code,
             email,
             unset,
+            payment: Payment {
+                bank_name: set(self.bank_name),
+                bank_account: set(self.bank_account),
+                ifsc,
+                upi_id: set(self.upi_id),
+            },
+            signatory_name: set(self.signatory_name),
+            signatory_title: set(self.signatory_title),
         })
     }
+}
+
+/// An optional key's value, trimmed; blank counts as not set.
+fn set(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The shape of an IFSC (RBI): 4 letters (the bank), `0`, 6 letters or digits (the
+/// branch).
+fn looks_like_ifsc(ifsc: &str) -> bool {
+    let b = ifsc.as_bytes();
+    b.len() == 11
+        && b[..4].iter().all(u8::is_ascii_uppercase)
+        && b[4] == b'0'
+        && b[5..].iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// The shape of a GSTIN: state code, PAN (5 letters, 4 digits, a letter), entity

@@ -363,3 +363,56 @@ fn a_tax_rate_between_zero_and_one_is_refused_as_a_likely_fraction() {
         Config::parse(&format!("[tax]\nrate = {rate}\n")).unwrap();
     }
 }
+
+#[test]
+fn seller_payment_details_and_signatory_are_optional() {
+    let c = Config::parse("").unwrap();
+    assert_eq!(c.seller.payment, Payment::default());
+    assert_eq!(
+        (c.seller.signatory_name, c.seller.signatory_title),
+        (None, None)
+    );
+
+    let c = Config::parse(
+        r#"
+        [seller]
+        bank_name = " HDFC Bank, MG Road "
+        bank_account = "50200012345678"
+        ifsc = "hdfc0001234"
+        upi_id = "demotelecom@hdfcbank"
+        signatory_name = "Asha Rao"
+        signatory_title = "Director"
+        "#,
+    )
+    .unwrap();
+    let p = &c.seller.payment;
+    assert_eq!(p.bank_name.as_deref(), Some("HDFC Bank, MG Road"));
+    assert_eq!(p.bank_account.as_deref(), Some("50200012345678"));
+    assert_eq!(p.ifsc.as_deref(), Some("HDFC0001234"));
+    assert_eq!(p.upi_id.as_deref(), Some("demotelecom@hdfcbank"));
+    assert_eq!(c.seller.signatory_name.as_deref(), Some("Asha Rao"));
+    assert_eq!(c.seller.signatory_title.as_deref(), Some("Director"));
+
+    // A blank key is the same as no key.
+    let c = Config::parse("[seller]\nifsc = \" \"\nupi_id = \"\"").unwrap();
+    assert_eq!(c.seller.payment, Payment::default());
+
+    for (text, needle) in [
+        (
+            "[seller]\nifsc = \"HDFC1234567\"",
+            "seller.ifsc \"HDFC1234567\" is not an IFSC",
+        ),
+        ("[seller]\nifsc = \"HDF00001234\"", "seller.ifsc"),
+        ("[seller]\nifsc = \"HDFC000123\"", "seller.ifsc"),
+        ("[seller]\nifsc = \"HDFC000123-\"", "seller.ifsc"),
+        ("[seller]\nbank_name = \"Bank\\nEvil\"", "seller.bank_name"),
+        (
+            "[seller]\nsignatory_title = \"a\\u202eb\"",
+            "seller.signatory_title",
+        ),
+        ("[seller]\nupi = \"x@y\"", "upi"),
+    ] {
+        let err = Config::parse(text).unwrap_err();
+        assert!(err.contains(needle), "{text}: {err}");
+    }
+}

@@ -4,22 +4,31 @@
 //! types never reach the layout code.
 
 use crate::config::Config;
-use crate::render::pdf::{PdfInvoice, PdfLine, PdfParty, PdfUsage};
+use crate::render::pdf::{PdfInvoice, PdfLine, PdfParty, PdfPayment, PdfSignatory, PdfUsage};
 use didbill_core::billing::{GstTreatment, IssuedInvoice};
-use didbill_core::gst;
+use didbill_core::inventory::Customer;
 use didbill_core::period::Period;
+use didbill_core::{country, gst};
 
 /// The file name of an invoice's PDF inside the output folder: `pdf/DID-26-27-00001.pdf`.
 pub fn file_name(invoice_number: &str) -> String {
     format!("pdf/{}.pdf", invoice_number.replace('/', "-"))
 }
 
-/// What the PDF of `issued` shows.
-pub fn pdf_invoice(issued: &IssuedInvoice, config: &Config, period: Period) -> PdfInvoice {
+/// What the PDF of `issued` shows; `draft` for a dry run's invoices, which are
+/// not tax invoices.
+pub fn pdf_invoice(
+    issued: &IssuedInvoice,
+    config: &Config,
+    period: Period,
+    draft: bool,
+) -> PdfInvoice {
     let inv = &issued.invoice;
     let pos = inv.place_of_supply.code();
     let seller = &config.seller;
+    let payment = &seller.payment;
     PdfInvoice {
+        draft,
         number: issued.number.clone(),
         invoice_date: issued.invoice_date,
         due_date: issued.due_date,
@@ -33,7 +42,7 @@ pub fn pdf_invoice(issued: &IssuedInvoice, config: &Config, period: Period) -> P
         },
         customer: PdfParty {
             name: inv.customer.name.clone(),
-            address_lines: inv.customer.address.clone(),
+            address_lines: bill_to_address(&inv.customer),
             gstin: inv.customer.gstin.clone(),
             email: inv.customer.email.clone(),
         },
@@ -70,7 +79,65 @@ pub fn pdf_invoice(issued: &IssuedInvoice, config: &Config, period: Period) -> P
         igst: inv.igst.amount(),
         round_off: inv.round_off.amount(),
         total: inv.total.amount(),
+        payment: PdfPayment {
+            bank_name: payment.bank_name.clone(),
+            bank_account: payment.bank_account.clone(),
+            ifsc: payment.ifsc.clone(),
+            upi_id: payment.upi_id.clone(),
+        },
+        signatory: PdfSignatory {
+            name: seller.signatory_name.clone(),
+            title: seller.signatory_title.clone(),
+        },
     }
+}
+
+/// The customer's address with its last line, the state and country as the
+/// accounts data writes them (`KA, IN`), in words: `Karnataka (29), India`. An
+/// Indian state is named from the GST table; a state abroad (`TN` in the US is
+/// Tennessee, not Tamil Nadu) and an unknown one print as written, and so does a
+/// country code that is not ISO 3166-1.
+fn bill_to_address(c: &Customer) -> Vec<String> {
+    let mut lines = c.address.clone();
+    if c.state.is_none() && c.country.is_none() {
+        return lines;
+    }
+    // The inventory ends the address with exactly this line (see `Customer::address`).
+    let written = lines.pop();
+    debug_assert_eq!(
+        written.as_deref(),
+        Some(
+            [c.state.as_deref(), c.country.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+                .as_str()
+        )
+    );
+    let in_india = c
+        .country
+        .as_deref()
+        .is_none_or(|code| code.eq_ignore_ascii_case("IN"));
+    let state = c
+        .state
+        .as_deref()
+        .map(|state| match gst::state_code(state).filter(|_| in_india) {
+            Some(code) => format!("{} ({code})", gst::state_name(code).unwrap_or(state)),
+            None => state.to_owned(),
+        });
+    let country = c
+        .country
+        .as_deref()
+        .map(|code| country::name(code).unwrap_or(code).to_owned());
+    lines.push(
+        [state, country]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    lines
 }
 
 impl From<crate::render::pdf::PdfError> for crate::error::Error {
@@ -85,5 +152,58 @@ impl From<crate::render::pdf::PdfError> for crate::error::Error {
             }
             other => crate::error::Error::Data(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(state: Option<&str>, country: Option<&str>) -> Customer {
+        let region: Vec<&str> = [state, country].into_iter().flatten().collect();
+        let mut address = vec![
+            "42 Residency Road".to_owned(),
+            "Bengaluru 560025".to_owned(),
+        ];
+        if !region.is_empty() {
+            address.push(region.join(", "));
+        }
+        Customer {
+            address,
+            state: state.map(str::to_owned),
+            country: country.map(str::to_owned),
+            ..Customer::default()
+        }
+    }
+
+    #[test]
+    fn the_bill_to_address_names_the_state_and_country() {
+        let last = |state, country| bill_to_address(&customer(state, country)).pop();
+        let cases = [
+            (Some("KA"), Some("IN"), "Karnataka (29), India"),
+            (Some("karnataka"), Some("in"), "Karnataka (29), India"),
+            (Some("J&K"), Some("IN"), "Jammu and Kashmir (01), India"),
+            (Some("TS"), None, "Telangana (36)"),
+            (None, Some("IN"), "India"),
+            (Some("Berlin"), Some("DE"), "Berlin, Germany"),
+            // Abroad, a state is never read as an Indian code.
+            (Some("TN"), Some("US"), "TN, United States"),
+            (Some("Narnia"), Some("IN"), "Narnia, India"),
+            (Some("Gotham"), Some("XQ"), "Gotham, XQ"),
+        ];
+        for (state, country, expected) in cases {
+            assert_eq!(
+                last(state, country).as_deref(),
+                Some(expected),
+                "{state:?} {country:?}"
+            );
+        }
+        let lines = bill_to_address(&customer(Some("KA"), Some("IN")));
+        assert_eq!(lines[..2], ["42 Residency Road", "Bengaluru 560025"]);
+        // No state and no country: the address is left as it is.
+        assert_eq!(
+            bill_to_address(&customer(None, None)),
+            ["42 Residency Road", "Bengaluru 560025"]
+        );
     }
 }

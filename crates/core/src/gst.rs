@@ -21,7 +21,8 @@ const STATES: &[State] = &[
         code: "01",
         name: "Jammu and Kashmir",
         abbreviations: &["JK"],
-        aliases: &[],
+        // "J&K", the usual short form in Indian addresses.
+        aliases: &["j and k"],
     },
     State {
         code: "02",
@@ -424,6 +425,9 @@ mod tests {
             ("ka", "29"),
             (" tamil  nadu ", "33"),
             ("Jammu & Kashmir", "01"),
+            ("J&K", "01"),
+            ("j & k", "01"),
+            ("J. & K.", "01"),
             ("TS", "36"),
             ("TG", "36"),
             ("Telangana", "36"),

@@ -1,4 +1,4 @@
-//! didbill's pure core: money, periods, GST, invoice number formats, partner prices,
+//! didbill's pure core: money, periods, GST, country names, invoice number formats, partner prices,
 //! the validated inventory and the billing rules that turn it into invoices.
 //!
 //! Nothing in this crate reads a file, the network, a database or the clock: its
@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod billing;
+pub mod country;
 pub mod gst;
 pub mod inventory;
 pub mod money;

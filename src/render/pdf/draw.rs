@@ -8,6 +8,7 @@ use printpdf::{
 
 use super::fonts::in_core;
 use super::layout::{CONTENT_BOTTOM, MARGIN_X, PAGE_H, PAGE_W, RIGHT_EDGE, RULE_GREY};
+use super::template::Words;
 use super::text::{script_runs, RunScript, Style};
 use super::{PdfError, PdfInvoice, PdfRenderer};
 
@@ -17,6 +18,39 @@ pub(super) struct Canvas<'r> {
     pages: Vec<Vec<Op>>,
     ops: Vec<Op>,
     fonts: FontsUsed,
+}
+
+/// Where a line of text goes: the start of its baseline on the page (PDF
+/// coordinates, from the bottom left) and the baseline's direction.
+#[derive(Clone, Copy)]
+struct Baseline {
+    x: f32,
+    y: f32,
+    cos: f32,
+    sin: f32,
+}
+
+impl Baseline {
+    /// A horizontal baseline.
+    fn level(x: f32, y: f32) -> Self {
+        Baseline {
+            x,
+            y,
+            cos: 1.0,
+            sin: 0.0,
+        }
+    }
+
+    /// The text matrix of a glyph or run `dx` along the baseline and `dy` above it.
+    fn matrix(self, dx: f32, dy: f32) -> TextMatrix {
+        let x = self.x + dx * self.cos - dy * self.sin;
+        let y = self.y + dx * self.sin + dy * self.cos;
+        if self.sin == 0.0 {
+            TextMatrix::Translate(Pt(x), Pt(y))
+        } else {
+            TextMatrix::Raw([self.cos, self.sin, -self.sin, self.cos, x, y])
+        }
+    }
 }
 
 /// The fonts a document's text uses, which are the ones it embeds.
@@ -52,9 +86,14 @@ impl<'r> Canvas<'r> {
 
     /// One line of text whose line box starts at `top`.
     pub(super) fn text(&mut self, x: f32, top: f32, text: &str, style: Style) {
-        let baseline = PAGE_H - (top + style.size);
+        let baseline = Baseline::level(x, PAGE_H - (top + style.size));
+        self.text_on(baseline, text, style);
+    }
+
+    /// One line of text set along `baseline`.
+    fn text_on(&mut self, baseline: Baseline, text: &str, style: Style) {
         self.fill(style.grey);
-        let mut x = x;
+        let mut pen = 0.0;
         for (script, run) in script_runs(text) {
             let face = self.renderer.face(script, style.bold);
             let id = if script == RunScript::Latin && run.chars().all(in_core) {
@@ -82,7 +121,7 @@ impl<'r> Canvas<'r> {
                 Some((glyphs, width)) => {
                     for g in glyphs {
                         self.ops.push(Op::SetTextMatrix {
-                            matrix: TextMatrix::Translate(Pt(x + g.x), Pt(baseline + g.y)),
+                            matrix: baseline.matrix(pen + g.x, g.y),
                         });
                         self.ops.push(Op::ShowText {
                             items: vec![TextItem::GlyphIds(vec![Codepoint::with_cid(
@@ -90,16 +129,16 @@ impl<'r> Canvas<'r> {
                             )])],
                         });
                     }
-                    x += width;
+                    pen += width;
                 }
                 None => {
                     self.ops.push(Op::SetTextMatrix {
-                        matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
+                        matrix: baseline.matrix(pen, 0.0),
                     });
                     self.ops.push(Op::ShowText {
                         items: vec![TextItem::Text(run.to_string())],
                     });
-                    x += self.renderer.plain_width(face, run, style.size);
+                    pen += self.renderer.plain_width(face, run, style.size);
                 }
             }
             self.ops.push(Op::EndTextSection);
@@ -173,18 +212,52 @@ impl<'r> Canvas<'r> {
         self.ops.push(Op::DrawRectangle { rectangle: rect });
     }
 
-    /// Closes the last page, adds "Page X of Y" footers and returns the pages with
-    /// the fonts they use.
+    /// A draft's marks on the page being drawn: the watermark across the page and
+    /// the banner in the top margin, both from the labels (`watermark`,
+    /// `draft_banner`), so no page of a draft can pass for a tax invoice.
+    fn draft_marks(&mut self, words: &Words) {
+        let mark = Style {
+            grey: WATERMARK_GREY,
+            ..Style::new(110.0).bold()
+        };
+        let text = words.get("watermark");
+        let (sin, cos) = WATERMARK_ANGLE.to_radians().sin_cos();
+        let half = self.renderer.width(text, mark) / 2.0;
+        // Centred on the page: back half the width along the baseline, and down
+        // about half the height of capitals across it.
+        let drop = mark.size * 0.36;
+        let baseline = Baseline {
+            x: PAGE_W / 2.0 - half * cos + drop * sin,
+            y: PAGE_H / 2.0 - half * sin - drop * cos,
+            cos,
+            sin,
+        };
+        self.text_on(baseline, text, mark);
+
+        let banner = Style::new(9.0).bold();
+        let (top, height) = (14.0, 18.0);
+        self.band(MARGIN_X, top, RIGHT_EDGE - MARGIN_X, height, BANNER_GREY);
+        let text_top = top + (height - banner.size) / 2.0 - 1.0;
+        self.text_center(PAGE_W / 2.0, text_top, words.get("draft_banner"), banner);
+    }
+
+    /// Closes the last page, adds "Page X of Y" footers (and on a draft the
+    /// watermark and banner) and returns the pages with the fonts they use.
     pub(super) fn finish(
         mut self,
         inv: &PdfInvoice,
+        words: &Words,
     ) -> Result<(Vec<PdfPage>, FontsUsed), PdfError> {
         self.new_page();
         let footers = self.renderer.footers(inv, self.pages.len())?;
         let style = Style::new(7.5).grey();
         let mut pages = Vec::with_capacity(footers.len());
         for (ops, footer) in std::mem::take(&mut self.pages).into_iter().zip(footers) {
-            self.ops = ops;
+            if inv.draft {
+                // Drawn first, so the content is printed over the watermark.
+                self.draft_marks(words);
+            }
+            self.ops.extend(ops);
             let top = CONTENT_BOTTOM + 22.0;
             self.hrule(MARGIN_X, RIGHT_EDGE, top - 5.0, RULE_GREY, 0.5);
             self.text_center(PAGE_W / 2.0, top, &footer, style);
@@ -197,6 +270,13 @@ impl<'r> Canvas<'r> {
         Ok((pages, self.fonts))
     }
 }
+
+/// The watermark's slope, degrees anticlockwise from the horizontal.
+const WATERMARK_ANGLE: f32 = 45.0;
+/// Light enough that the invoice stays readable through the watermark.
+const WATERMARK_GREY: f32 = 0.88;
+/// The draft banner's background.
+const BANNER_GREY: f32 = 0.8;
 
 /// Opens a marked-content span carrying `run` as `/ActualText`: shaped glyphs are
 /// in visual order, and viewers that support it (Acrobat, poppler) copy-paste

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use flate2::{write::ZlibEncoder, Compression};
 use printpdf::{FontId, ParsedFont, PdfFont};
+use sha2::{Digest, Sha256};
 
 use super::PdfError;
 
@@ -27,7 +28,8 @@ const FONT_FILES: [(&str, &[u8]); 4] = [
     ),
 ];
 
-/// Fixed resource names (their first six letters also tag the font subsets).
+/// Fixed resource names (printpdf also tags the per-PDF subsets with them, a tag
+/// [`super::PdfRenderer::tag_subsets`] replaces).
 const FONT_IDS: [&str; 4] = ["DJVREG", "DJVBLD", "NDVREG", "NDVBLD"];
 /// Resource names of the core cuts of DejaVu Sans regular and bold.
 const CORE_IDS: [&str; 2] = ["DJVCOR", "DJVCOB"];
@@ -60,6 +62,19 @@ pub(super) struct CoreFace {
     pub(super) program: Vec<u8>,
     /// `program` zlib-compressed at the best level.
     pub(super) packed: Vec<u8>,
+    /// The subset tag of `program` (see [`subset_tag`]), computed once.
+    pub(super) tag: String,
+}
+
+/// The six-letter subset tag of a font program (ISO 32000-1 §9.6.4): letters of
+/// its SHA-256, so a different glyph set gives a different tag and the same one
+/// always the same tag (the PDF stays byte-reproducible).
+pub(super) fn subset_tag(program: &[u8]) -> String {
+    let digest = Sha256::digest(program);
+    digest[..6]
+        .iter()
+        .map(|b| char::from(b'A' + b % 26))
+        .collect()
 }
 
 /// Parses the four bundled faces (DejaVu Sans and Noto Sans Devanagari, regular
@@ -124,8 +139,11 @@ impl CoreFace {
             subset::CmapTarget::Unicode,
         )
         .map_err(|_| PdfError::Font(file))?;
-        let parsed =
+        let mut parsed =
             ParsedFont::from_bytes(&program, 0, &mut Vec::new()).ok_or(PdfError::Font(file))?;
+        // The cut has no `name` table: give it the face's PostScript name, which
+        // printpdf writes as its /BaseFont and /FontName.
+        parsed.font_name = face.font.font_name.clone();
         let meta = printpdf::PrintpdfFontMeta {
             embedding_mode: printpdf::FontEmbeddingMode::Full,
             requires_subsetting: false,
@@ -137,6 +155,7 @@ impl CoreFace {
         Ok(CoreFace {
             font: PdfFont::with_meta(parsed, meta),
             id: FontId(id.to_string()),
+            tag: subset_tag(&program),
             program,
             packed,
         })

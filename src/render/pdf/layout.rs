@@ -46,6 +46,16 @@ const TOTAL: Style = Style::new(11.0).bold();
 const IN_WORDS_LABEL: Style = Style::new(8.0).bold().grey();
 /// The notes under the amount in words.
 const NOTE: Style = Style::new(8.0).grey();
+/// Headings of the payment details and the signatory's role.
+const HEADING: Style = Style::new(8.5).bold().grey();
+/// Space between the notes and the payment details and signature.
+const CLOSING_GAP: f32 = 14.0;
+/// Width of the payment details, left of the signature block.
+const PAYMENT_W: f32 = 250.0;
+/// Height left blank for the signature.
+const SIGNATURE_SPACE: f32 = 30.0;
+/// Length of the line signed on.
+const SIGNATURE_LINE_W: f32 = 150.0;
 /// Width of the labels of the totals rows.
 const TOTALS_LABEL_W: f32 = TOTALS_W * 0.55;
 const TOTALS_X: f32 = RIGHT_EDGE - TOTALS_W;
@@ -236,12 +246,15 @@ fn line_cells(
     ]
 }
 
-/// Totals, the amount in words and the notes from `y`, kept together: if they do
-/// not fit below the table they all go to a new page.
+/// Totals, the amount in words, the notes, the payment details and the signature
+/// from `y`, kept together: if they do not fit below the table they all go to a new
+/// page.
 fn totals(page: &mut Canvas, inv: &PdfInvoice, words: &Words, mut y: f32) {
     let rows = totals_rows(inv, words);
     let in_words = amount_in_words(inv.total, &inv.currency);
-    if y + totals_height(page.renderer, words, &rows, &in_words) > CONTENT_BOTTOM {
+    // Measured by drawing it where nothing is kept.
+    let closing_h = closing(&mut Canvas::new(page.renderer), inv, words, 0.0);
+    if y + totals_height(page.renderer, words, &rows, &in_words) + closing_h > CONTENT_BOTTOM {
         y = continuation(page, words);
     }
     for (label, value, style) in &rows {
@@ -282,6 +295,73 @@ fn totals(page: &mut Canvas, inv: &PdfInvoice, words: &Words, mut y: f32) {
         y += 6.0;
         y += page.paragraph(MARGIN_X, y, CONTENT_W, note, NOTE, false);
     }
+    closing(page, inv, words, y);
+}
+
+/// The payment details (left, when any is set) and the signature block (right)
+/// from `y`; returns the height used. A draft has neither: it asks for no payment
+/// and nobody signs it.
+fn closing(page: &mut Canvas, inv: &PdfInvoice, words: &Words, y: f32) -> f32 {
+    if inv.draft {
+        return 0.0;
+    }
+    let top = y + CLOSING_GAP;
+    let p = &inv.payment;
+    let mut left = top;
+    if !p.is_empty() {
+        left += page.paragraph(
+            MARGIN_X,
+            left,
+            PAYMENT_W,
+            words.get("payment_details"),
+            HEADING,
+            false,
+        );
+        let details = [
+            ("bank_name", &p.bank_name),
+            ("bank_account", &p.bank_account),
+            ("ifsc", &p.ifsc),
+            ("upi_id", &p.upi_id),
+        ];
+        for (label, value) in details {
+            if let Some(value) = value {
+                let text = format!("{}: {value}", words.get(label));
+                left += page.paragraph(MARGIN_X, left, PAYMENT_W, &text, BODY, false);
+            }
+        }
+    }
+    let s = &inv.signatory;
+    let mut right = top;
+    right += page.paragraph(
+        TOTALS_X,
+        right,
+        TOTALS_W,
+        words.get("for_seller"),
+        BODY.bold(),
+        true,
+    );
+    // Room for the signature, above a line to sign on.
+    right += SIGNATURE_SPACE;
+    page.hrule(
+        RIGHT_EDGE - SIGNATURE_LINE_W,
+        RIGHT_EDGE,
+        right,
+        RULE_GREY,
+        0.5,
+    );
+    right += 3.0;
+    for line in [&s.name, &s.title].into_iter().flatten() {
+        right += page.paragraph(TOTALS_X, right, TOTALS_W, line, BODY, true);
+    }
+    right += page.paragraph(
+        TOTALS_X,
+        right,
+        TOTALS_W,
+        words.get("signatory"),
+        HEADING,
+        true,
+    );
+    left.max(right) - y
 }
 
 /// The rows above the total: subtotal, the taxes that apply, and the round-off

@@ -10,8 +10,11 @@
 //! Layout: seller block and title with the invoice facts on page 1, then the bill-to
 //! block and the line table; the table flows onto further pages with its header
 //! repeated; subtotal, taxes, round-off (printed only when it is not zero), total
-//! and total in words follow the last line, kept together on one page; every page
-//! has a "Page X of Y" footer. Long texts wrap by measured glyph advances.
+//! and total in words follow the last line, then the notes, the seller's payment
+//! details (when set) and the signature block, all kept together on one page; every
+//! page has a "Page X of Y" footer. Long texts wrap by measured glyph advances. A
+//! draft (a dry run's) has a banner and a diagonal watermark on every page and no
+//! payment details or signature block.
 //!
 //! Fonts: DejaVu Sans (Latin, `₹`) and Noto Sans Devanagari, regular and bold,
 //! embedded in the binary and parsed once per [`PdfRenderer`]. Each run of text is
@@ -27,7 +30,8 @@
 //! Latin, Greek, Cyrillic (DejaVu) and Devanagari render as empty boxes.
 //!
 //! Output is deterministic: document dates come from the invoice date, the file
-//! identifier from a hash of the invoice, and font resource names are fixed.
+//! identifier from a hash of the invoice, font resource names are fixed, and each
+//! font's subset tag comes from a hash of its font program.
 //!
 //! The parts: `fonts` loads the faces and the core cuts, `text` splits, shapes,
 //! measures and wraps text, `template` holds the wording, `layout` places each
@@ -45,6 +49,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use flate2::{write::ZlibEncoder, Compression};
+use lopdf::Object;
 use printpdf::{
     OffsetDateTime, PdfDocument, PdfFont, PdfPage, PdfParseErrorSeverity, PdfSaveOptions,
 };
@@ -103,9 +108,49 @@ pub struct PdfUsage {
     pub billable_minutes: String,
 }
 
+/// How to pay the seller; a block under the totals when any is set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PdfPayment {
+    /// The bank's name (and branch).
+    pub bank_name: Option<String>,
+    /// The account number.
+    pub bank_account: Option<String>,
+    /// The branch's IFSC.
+    pub ifsc: Option<String>,
+    /// A UPI ID.
+    pub upi_id: Option<String>,
+}
+
+impl PdfPayment {
+    /// Whether no detail is set (then no payment block is printed).
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.bank_name,
+            &self.bank_account,
+            &self.ifsc,
+            &self.upi_id,
+        ]
+        .iter()
+        .all(|v| v.is_none())
+    }
+}
+
+/// The person signing for the seller (CGST Rule 46(q)); the signature block is
+/// printed on every invoice, with these lines when they are set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PdfSignatory {
+    /// Name of the authorised signatory.
+    pub name: Option<String>,
+    /// Their title, e.g. "Director".
+    pub title: Option<String>,
+}
+
 /// Everything printed on one tax invoice; amounts are final (rounded) values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PdfInvoice {
+    /// A dry run's draft (`DRAFT-0001`): titled and watermarked as a draft, with no
+    /// payment request, payment details or signature block — it is not a tax invoice.
+    pub draft: bool,
     /// Invoice number, e.g. `DID/26-27/00001`.
     pub number: String,
     /// Date of issue.
@@ -148,6 +193,10 @@ pub struct PdfInvoice {
     pub round_off: Decimal,
     /// Amount payable.
     pub total: Decimal,
+    /// The seller's payment details.
+    pub payment: PdfPayment,
+    /// The seller's authorised signatory.
+    pub signatory: PdfSignatory,
 }
 
 /// Why a PDF could not be prepared or rendered.
@@ -219,7 +268,7 @@ impl PdfRenderer {
 
         let mut page = Canvas::new(self);
         layout::layout(&mut page, invoice, &words, &descriptions);
-        let (pages, fonts) = page.finish(invoice)?;
+        let (pages, fonts) = page.finish(invoice, &words)?;
         let doc = self.document(invoice, &words, pages, fonts)?;
         self.save(&doc, invoice)
     }
@@ -287,6 +336,7 @@ impl PdfRenderer {
         {
             return Err(PdfError::Write(w.msg.clone()));
         }
+        self.tag_subsets(&mut lopdf);
         // printpdf fills the file identifier from a process-wide counter; replace
         // it with a hash of the invoice so every render gives the same bytes.
         let digest = Sha256::digest(format!("{invoice:?}").as_bytes());
@@ -324,5 +374,69 @@ impl PdfRenderer {
             .save_to(&mut bytes)
             .map_err(|e| PdfError::Write(e.to_string()))?;
         Ok(bytes)
+    }
+
+    /// Names every embedded font as the subset it is, `ABCDEF+DejaVuSans` (ISO
+    /// 32000-1 §9.6.4), on the Type0 font's and its descendant's /BaseFont and the
+    /// descriptor's /FontName, which must agree. Every font here is a subset: the
+    /// core cuts are cut once per renderer (printpdf sees them as whole fonts and
+    /// tags nothing), the others per PDF (printpdf tags them with the fixed
+    /// resource name). The tag comes from the font program ([`fonts::subset_tag`]).
+    fn tag_subsets(&self, doc: &mut lopdf::Document) {
+        let mut renames = Vec::new();
+        for (&font_id, object) in &doc.objects {
+            let Ok(font) = object.as_dict() else { continue };
+            let subtype = font.get(b"Subtype").and_then(Object::as_name);
+            if !font.has_type(b"Font") || subtype.ok() != Some(b"Type0".as_slice()) {
+                continue;
+            }
+            let descriptor = font
+                .get(b"DescendantFonts")
+                .and_then(Object::as_array)
+                .ok()
+                .and_then(|fonts| fonts.first())
+                .and_then(|d| d.as_dict().ok())
+                .and_then(|d| d.get(b"FontDescriptor").and_then(Object::as_reference).ok());
+            let program = descriptor
+                .and_then(|id| doc.get_dictionary(id).ok())
+                .and_then(|d| d.get(b"FontFile2").and_then(Object::as_reference).ok())
+                .and_then(|id| doc.get_object(id).and_then(Object::as_stream).ok());
+            let (Some(descriptor), Some(program), Ok(base)) = (
+                descriptor,
+                program,
+                font.get(b"BaseFont").and_then(Object::as_name),
+            ) else {
+                continue;
+            };
+            let tag = match self.core.iter().find(|c| c.program == program.content) {
+                Some(core) => core.tag.clone(),
+                None => fonts::subset_tag(&program.content),
+            };
+            let base = String::from_utf8_lossy(base);
+            // A tag printpdf put there is six capitals and `+`.
+            let name = match base.split_once('+') {
+                Some((old, name))
+                    if old.len() == 6 && old.bytes().all(|b| b.is_ascii_uppercase()) =>
+                {
+                    name
+                }
+                _ => &base,
+            };
+            renames.push((font_id, descriptor, format!("{tag}+{name}")));
+        }
+        for (font_id, descriptor, name) in renames {
+            let name = || Object::Name(name.clone().into_bytes());
+            if let Ok(font) = doc.get_dictionary_mut(font_id) {
+                font.set("BaseFont", name());
+                if let Ok(Object::Array(descendants)) = font.get_mut(b"DescendantFonts") {
+                    if let Some(Object::Dictionary(cid_font)) = descendants.first_mut() {
+                        cid_font.set("BaseFont", name());
+                    }
+                }
+            }
+            if let Ok(d) = doc.get_dictionary_mut(descriptor) {
+                d.set("FontName", name());
+            }
+        }
     }
 }

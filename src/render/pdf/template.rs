@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use super::{PdfError, PdfInvoice, PdfLine, PdfParty, PdfRenderer};
+use super::{PdfError, PdfInvoice, PdfLine, PdfParty, PdfPayment, PdfRenderer, PdfSignatory};
 use crate::render::words::{amount_in_words, format_indian, format_international};
 
 /// The wording templates: file name in `templates/pdf/` or `DIR/pdf/`, built-in text.
@@ -24,6 +24,9 @@ const TEMPLATES: [(&str, &str); 3] = [
         include_str!("../../../templates/pdf/footer.txt"),
     ),
 ];
+/// The name of the built-in `labels.txt` inside tera; it is always compiled, as
+/// the wording of keys that an older user `labels.txt` does not define.
+const BUILTIN_LABELS: &str = "templates/pdf/labels.txt (built-in)";
 const LABELS: usize = 0;
 const LINE: usize = 1;
 const FOOTER: usize = 2;
@@ -55,6 +58,13 @@ pub(super) fn load(templates_dir: Option<&Path>) -> Result<(Tera, [String; 3]), 
                 builtin.to_string(),
             ),
         };
+        if name == TEMPLATES[LABELS].0 && file != BUILTIN_LABELS {
+            tera.add_raw_template(BUILTIN_LABELS, builtin)
+                .map_err(|e| PdfError::Template {
+                    file: BUILTIN_LABELS.into(),
+                    message: e.to_string(),
+                })?;
+        }
         tera.add_raw_template(&file, &source)
             .map_err(|e| PdfError::Template {
                 file: file.clone(),
@@ -74,6 +84,7 @@ struct PartyCtx<'a> {
 
 #[derive(Serialize)]
 struct InvoiceCtx<'a> {
+    draft: bool,
     number: &'a str,
     invoice_date: String,
     due_date: String,
@@ -108,6 +119,7 @@ struct LineCtx<'a> {
     billable_days: Option<u32>,
     period_days: Option<u32>,
     unit_amount: Option<String>,
+    unit_price: Option<String>,
     amount: String,
     direction: Option<&'a str>,
     calls: Option<u64>,
@@ -147,6 +159,20 @@ const LABEL_KEYS: [&str; 29] = [
     "in_words",
 ];
 
+/// Keys `labels.txt` may define (at most once); one it leaves out takes the
+/// built-in wording, so a `labels.txt` written before the key existed still works.
+const OPTIONAL_LABEL_KEYS: [&str; 9] = [
+    "draft_banner",
+    "watermark",
+    "payment_details",
+    "bank_name",
+    "bank_account",
+    "ifsc",
+    "upi_id",
+    "for_seller",
+    "signatory",
+];
+
 /// The words of one invoice, read from the output of `labels.txt`.
 pub(super) struct Words {
     labels: HashMap<&'static str, String>,
@@ -154,7 +180,8 @@ pub(super) struct Words {
 }
 
 impl Words {
-    /// The label of `key` (every key of [`LABEL_KEYS`] is present).
+    /// The label of `key` (every key of [`LABEL_KEYS`] and
+    /// [`OPTIONAL_LABEL_KEYS`] is present).
     pub(super) fn get(&self, key: &str) -> &str {
         self.labels.get(key).map(String::as_str).unwrap_or("")
     }
@@ -172,7 +199,8 @@ pub(super) fn display_period(period: &str) -> String {
         .unwrap_or_else(|_| period.to_string())
 }
 
-/// `₹` for INR, else the currency code and a space.
+/// `₹` for INR, else the currency code (for labels such as "Amount (USD)"; an
+/// amount is printed with [`money`], which puts a space after a code).
 fn currency_symbol(currency: &str) -> String {
     if currency.eq_ignore_ascii_case("INR") {
         "₹".to_string()
@@ -220,6 +248,7 @@ fn party_ctx(p: &PdfParty) -> PartyCtx<'_> {
 
 fn invoice_ctx(inv: &PdfInvoice) -> InvoiceCtx<'_> {
     InvoiceCtx {
+        draft: inv.draft,
         number: &inv.number,
         invoice_date: display_date(inv.invoice_date),
         due_date: display_date(inv.due_date),
@@ -255,6 +284,7 @@ fn line_ctx<'a>(line: &'a PdfLine, currency: &str) -> LineCtx<'a> {
         billable_days: line.billable_days,
         period_days: line.period_days,
         unit_amount: line.unit_amount.map(|a| plain_amount(a, currency)),
+        unit_price: line.unit_amount.map(|a| money(a, currency)),
         amount: plain_amount(line.amount, currency),
         direction: line.usage.as_ref().map(|u| u.direction.as_str()),
         calls: line.usage.as_ref().map(|u| u.calls),
@@ -272,7 +302,8 @@ fn sample_invoice() -> PdfInvoice {
         email: Some("billing@example.com".into()),
     };
     PdfInvoice {
-        number: "DRAFT-0001".into(),
+        draft: false,
+        number: "DID/26-27/00001".into(),
         invoice_date: date,
         due_date: date,
         period: "2026-11".into(),
@@ -303,6 +334,8 @@ fn sample_invoice() -> PdfInvoice {
         igst: Decimal::ZERO,
         round_off: Decimal::ZERO,
         total: Decimal::from(160),
+        payment: PdfPayment::default(),
+        signatory: PdfSignatory::default(),
     }
 }
 
@@ -328,6 +361,12 @@ impl PdfRenderer {
     pub(super) fn check_templates(&self) -> Result<(), PdfError> {
         let sample = sample_invoice();
         self.words(&sample)?;
+        let draft = PdfInvoice {
+            draft: true,
+            number: "DRAFT-0001".into(),
+            ..sample.clone()
+        };
+        self.words(&draft)?;
         self.line_description(&sample, &sample.lines[0])?;
         self.footers(&sample, 1)?;
         Ok(())
@@ -350,9 +389,32 @@ impl PdfRenderer {
             .map_err(|e| self.template_error(LABELS, e.to_string()))
     }
 
-    /// Renders `labels.txt` and reads its `key = value` lines.
+    /// Renders `labels.txt` and reads its `key = value` lines; optional keys it
+    /// leaves out come from the built-in `labels.txt`.
     pub(super) fn words(&self, inv: &PdfInvoice) -> Result<Words, PdfError> {
-        let text = self.render_template(LABELS, &self.context(inv)?)?;
+        let ctx = self.context(inv)?;
+        let (mut labels, notes) = self.read_labels(&self.render_template(LABELS, &ctx)?)?;
+        if let Some(missing) = LABEL_KEYS.iter().find(|k| !labels.contains_key(*k)) {
+            return Err(self.template_error(LABELS, format!("key `{missing}` is missing")));
+        }
+        if OPTIONAL_LABEL_KEYS.iter().any(|k| !labels.contains_key(k)) {
+            let builtin = self
+                .tera
+                .render(BUILTIN_LABELS, &ctx)
+                .map_err(|e| self.template_error(LABELS, e.to_string()))?;
+            for (key, value) in self.read_labels(&builtin)?.0 {
+                labels.entry(key).or_insert(value);
+            }
+        }
+        Ok(Words { labels, notes })
+    }
+
+    /// The labels and notes of a rendered `labels.txt`: every line `key = value`,
+    /// each key known and defined at most once (`note` any number of times).
+    fn read_labels(
+        &self,
+        text: &str,
+    ) -> Result<(HashMap<&'static str, String>, Vec<String>), PdfError> {
         let mut labels = HashMap::new();
         let mut notes = Vec::new();
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -365,12 +427,14 @@ impl PdfRenderer {
                 notes.push(value);
                 continue;
             }
-            let Some(known) = LABEL_KEYS.iter().find(|k| **k == key) else {
+            let mut known_keys = LABEL_KEYS.iter().chain(&OPTIONAL_LABEL_KEYS);
+            let Some(known) = known_keys.find(|k| **k == key) else {
                 return Err(self.template_error(
                     LABELS,
                     format!(
-                        "unknown key `{key}` (known keys: note, {})",
-                        LABEL_KEYS.join(", ")
+                        "unknown key `{key}` (known keys: note, {}, {})",
+                        LABEL_KEYS.join(", "),
+                        OPTIONAL_LABEL_KEYS.join(", ")
                     ),
                 ));
             };
@@ -378,10 +442,7 @@ impl PdfRenderer {
                 return Err(self.template_error(LABELS, format!("key `{key}` is defined twice")));
             }
         }
-        if let Some(missing) = LABEL_KEYS.iter().find(|k| !labels.contains_key(*k)) {
-            return Err(self.template_error(LABELS, format!("key `{missing}` is missing")));
-        }
-        Ok(Words { labels, notes })
+        Ok((labels, notes))
     }
 
     /// The description of one line, from `line.txt`.

@@ -1,0 +1,153 @@
+//! The PDF invoices of whole runs: drafts, the bill-to block, the seller's
+//! payment details and signatory from the configuration.
+
+use crate::common::{demo_dir, demo_run_args, Ran, Test};
+
+/// The text of one PDF of a run, with runs of whitespace as one space.
+fn pdf_text(ran: &Ran, file: &str) -> String {
+    let text = pdf_extract::extract_text_from_mem(&ran.read_bytes(file)).unwrap();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The demo run with `extra` added to its `[seller]` section, as `cfg.toml` (the
+/// demo's seller is complete: name, address and GSTIN).
+fn demo_with_seller_keys(extra: &str) -> Test {
+    let text = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    let config = text.replace("[seller]\n", &format!("[seller]\n{extra}\n"));
+    assert_ne!(config, text);
+    let mut args = demo_run_args();
+    let at = args.iter().position(|a| a == "--config").unwrap() + 1;
+    args[at] = "cfg.toml".into();
+    Test::new()
+        .file("cfg.toml", config)
+        .args(args)
+        .args(["--out", "out"])
+}
+
+#[test]
+fn a_dry_run_writes_drafts_that_ask_for_no_payment() {
+    let ran = Test::demo().arg("--dry-run").run().expect_code(0);
+    let text = pdf_text(&ran, "out/pdf/DRAFT-0003.pdf");
+    for needle in [
+        "Draft — not a tax invoice",
+        "DRAFT — for review only. This is not a tax invoice and no payment is due on it.",
+        "DRAFT-0003 is a draft number, not an invoice number",
+        "Chennai Care Clinics",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    for absent in [
+        "Tax Invoice",
+        "Please quote",
+        "Payment is due",
+        "Authorised Signatory",
+    ] {
+        assert!(
+            !text.contains(absent),
+            "the draft shows {absent:?}:\n{text}"
+        );
+    }
+
+    // The real run's invoice of the same customer is a tax invoice.
+    let ran = Test::demo().run().expect_code(0);
+    let text = pdf_text(&ran, "out/pdf/DID-26-27-00003.pdf");
+    for needle in [
+        "Tax Invoice",
+        "Please quote invoice number DID/26-27/00003 with your payment",
+        "For Demo Telecom Pvt Ltd",
+        "Authorised Signatory",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    assert!(!text.to_lowercase().contains("draft"), "{text}");
+}
+
+#[test]
+fn the_bill_to_block_names_the_state_and_country() {
+    let ran = Test::demo().run().expect_code(0);
+    let cases = [
+        // state "KA", country "IN"
+        (
+            "DID-26-27-00001",
+            "Acme Solutions Pvt Ltd",
+            "Bengaluru 560025 Karnataka (29), India GSTIN",
+        ),
+        // "Maharashtra", "IN"
+        (
+            "DID-26-27-00002",
+            "Bharat Logistics LLP",
+            "Mumbai 400069 Maharashtra (27), India",
+        ),
+        // "TS", "IN"
+        (
+            "DID-26-27-00010",
+            "Deccan Telecare",
+            "Hyderabad 500081 Telangana (36), India",
+        ),
+        // A state abroad is printed as written: "Berlin", "DE"
+        (
+            "DID-26-27-00006",
+            "Europa Calls GmbH",
+            "Berlin 10117 Berlin, Germany",
+        ),
+    ];
+    for (number, customer, needle) in cases {
+        let text = pdf_text(&ran, &format!("out/pdf/{number}.pdf"));
+        assert!(
+            text.contains(customer),
+            "{number} is not {customer}:\n{text}"
+        );
+        assert!(
+            text.contains(needle),
+            "{number}: missing {needle:?} in:\n{text}"
+        );
+        assert!(!text.contains(", IN ") && !text.contains(", DE "), "{text}");
+    }
+    // A foreign currency's code is spaced from the amount.
+    let text = pdf_text(&ran, "out/pdf/DID-26-27-00007.pdf");
+    assert!(text.contains("Monthly rental (USD 7.50/month)"), "{text}");
+    assert!(text.contains("Subtotal USD 7.50"), "{text}");
+}
+
+#[test]
+fn the_sellers_payment_details_and_signatory_are_printed() {
+    let ran = demo_with_seller_keys(
+        r#"bank_name = "HDFC Bank, MG Road"
+bank_account = "50200012345678"
+ifsc = "hdfc0001234"
+upi_id = "demotelecom@hdfcbank"
+signatory_name = "Asha Rao"
+signatory_title = "Director""#,
+    )
+    .run()
+    .expect_code(0);
+    let text = pdf_text(&ran, "out/pdf/DID-26-27-00001.pdf");
+    for needle in [
+        "Payment Details",
+        "Bank: HDFC Bank, MG Road",
+        "Account No.: 50200012345678",
+        "IFSC: HDFC0001234",
+        "UPI ID: demotelecom@hdfcbank",
+        "For Demo Telecom Pvt Ltd",
+        "Asha Rao",
+        "Director",
+        "Authorised Signatory",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn a_malformed_ifsc_is_refused_naming_the_key() {
+    // An invalid configuration file: exit 1, before anything is read or written.
+    let ran = demo_with_seller_keys(r#"ifsc = "HDFC1234567""#)
+        .run()
+        .expect_code(1);
+    let err = ran.stderr();
+    assert!(
+        err.contains("seller.ifsc \"HDFC1234567\" is not an IFSC")
+            && err.contains("4 letters, 0, then 6 letters or digits"),
+        "{err}"
+    );
+    assert!(!ran.path("out").exists());
+}
