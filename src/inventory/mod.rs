@@ -560,6 +560,18 @@ mod tests {
             (1, 1, 0)
         );
 
+        // The same content written differently (SPEC §2 compares records, not text):
+        // members in another order, `+` escaped, a fee as a string or with a decimal.
+        let reordered = r#"{"next_billing_date":"2026-11-30T20:00:00Z","monthly_fee":"300.0",
+            "currency":"INR","e164":"\u002b918000000001","setup_fee":1e2,"status":"active",
+            "account_id":"MA_1","id":"n1","purchased_at":"2026-10-31T20:00:00Z",
+            "last_billing_date":"2026-10-31T20:00:00.123Z","tags":["ignored"]}"#;
+        let inv = run(&[GOOD.into(), reordered.into()]);
+        assert_eq!(
+            (inv.numbers.len(), inv.numbers_fetched, inv.exceptions.len()),
+            (1, 1, 0)
+        );
+
         let inv = run(&[GOOD.into(), with("monthly_fee", "301")]);
         assert_eq!(
             (inv.numbers.len(), inv.numbers_fetched, inv.exceptions.len()),
