@@ -22,4 +22,5 @@ mod cli_usage;
 mod closed_pipe;
 mod hostile_input;
 mod pdf;
+mod readme;
 mod secrets;
