@@ -970,7 +970,7 @@ fn a_record_repeated_in_other_json_counts_once_from_a_snapshot_and_from_the_api(
         .args(args("snap"))
         .run()
         .expect_code(0);
-    let repeated = demo_snapshot_with(Test::new(), "snap", &[copy.clone()]);
+    let repeated = demo_snapshot_with(Test::new(), "snap", std::slice::from_ref(&copy));
     let fake = FakeVobiz::from_dir(&repeated.path().join("snap"))
         .unwrap()
         .start(0)
