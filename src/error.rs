@@ -6,6 +6,26 @@
 
 use std::path::PathBuf;
 
+/// Every exit status didbill returns and what it means, as `--help` and the README
+/// list them.
+pub const EXIT_CODES: [(i32, &str); 6] = [
+    (0, "success"),
+    (
+        1,
+        "bad input, configuration or data (including --strict with exceptions)",
+    ),
+    (
+        2,
+        "usage: a wrong flag or value, missing credentials, an output folder didbill did not write",
+    ),
+    (
+        3,
+        "the Vobiz API failed after retries, or refused the request",
+    ),
+    (4, "ledger conflict: an invoice already issued would change"),
+    (5, "audit --fail-on-findings found something"),
+];
+
 /// Everything that can stop a didbill command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -119,6 +139,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_exit_code_is_listed_once() {
+        let errors = [
+            Error::Data(String::new()),
+            Error::Usage(String::new()),
+            Error::Api(String::new()),
+            Error::LedgerConflict(String::new()),
+            Error::Findings(1),
+        ];
+        let listed: Vec<i32> = EXIT_CODES.iter().map(|(code, _)| *code).collect();
+        assert_eq!(listed, [0, 1, 2, 3, 4, 5]);
+        for error in errors {
+            assert!(listed.contains(&error.exit_code()), "{error:?}");
+        }
+    }
 
     #[test]
     fn strict_refusals_list_the_first_twenty_and_are_data_errors() {

@@ -29,6 +29,18 @@ pub fn escape_hidden(s: &str) -> Cow<'_, str> {
     escape(s, is_hidden)
 }
 
+/// Like [`escape_hidden`], but tabs and carriage returns at the very start are kept
+/// as themselves: a CSV cell that begins with them is guarded with a leading `'`
+/// (SPEC §4) rather than rewritten, so a spreadsheet shows what the record holds.
+/// Everything hidden after the first other character is escaped.
+pub fn escape_inside(s: &str) -> Cow<'_, str> {
+    let rest = s.trim_start_matches(['\t', '\r']);
+    match escape_hidden(rest) {
+        Cow::Borrowed(_) => Cow::Borrowed(s),
+        Cow::Owned(escaped) => Cow::Owned(format!("{}{escaped}", &s[..s.len() - rest.len()])),
+    }
+}
+
 /// Like [`escape_hidden`] but keeps line breaks: for multi-line messages printed
 /// on a terminal.
 pub fn for_terminal(s: &str) -> Cow<'_, str> {
@@ -77,5 +89,13 @@ mod tests {
         assert_eq!(escape_hidden("\u{85}\u{7f}"), "\\u{85}\\u{7f}");
         assert_eq!(for_terminal("one\ntwo\u{7}"), "one\ntwo\\u{7}");
         assert!(!is_hidden('\u{200F}'), "a right-to-left mark is harmless");
+    }
+
+    #[test]
+    fn a_leading_tab_or_return_is_kept_for_the_csv_guard_and_the_rest_escaped() {
+        assert_eq!(escape_inside("\t\r+91\t\u{1b}"), "\t\r+91\\t\\u{1b}");
+        assert!(matches!(escape_inside("\tAcme"), Cow::Borrowed("\tAcme")));
+        assert_eq!(escape_inside("a\tb"), "a\\tb");
+        assert_eq!(escape_inside("\u{1b}\t"), "\\u{1b}\\t");
     }
 }

@@ -4,21 +4,63 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use didbill_core::period::Period;
 use rust_decimal::Decimal;
-use vobiz::client::API_BASE_ENV;
+use vobiz::client::{API_BASE_ENV, AUTH_ID_ENV, AUTH_TOKEN_ENV};
 use vobiz::settings::FetchMode;
+use vobiz::snapshot::MAX_FILE_ENV;
 
 use crate::audit::{self, AuditSettings, Format};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, EXIT_CODES};
 use crate::fetch::FetchSettings;
 use crate::ledger::{self, report};
 use crate::numbers::NumbersSettings;
 use crate::render::exports;
 use crate::run::RunSettings;
 use crate::source::{Environment, Source, SourceSettings};
+
+/// The command line with the environment variables and exit codes after every
+/// command's help, written once here for all of them.
+pub fn command() -> clap::Command {
+    with_after_help(Cli::command(), &after_help())
+}
+
+fn with_after_help(command: clap::Command, text: &str) -> clap::Command {
+    command
+        .after_help(text.to_owned())
+        .mut_subcommands(|sub| with_after_help(sub, text))
+}
+
+/// The environment variables didbill reads and its exit codes.
+fn after_help() -> String {
+    let variables = [
+        (
+            AUTH_ID_ENV,
+            "the partner auth id (MA_...), for the live API",
+        ),
+        (
+            AUTH_TOKEN_ENV,
+            "the partner auth token (never a flag or a file)",
+        ),
+        (API_BASE_ENV, "the API base URL, under --api-base"),
+        (
+            MAX_FILE_ENV,
+            "the largest snapshot file read, in MiB (default 256)",
+        ),
+        ("RUST_LOG", "log filter, e.g. vobiz=debug for every request"),
+    ];
+    let mut text = String::from("Environment:\n");
+    for (name, meaning) in variables {
+        text.push_str(&format!("  {name:<26}{meaning}\n"));
+    }
+    text.push_str("\nExit codes:\n");
+    for (code, meaning) in EXIT_CODES {
+        text.push_str(&format!("  {code}  {meaning}\n"));
+    }
+    text
+}
 
 /// didbill: the monthly DID billing run of a Vobiz partner.
 #[derive(Debug, Parser)]
@@ -97,7 +139,14 @@ impl ScopeArgs {
     /// Checks the `--customer` ids and loads the configuration; returns it with the
     /// source settings resolved over it and the environment: the flags over the
     /// configuration, a progress bar only when stderr is a terminal and not `--quiet`.
-    pub fn resolve(&self, source: Source, env: &Environment) -> Result<(Config, SourceSettings)> {
+    /// `source` is the command's `--source` argument, `None` for a command that has
+    /// none and always reads the API (`fetch`): only the others can be told to read a
+    /// snapshot instead when the credentials are missing.
+    pub fn resolve(
+        &self,
+        source: Option<&str>,
+        env: &Environment,
+    ) -> Result<(Config, SourceSettings)> {
         if self.customers.iter().any(|c| c.trim().is_empty()) {
             return Err(Error::Usage(
                 "--customer needs a customer id (MA_...)".into(),
@@ -109,10 +158,14 @@ impl ScopeArgs {
             api.base_url = base.clone();
         }
         api.mode = self.api.fetch.into();
+        let credentials = env.credentials().map_err(|message| match source {
+            Some(_) => format!("{message} (or use --source DIR with a snapshot)"),
+            None => message,
+        });
         let settings = SourceSettings {
-            source,
+            source: source.map_or(Source::Api, Source::from_arg),
             api,
-            credentials: env.credentials(),
+            credentials,
             snapshot_limit: env.snapshot_limit()?,
             progress: !self.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         };
@@ -267,22 +320,43 @@ pub struct AuditArgs {
     pub scope: ScopeArgs,
 }
 
+/// The digits of `--search`: people copy numbers as they are printed (`+91 80410`,
+/// `080-4100`), so spaces and dashes between the digits are dropped.
 fn parse_digits(s: &str) -> std::result::Result<String, String> {
-    let digits = s.strip_prefix('+').unwrap_or(s);
+    let digits: String = s
+        .trim()
+        .strip_prefix('+')
+        .unwrap_or(s.trim())
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{s:?} is not digits of a phone number, e.g. 80410"));
+        return Err(format!(
+            "{s:?} is not digits of a phone number, e.g. 80410 or \"+91 80410\""
+        ));
     }
-    Ok(digits.to_owned())
+    Ok(digits)
 }
 
 fn parse_period(s: &str) -> std::result::Result<Period, String> {
     s.parse()
 }
 
+/// An RFC 3339 instant. A bare date is refused rather than guessed at: midnight of
+/// which zone is the user's to say, so the message shows both forms.
 fn parse_instant(s: &str) -> std::result::Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|e| format!("{s:?} is not an RFC 3339 instant such as 2026-12-02T00:00:00Z: {e}"))
+        .map_err(|_| match parse_date(s) {
+            Ok(date) => format!(
+                "{s:?} is a date, not an instant: write the instant in RFC 3339, \
+                 {date}T00:00:00Z for midnight UTC or {date}T00:00:00+05:30 for midnight in India"
+            ),
+            Err(_) => format!(
+                "{s:?} is not an RFC 3339 instant: a date, T, a time and Z or an offset, \
+                 such as 2026-12-02T00:00:00Z"
+            ),
+        })
 }
 
 fn parse_low_balance(s: &str) -> std::result::Result<Decimal, String> {
@@ -302,7 +376,7 @@ fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
 impl RunArgs {
     /// Resolves the arguments, the configuration and the environment into run settings.
     pub fn settings(&self, env: &Environment) -> Result<RunSettings> {
-        let (config, source) = self.scope.resolve(Source::from_arg(&self.source), env)?;
+        let (config, source) = self.scope.resolve(Some(&self.source), env)?;
         Ok(RunSettings {
             period: self.period,
             source,
@@ -329,7 +403,7 @@ impl RunArgs {
 impl FetchArgs {
     /// Resolves the arguments, the configuration and the environment into fetch settings.
     pub fn settings(&self, env: &Environment) -> Result<FetchSettings> {
-        let (_, source) = self.scope.resolve(Source::Api, env)?;
+        let (_, source) = self.scope.resolve(None, env)?;
         Ok(FetchSettings {
             out: self.out.clone(),
             period: self.period,
@@ -342,7 +416,7 @@ impl FetchArgs {
 impl NumbersArgs {
     /// Resolves the arguments, the configuration and the environment into listing settings.
     pub fn settings(&self, env: &Environment) -> Result<NumbersSettings> {
-        let (_, source) = self.scope.resolve(Source::from_arg(&self.source), env)?;
+        let (_, source) = self.scope.resolve(Some(&self.source), env)?;
         Ok(NumbersSettings {
             search: self.search.clone(),
             format: self.format,
@@ -355,7 +429,7 @@ impl NumbersArgs {
 impl AuditArgs {
     /// Resolves the arguments, the configuration and the environment into audit settings.
     pub fn settings(&self, env: &Environment) -> Result<AuditSettings> {
-        let (config, source) = self.scope.resolve(Source::from_arg(&self.source), env)?;
+        let (config, source) = self.scope.resolve(Some(&self.source), env)?;
         Ok(AuditSettings {
             source,
             customers: self.scope.customers.clone(),

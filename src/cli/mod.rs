@@ -12,7 +12,7 @@ pub mod args;
 
 use std::io::{IsTerminal, Write};
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 pub use args::{Cli, Command, InvoicesCommand};
 
@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::fetch;
 use crate::ledger::{report, Ledger};
 use crate::numbers;
+use crate::render::pdf_model;
 use crate::run;
 use crate::source::Environment;
 use crate::text::for_terminal;
@@ -83,13 +84,7 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
         }
         Command::Invoices(InvoicesCommand::Show(args)) => {
             let ledger = Ledger::open_read_only(&args.ledger)?;
-            let (invoice, lines) = ledger.invoice(&args.number)?.ok_or_else(|| {
-                Error::Data(format!(
-                    "invoice {} is not in the ledger {}; `didbill invoices list` shows the numbers",
-                    args.number,
-                    args.ledger.display()
-                ))
-            })?;
+            let (invoice, lines) = find_invoice(&ledger, &args.number, &args.ledger)?;
             out.print(report::show(&invoice, &lines, args.format).as_bytes())
         }
         Command::Fetch(args) => {
@@ -102,6 +97,42 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             warn("warning", &warnings);
             out.print(&listing)
         }
+    }
+}
+
+/// The invoice `number` names: its number as issued, or the name of its PDF
+/// (`DID-26-27-00001`, with or without `pdf/` and `.pdf`), which is what a user
+/// holding the file has to hand.
+fn find_invoice(
+    ledger: &Ledger,
+    number: &str,
+    path: &std::path::Path,
+) -> Result<(
+    report::InvoiceRecord,
+    Vec<crate::ledger::content::LineContent>,
+)> {
+    if let Some(found) = ledger.invoice(number)? {
+        return Ok(found);
+    }
+    let stem = number.trim_start_matches("pdf/").trim_end_matches(".pdf");
+    let matching: Vec<String> = ledger
+        .invoices(None, None)?
+        .into_iter()
+        .map(|record| record.invoice_number)
+        .filter(|issued| pdf_model::file_stem(issued) == stem)
+        .collect();
+    match matching.as_slice() {
+        [issued] => Ok(ledger.invoice(issued)?.expect("listed by the same ledger")),
+        [] => Err(Error::Data(format!(
+            "invoice {number} is not in the ledger {}; `didbill invoices list` shows the numbers",
+            path.display()
+        ))),
+        several => Err(Error::Data(format!(
+            "{number} names the PDF of several invoices in the ledger {}: {}; \
+             give the number as issued",
+            path.display(),
+            several.join(", ")
+        ))),
     }
 }
 
@@ -120,7 +151,10 @@ fn init_logging() {
 
 /// Parses the process arguments, runs, and returns the exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = args::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .unwrap_or_else(|e| e.exit());
     init_logging();
     match dispatch(&cli, &Environment::from_process()) {
         Ok(()) => 0,

@@ -25,7 +25,7 @@ use vobiz::dto::{AccountRecord, JsonDecimal, Loose, NumberRecord};
 use vobiz::snapshot::Snapshot;
 
 use crate::error::{Error, Result};
-use crate::text::{escape_hidden, is_bidi_control, is_hidden, starts_like_formula};
+use crate::text::{escape_hidden, escape_inside, is_bidi_control, is_hidden, starts_like_formula};
 use distinct::distinct;
 
 /// Validates a snapshot into an inventory.
@@ -104,12 +104,12 @@ fn text(field: &Loose<String>) -> String {
 /// An exception row; what the record carried is escaped (see [`crate::text`]) so no
 /// control character reaches `exceptions.csv` or a terminal.
 fn exception(record: &NumberRecord, reason: String) -> Exception {
-    let escaped = |field: &Loose<String>| escape_hidden(&text(field)).into_owned();
+    let escaped = |field: &Loose<String>| escape_inside(&text(field)).into_owned();
     Exception {
         customer_id: escaped(&record.account_id),
         e164: escaped(&record.e164),
         number_id: escaped(&record.id),
-        reason: escape_hidden(&reason).into_owned(),
+        reason: escape_inside(&reason).into_owned(),
     }
 }
 
@@ -166,16 +166,17 @@ fn validate_accounts(accounts: &[AccountRecord]) -> Result<BTreeMap<String, Cust
     Ok(customers)
 }
 
-/// Trims, turns control characters into spaces and drops bidirectional controls
-/// (none of which has a place on an invoice), and collapses runs of whitespace.
+/// Drops bidirectional controls and turns control characters into spaces (none of
+/// which has a place on an invoice or in a spreadsheet cell), then trims (SPEC §4).
+/// Spaces inside are kept as the account has them: `"Country  IN "` is
+/// `Country  IN`.
 pub fn clean_text(s: &str) -> String {
-    s.chars()
+    let spaced: String = s
+        .chars()
         .filter(|&c| !is_bidi_control(c))
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    spaced.trim().to_owned()
 }
 
 fn non_blank(s: &Option<String>) -> Option<String> {
@@ -273,7 +274,7 @@ fn validate_number(
     let e164 = match r.e164.text() {
         Ok(Some(e)) if is_e164(e) => Some(e.to_owned()),
         Ok(Some(e)) => {
-            problems.push(format!("e164 {e:?} is not '+' followed by digits"));
+            problems.push(e164_problem(e));
             None
         }
         Ok(None) => {
@@ -372,6 +373,19 @@ fn has_text(field: &Loose<String>) -> bool {
 pub fn is_e164(s: &str) -> bool {
     s.strip_prefix('+')
         .is_some_and(|d| (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// What is wrong with an e164 that [`is_e164`] refuses: too many digits is named as
+/// such, since the fix (a digit too many, or two numbers run together) differs from
+/// that of a number written with spaces or without its `+`.
+fn e164_problem(e: &str) -> String {
+    match e.strip_prefix('+') {
+        Some(d) if d.len() > 15 && d.bytes().all(|b| b.is_ascii_digit()) => format!(
+            "e164 {e:?} has {} digits, too long for E.164 (at most 15 after the '+')",
+            d.len()
+        ),
+        _ => format!("e164 {e:?} is not '+' followed by digits"),
+    }
 }
 
 /// Reads a fee field by the rules of SPEC §1; a bad one adds a problem naming `field`.
@@ -495,6 +509,16 @@ mod tests {
             ("account_id", "<absent>", "account_id is missing"),
             ("e164", "\"0800\"", "e164"),
             ("e164", "12", "e164 is a number"),
+            (
+                "e164",
+                "\"+9180410000011234\"",
+                "e164 \"+9180410000011234\" has 16 digits, too long for E.164 (at most 15 after the '+')",
+            ),
+            (
+                "e164",
+                "\"+91 80410\"",
+                "e164 \"+91 80410\" is not '+' followed by digits",
+            ),
             ("currency", "\"rupees\"", "currency"),
             ("monthly_fee", "null", "monthly_fee is missing"),
             ("monthly_fee", "-1", "negative"),
@@ -556,6 +580,18 @@ mod tests {
     fn duplicates_collapse_or_conflict() {
         let same = GOOD.replace('\n', " ");
         let inv = run(&[GOOD.into(), same]);
+        assert_eq!(
+            (inv.numbers.len(), inv.numbers_fetched, inv.exceptions.len()),
+            (1, 1, 0)
+        );
+
+        // The same content written differently (SPEC §2 compares records, not text):
+        // members in another order, `+` escaped, a fee as a string or with a decimal.
+        let reordered = r#"{"next_billing_date":"2026-11-30T20:00:00Z","monthly_fee":"300.0",
+            "currency":"INR","e164":"\u002b918000000001","setup_fee":1e2,"status":"active",
+            "account_id":"MA_1","id":"n1","purchased_at":"2026-10-31T20:00:00Z",
+            "last_billing_date":"2026-10-31T20:00:00.123Z","tags":["ignored"]}"#;
+        let inv = run(&[GOOD.into(), reordered.into()]);
         assert_eq!(
             (inv.numbers.len(), inv.numbers_fetched, inv.exceptions.len()),
             (1, 1, 0)
@@ -648,7 +684,11 @@ mod tests {
     fn customer_names_prefer_company_and_drop_control_characters() {
         let mut a = account("MA_1");
         a.company = Some("  Acme\u{7}  Pvt\tLtd ".into());
-        assert_eq!(customer("MA_1", &a).name, "Acme Pvt Ltd");
+        assert_eq!(customer("MA_1", &a).name, "Acme   Pvt Ltd");
+        a.company = Some("Country  IN ".into());
+        assert_eq!(customer("MA_1", &a).name, "Country  IN");
+        a.company = Some("\t\r Acme\u{1b}".into());
+        assert_eq!(customer("MA_1", &a).name, "Acme");
         a.company = Some("\u{202E}dtL tvP\u{202C} שלום \u{200F}".into());
         assert_eq!(customer("MA_1", &a).name, "dtL tvP שלום \u{200F}");
         a.company = Some("   ".into());

@@ -12,7 +12,13 @@ use didbill_core::{country, gst};
 
 /// The file name of an invoice's PDF inside the output folder: `pdf/DID-26-27-00001.pdf`.
 pub fn file_name(invoice_number: &str) -> String {
-    format!("pdf/{}.pdf", invoice_number.replace('/', "-"))
+    format!("pdf/{}.pdf", file_stem(invoice_number))
+}
+
+/// An invoice number as its PDF is named, `/` replaced by `-` (`DID-26-27-00001`):
+/// the form users copy from the file and type back into `invoices show`.
+pub fn file_stem(invoice_number: &str) -> String {
+    invoice_number.replace('/', "-")
 }
 
 /// What the PDF of `issued` shows; `draft` for a dry run's invoices, which are

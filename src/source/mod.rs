@@ -81,7 +81,7 @@ impl Environment {
             (Some(id), Some(token)) => Credentials::new(id, token).map_err(|e| e.to_string()),
             _ => Err(format!(
                 "the Vobiz API needs the partner credentials in the environment: \
-                 set {AUTH_ID_ENV} and {AUTH_TOKEN_ENV} (or use --source DIR with a snapshot)"
+                 set {AUTH_ID_ENV} and {AUTH_TOKEN_ENV}"
             )),
         }
     }

@@ -291,7 +291,7 @@ fn numbers_lists_the_same_inventory_from_the_api_and_a_snapshot() {
             "--source",
             demo.to_str().unwrap(),
             "--search",
-            "80 41",
+            "80 4x1",
         ])
         .run()
         .expect_code(2);

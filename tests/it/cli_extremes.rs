@@ -244,7 +244,7 @@ fn empty_right_to_left_and_control_text_never_reaches_an_output_raw() {
         "{invoices}"
     );
     assert!(
-        invoices.contains(",MA_CTRL,\"Evil [2J Corp Injected,Row\","),
+        invoices.contains(",MA_CTRL,\"Evil [2J Corp  Injected,Row\","),
         "{invoices}"
     );
     assert!(invoices.contains(",MA_EMPTY,MA_EMPTY,"), "{invoices}");
@@ -411,4 +411,40 @@ fn dates_beyond_four_digit_years_are_refused() {
     .run()
     .expect_code(0);
     assert!(ran.read("out/exceptions.csv").contains("next_billing_date"));
+}
+
+#[test]
+fn names_are_trimmed_not_collapsed_and_cells_starting_with_tab_or_return_are_guarded() {
+    let accounts = [
+        json!({"auth_id": "MA_1", "name": "Owner", "company": " Country  IN ", "state": "KA",
+               "country": "IN"}),
+        json!({"auth_id": "MA_2", "name": "Owner", "company": "\tTabbed\r\nCo\t", "state": "KA",
+               "country": "IN"}),
+    ];
+    let numbers = [
+        number("n1", "MA_1", "+918000000001"),
+        number("n2", "MA_2", "+918000000002"),
+        number("n3", "MA_1", "\t+918000000003"),
+        number("\rn4", "MA_1", "+918000000004\u{7}"),
+    ];
+    let ran = with_snapshot(Test::new(), &accounts, &numbers)
+        .args(snapshot_run_args("snap", "2026-11", "out"))
+        .args(["--dry-run", "--no-pdf"])
+        .run()
+        .expect_code(0);
+    let invoices = ran.read("out/invoices.csv");
+    assert!(invoices.contains(",MA_1,Country  IN,"), "{invoices}");
+    // Control characters inside a name become spaces; the ends are trimmed.
+    assert!(invoices.contains(",MA_2,Tabbed  Co,"), "{invoices}");
+    let exceptions = ran.read("out/exceptions.csv");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(exceptions.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let cells: Vec<(&str, &str)> = rows.iter().map(|r| (&r[1], &r[2])).collect();
+    assert!(cells.contains(&("n3", "'\t+918000000003")), "{cells:?}");
+    assert!(
+        cells.contains(&("'\rn4", "'+918000000004\\u{7}")),
+        "{cells:?}"
+    );
 }

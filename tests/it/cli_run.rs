@@ -226,7 +226,11 @@ fn usage_and_config_errors_have_their_exit_codes() {
         .args(["run", "--period", "2026-13"])
         .run()
         .expect_code(2);
-    assert!(ran.stderr().contains("YYYY-MM"), "{}", ran.stderr());
+    assert!(
+        ran.stderr().contains("there is no month 13"),
+        "{}",
+        ran.stderr()
+    );
     Test::new().args(["frobnicate"]).run().expect_code(2);
     let ran = Test::new()
         .file(

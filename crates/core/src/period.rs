@@ -38,15 +38,27 @@ impl Period {
 impl FromStr for Period {
     type Err = String;
 
-    /// Parses `YYYY-MM`.
+    /// Parses `YYYY-MM`. The refusals say what was typed wrong: a one-digit month
+    /// gets the two-digit form to type instead, a month past 12 is named as such.
     fn from_str(s: &str) -> Result<Period, String> {
         let bad = || format!("period {s:?} is not a month written YYYY-MM (for example 2026-11)");
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
-        if y.len() != 4 || m.len() != 2 {
+        if y.len() != 4 || !digits(y) || !digits(m) || m.len() > 2 {
             return Err(bad());
         }
         let year: i32 = y.parse().map_err(|_| bad())?;
         let month: u32 = m.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) {
+            return Err(format!(
+                "period {s:?}: there is no month {m}; months are 01 to 12 (for example {y}-11)"
+            ));
+        }
+        if m.len() == 1 {
+            return Err(format!(
+                "period {s:?}: write the month with two digits, {y}-{month:02}"
+            ));
+        }
         Period::new(year, month).ok_or_else(bad)
     }
 }
@@ -112,6 +124,27 @@ mod tests {
         ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn period_refusals_say_what_to_type() {
+        let err = |s: &str| s.parse::<Period>().unwrap_err();
+        assert_eq!(
+            err("2026-1"),
+            "period \"2026-1\": write the month with two digits, 2026-01"
+        );
+        assert_eq!(
+            err("2026-13"),
+            "period \"2026-13\": there is no month 13; months are 01 to 12 (for example 2026-11)"
+        );
+        assert_eq!(
+            err("2026-00"),
+            "period \"2026-00\": there is no month 00; months are 01 to 12 (for example 2026-11)"
+        );
+        assert_eq!(
+            err("2026-+1"),
+            "period \"2026-+1\" is not a month written YYYY-MM (for example 2026-11)"
+        );
     }
 
     #[test]

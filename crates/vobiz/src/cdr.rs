@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::dto::{fingerprint, parse_object, JsonDecimal, Loose};
+use crate::dto::{hash_values, parse_object, JsonDecimal, Loose};
 use crate::error::{Error, Result};
 
 /// The snapshot folder of the CDR files.
@@ -97,8 +97,8 @@ pub struct CdrRecord {
     /// Why the row could not be read at all (it is not a JSON object, say).
     #[serde(skip)]
     pub unreadable: Option<String>,
-    /// A hash of the row's JSON text without insignificant whitespace, to tell a
-    /// row fetched twice from two different rows with one uuid.
+    /// A hash of the row's parsed values, to tell a row fetched twice (however its
+    /// JSON was written) from two different rows with one uuid.
     #[serde(skip)]
     pub fingerprint: u64,
 }
@@ -110,7 +110,23 @@ impl CdrRecord {
             unreadable: Some(format!("row is not a call record object: {e}")),
             ..CdrRecord::default()
         });
-        record.fingerprint = fingerprint(raw);
+        let CdrRecord {
+            uuid,
+            call_direction,
+            billsec,
+            duration,
+            cost,
+            total_cost,
+            currency,
+            start_time,
+            end_time,
+            unreadable,
+            fingerprint: _,
+        } = &record;
+        record.fingerprint = hash_values((
+            (uuid, call_direction, billsec, duration, cost, total_cost),
+            (currency, start_time, end_time, unreadable),
+        ));
         record
     }
 }
@@ -244,6 +260,15 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    #[test]
+    fn rows_compare_by_parsed_values_not_text() {
+        let a = CdrRecord::from_json(r#"{"uuid": "c1", "total_cost": 0.3, "currency": "INR"}"#);
+        let b = CdrRecord::from_json(r#"{"currency":"\u0049NR","total_cost":"0.30","uuid":"c1"}"#);
+        let c = CdrRecord::from_json(r#"{"uuid": "c1", "total_cost": 0.31, "currency": "INR"}"#);
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert_ne!(a.fingerprint, c.fingerprint);
     }
 
     #[test]

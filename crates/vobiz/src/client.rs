@@ -96,6 +96,19 @@ impl Credentials {
 /// Checks an API base URL: `https://`, or plain `http://` to a loopback host only.
 pub fn parse_base_url(text: &str) -> Result<Url> {
     let text = text.trim().trim_end_matches('/');
+    if !text.contains("://") {
+        // `127.0.0.1:8787/api` parses as a relative URL or as scheme `127.0.0.1`:
+        // either way, what is missing is the scheme.
+        let host = match text.strip_prefix('[') {
+            Some(v6) => v6.split(']').next(),
+            None => text.split(['/', ':']).next(),
+        }
+        .unwrap_or_default();
+        let scheme = if is_loopback(host) { "http" } else { "https" };
+        return Err(Error::Usage(format!(
+            "API base URL {text:?} has no scheme: write {scheme}://{text}"
+        )));
+    }
     let url = Url::parse(text)
         .map_err(|e| Error::Usage(format!("API base URL {text:?} is not a URL: {e}")))?;
     if url.cannot_be_a_base()
@@ -151,6 +164,9 @@ pub enum ApiError {
         attempts: u32,
         /// The last problem seen.
         last: String,
+        /// The base URL, when the last attempt could not connect to it (the address
+        /// may be mistyped, so the message names it and where it is set).
+        unreachable: Option<String>,
     },
     /// The body was not JSON of the documented shape, twice.
     BadBody {
@@ -203,7 +219,18 @@ impl fmt::Display for ApiError {
                 request,
                 attempts,
                 last,
-            } => write!(f, "{request}: gave up after {attempts} attempt(s); last: {last}"),
+                unreachable,
+            } => {
+                write!(f, "{request}: gave up after {attempts} attempt(s); last: {last}")?;
+                if let Some(base) = unreachable {
+                    write!(
+                        f,
+                        "; cannot reach {base}: check the address (--api-base, {API_BASE_ENV} \
+                         or [api] base_url) and the network"
+                    )?;
+                }
+                Ok(())
+            }
             ApiError::BadBody {
                 request,
                 problem,
@@ -228,9 +255,11 @@ enum Attempt {
     /// A 2xx body.
     Body(Vec<u8>),
     /// A problem worth another attempt, with the server's `Retry-After` if any.
+    /// `unreachable` when no connection could be made at all.
     Retry {
         problem: String,
         retry_after: Option<std::time::Duration>,
+        unreachable: bool,
     },
     /// A status that is final.
     Refused { status: StatusCode, body: Vec<u8> },
@@ -359,48 +388,52 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (problem, retry_after) = match self.attempt(&url, query, &request, attempt).await {
-                Attempt::Body(body) => match parse(&body) {
-                    Ok(value) => return Ok(value),
-                    Err(problem) if !body_retried && attempt < self.retry.max_attempts => {
-                        body_retried = true;
-                        (problem, None)
-                    }
-                    Err(problem) => {
-                        return Err(ApiError::BadBody {
+            let (problem, retry_after, unreachable) =
+                match self.attempt(&url, query, &request, attempt).await {
+                    Attempt::Body(body) => match parse(&body) {
+                        Ok(value) => return Ok(value),
+                        Err(problem) if !body_retried && attempt < self.retry.max_attempts => {
+                            body_retried = true;
+                            (problem, None, false)
+                        }
+                        Err(problem) => {
+                            return Err(ApiError::BadBody {
+                                request,
+                                problem: self.scrub(&problem),
+                                body_start: self.body_start(&body),
+                            })
+                        }
+                    },
+                    Attempt::Retry {
+                        problem,
+                        retry_after,
+                        unreachable,
+                    } => (problem, retry_after, unreachable),
+                    Attempt::Refused { status, body } => {
+                        return Err(ApiError::Refused {
+                            status,
                             request,
-                            problem: self.scrub(&problem),
-                            body_start: self.body_start(&body),
+                            detail: self.server_message(&body),
                         })
                     }
-                },
-                Attempt::Retry {
-                    problem,
-                    retry_after,
-                } => (problem, retry_after),
-                Attempt::Refused { status, body } => {
-                    return Err(ApiError::Refused {
-                        status,
-                        request,
-                        detail: self.server_message(&body),
-                    })
-                }
-                Attempt::TooLarge { body_start } => {
-                    return Err(ApiError::BadBody {
-                        request,
-                        problem: format!(
-                            "the body is larger than {} bytes, far more than a page of records",
-                            self.max_body_bytes
-                        ),
-                        body_start: self.body_start(&body_start),
-                    })
-                }
-            };
+                    Attempt::TooLarge { body_start } => {
+                        return Err(ApiError::BadBody {
+                            request,
+                            problem: format!(
+                                "the body is larger than {} bytes, far more than a page of records",
+                                self.max_body_bytes
+                            ),
+                            body_start: self.body_start(&body_start),
+                        })
+                    }
+                };
+            let unreachable = unreachable.then(|| self.base.to_string());
             if attempt >= self.retry.max_attempts {
                 return Err(ApiError::GaveUp {
                     request,
                     attempts: attempt,
                     last: problem,
+                    unreachable,
                 });
             }
             let delay = self.retry.delay(attempt, retry_after);
@@ -412,6 +445,7 @@ impl Client {
                         "{problem}; waiting {delay:?} more would exceed the retry budget of {:?}",
                         self.retry.max_total_wait
                     ),
+                    unreachable,
                 });
             }
             self.retries.fetch_add(1, Ordering::Relaxed);
@@ -454,6 +488,7 @@ impl Client {
             Ok(r) => r,
             Err(e) => {
                 return Attempt::Retry {
+                    unreachable: e.is_connect(),
                     problem: transport_problem(e),
                     retry_after: None,
                 }
@@ -467,6 +502,7 @@ impl Client {
                 Err(e) => Attempt::Retry {
                     problem: transport_problem(e),
                     retry_after: None,
+                    unreachable: false,
                 },
             };
         }
@@ -479,6 +515,7 @@ impl Client {
             return Attempt::Retry {
                 problem: format!("HTTP {status}"),
                 retry_after,
+                unreachable: false,
             };
         }
         let location = response
@@ -618,7 +655,16 @@ mod tests {
             ("ftp://api.vobiz.ai", "scheme ftp"),
             ("https://user:pw@api.vobiz.ai", "without user"),
             ("https://api.vobiz.ai?x=1", "without user, query"),
-            ("api.vobiz.ai", "not a URL"),
+            ("api.vobiz.ai", "has no scheme: write https://api.vobiz.ai"),
+            (
+                "127.0.0.1:8787",
+                "has no scheme: write http://127.0.0.1:8787",
+            ),
+            (
+                "[::1]:8787/api",
+                "has no scheme: write http://[::1]:8787/api",
+            ),
+            ("https://exa mple.com", "not a URL"),
         ] {
             let err = parse_base_url(bad).unwrap_err();
             assert!(

@@ -134,8 +134,8 @@ pub struct NumberRecord {
     /// Whether Aadhaar KYC is done.
     #[serde(default)]
     pub aadhaar_verified: Loose<bool>,
-    /// A hash of the record's JSON text with insignificant whitespace removed: two
-    /// records with the same id and fingerprint are the same record fetched twice.
+    /// A hash of the record's parsed values (see [`NumberRecord::content_hash`]):
+    /// two records with the same id and fingerprint are the same record fetched twice.
     #[serde(skip)]
     pub fingerprint: u64,
     /// Why the record could not be read at all (it is not a JSON object, say).
@@ -152,9 +152,66 @@ impl NumberRecord {
                 unreadable: Some(format!("record is not a number object: {e}")),
                 ..NumberRecord::default()
             });
-        record.fingerprint = fingerprint(raw);
+        record.fingerprint = record.content_hash();
         record
     }
+
+    /// A hash of every field as parsed, so copies that differ only in how the JSON
+    /// was written (member order, whitespace, `\u002b` for `+`, `100` or `"100.0"`
+    /// for a fee) are the same record (SPEC §2: identical records count once). Fields
+    /// didbill does not read are not part of the comparison; a value of the wrong
+    /// type counts by its type only (the record is an exception either way).
+    pub fn content_hash(&self) -> u64 {
+        let NumberRecord {
+            id,
+            account_id,
+            e164,
+            status,
+            setup_fee,
+            monthly_fee,
+            currency,
+            application_id,
+            purchased_at,
+            last_billing_date,
+            next_billing_date,
+            released_at,
+            aadhaar_verification_required,
+            aadhaar_verified,
+            fingerprint: _,
+            unreadable,
+        } = self;
+        hash_values((
+            (
+                id,
+                account_id,
+                e164,
+                status,
+                setup_fee,
+                monthly_fee,
+                currency,
+            ),
+            (
+                application_id,
+                purchased_at,
+                last_billing_date,
+                next_billing_date,
+            ),
+            (
+                released_at,
+                aadhaar_verification_required,
+                aadhaar_verified,
+                unreadable,
+            ),
+        ))
+    }
+}
+
+/// The hash of parsed values, for telling copies of a record apart.
+pub(crate) fn hash_values(values: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    values.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Parses JSON text that must be an object (a record or an envelope; from a file or
@@ -166,46 +223,6 @@ pub fn parse_object<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, Stri
         return Err("it is not a JSON object".into());
     }
     serde_json::from_slice(json).map_err(|e| e.to_string())
-}
-
-/// Hashes JSON text, skipping whitespace outside strings. This runs over every
-/// byte of every record, so strings are skipped with `memchr` and the bytes between
-/// skipped whitespace are hashed a stretch at a time.
-pub(crate) fn fingerprint(raw: &str) -> u64 {
-    use std::hash::Hasher;
-    let bytes = raw.as_bytes();
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let mut kept_from = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        i += 1;
-        if b == b'"' {
-            // To the closing quote, stepping over escaped characters; a string
-            // that never closes runs to the end of the text.
-            loop {
-                match bytes
-                    .get(i..)
-                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-                {
-                    Some(k) if bytes[i + k] == b'"' => {
-                        i += k + 1;
-                        break;
-                    }
-                    Some(k) => i += k + 2,
-                    None => {
-                        i = bytes.len();
-                        break;
-                    }
-                }
-            }
-        } else if b.is_ascii_whitespace() {
-            hasher.write(&bytes[kept_from..i - 1]);
-            kept_from = i;
-        }
-    }
-    hasher.write(bytes.get(kept_from..).unwrap_or_default());
-    hasher.finish()
 }
 
 /// A JSON field that may be absent, null, of the expected type, or of another type.
@@ -324,7 +341,8 @@ impl<'de> Deserialize<'de> for Loose<bool> {
 }
 
 /// A decimal field (fee or balance) as the API sent it: parsed from the JSON number's own text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Equal amounts are equal and hash alike whatever their scale (`100`, `100.0`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub enum JsonDecimal {
     /// The key was not in the record.
     #[default]
@@ -514,28 +532,35 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_ignore_layout_but_not_content() {
-        let a = NumberRecord::from_json(r#"{"id": "x", "e164": "+91 80"}"#);
-        let b = NumberRecord::from_json("{\"id\":\"x\",\n \"e164\":\"+91 80\"}");
-        let c = NumberRecord::from_json(r#"{"id": "x", "e164": "+9180"}"#);
-        assert_eq!(a.fingerprint, b.fingerprint);
-        assert_ne!(a.fingerprint, c.fingerprint);
-        // An escaped quote does not end the string: the spaces after it are content.
-        let d = fingerprint(r#"{"a": "x\" y", "b": 1}"#);
-        assert_eq!(d, fingerprint(r#"{"a":"x\" y","b":1}"#));
-        assert_ne!(d, fingerprint(r#"{"a":"x\"y","b":1}"#));
-        assert_ne!(
-            fingerprint(r#"{"a": "\\", "b": 1}"#),
-            fingerprint(r#"{"a": "\\ ", "b": 1}"#)
+    fn fingerprints_compare_parsed_values_not_text() {
+        let a = NumberRecord::from_json(
+            r#"{"id": "x", "e164": "+9180", "monthly_fee": 100, "tags": ["a"]}"#,
         );
-        // Truncated text (never produced by the parser) is still hashed safely,
-        // the unterminated string as content.
-        assert_ne!(fingerprint(r#"{"a": "x\"#), fingerprint(r#"{"a": "x"#));
-        assert_ne!(fingerprint(r#"{"a": "x y"#), fingerprint(r#"{"a": "xy"#));
-        assert_ne!(
-            fingerprint(r#"{"a": "x\" y"#),
-            fingerprint(r#"{"a": "x\"y"#)
-        );
+        for same in [
+            "{\"monthly_fee\":100,\n \"e164\":\"+9180\", \"id\":\"x\"}",
+            r#"{"id": "x", "e164": "\u002b9180", "monthly_fee": 100}"#,
+            r#"{"id": "\u0078", "e164": "+9180", "monthly_fee": "100.0"}"#,
+            r#"{"id": "x", "e164": "+9180", "monthly_fee": 1e2, "tags": ["b"]}"#,
+        ] {
+            assert_eq!(
+                NumberRecord::from_json(same).fingerprint,
+                a.fingerprint,
+                "{same}"
+            );
+        }
+        for different in [
+            r#"{"id": "x", "e164": "+9181", "monthly_fee": 100}"#,
+            r#"{"id": "x", "e164": "+9180", "monthly_fee": 100.01}"#,
+            r#"{"id": "x", "e164": "+9180", "monthly_fee": null}"#,
+            r#"{"id": "x", "e164": "+9180"}"#,
+            r#"{"id": "x", "e164": "+9180", "monthly_fee": 100, "status": null}"#,
+        ] {
+            assert_ne!(
+                NumberRecord::from_json(different).fingerprint,
+                a.fingerprint,
+                "{different}"
+            );
+        }
         let bad = NumberRecord::from_json("42");
         assert!(bad.unreadable.unwrap().contains("not a number object"));
         // Never read positionally, as serde would read an array into a struct.

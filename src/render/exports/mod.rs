@@ -41,9 +41,11 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Checks the `--csv` names: drops `generic` (always written) and repeats, and
 /// refuses names that could leave the templates folder or overwrite a canonical file.
+/// The built-in and reserved names are known in any case (`Xero` is `xero`); other
+/// names are kept as typed, since they name a file under `--templates DIR`.
 pub fn layout_names(requested: &[String]) -> Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
-    for name in requested.iter().map(|n| n.trim()) {
+    for name in requested.iter().map(|n| canonical_name(n.trim())) {
         let plain = !name.is_empty()
             && name
                 .bytes()
@@ -65,6 +67,15 @@ pub fn layout_names(requested: &[String]) -> Result<Vec<String>> {
         }
     }
     Ok(names)
+}
+
+/// The built-in, generic or reserved name `name` spells in any case, else `name`.
+fn canonical_name(name: &str) -> &str {
+    std::iter::once(GENERIC)
+        .chain(RESERVED)
+        .chain(BUILT_IN.iter().map(|(n, _)| *n))
+        .find(|known| known.eq_ignore_ascii_case(name))
+        .unwrap_or(name)
 }
 
 fn known() -> String {
@@ -196,6 +207,18 @@ mod tests {
             names(&["xero", "zoho", "my-layout_2"])
         );
         assert!(layout_names(&names(&["generic"])).unwrap().is_empty());
+        assert_eq!(
+            layout_names(&names(&[
+                "Xero",
+                "ZOHO",
+                "xero",
+                "QuickBooks",
+                "Generic",
+                "MyLayout"
+            ]))
+            .unwrap(),
+            names(&["xero", "zoho", "quickbooks", "MyLayout"])
+        );
         for bad in [
             "../x",
             "/etc/passwd",
@@ -205,6 +228,7 @@ mod tests {
             "",
             "invoices",
             "line_items",
+            "Invoices",
         ] {
             let err = layout_names(&names(&[bad])).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{bad}");
