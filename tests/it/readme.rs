@@ -52,6 +52,25 @@ fn links_stay_in_the_repository_or_go_to_a_homepage() {
                 !site.trim_end_matches('/').contains('/'),
                 "{target}: only a project's homepage is linked, not a page inside a site"
             );
+        } else if let Some(anchor) = target.strip_prefix('#') {
+            // GitHub's heading anchors: lower case, spaces as `-`, punctuation dropped.
+            let slugs: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix('#'))
+                .map(|h| {
+                    h.trim_start_matches('#')
+                        .trim()
+                        .to_lowercase()
+                        .chars()
+                        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+                        .map(|c| if c == ' ' { '-' } else { c })
+                        .collect()
+                })
+                .collect();
+            assert!(
+                slugs.iter().any(|s| s == anchor),
+                "{target} names no heading of the README"
+            );
         } else {
             assert!(
                 !target.starts_with('/') && !target.contains(".."),
