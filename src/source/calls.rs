@@ -58,7 +58,7 @@ pub fn refuse_problems(calls: &Calls) -> Result<()> {
     Err(Error::strict_refusal(
         "call record(s)",
         problems.len(),
-        problems.iter().cloned(),
+        problems.iter().map(ToString::to_string),
     ))
 }
 
@@ -115,7 +115,10 @@ mod tests {
         write(nov);
         assert_eq!(
             from_snapshot(dir.path(), &["MA_1"], nov, 1 << 20).unwrap(),
-            Calls::default()
+            Calls {
+                read: true,
+                ..Calls::default()
+            }
         );
         write(Period::from_str("2026-10").unwrap());
         let err = from_snapshot(dir.path(), &["MA_1"], nov, 1 << 20)
