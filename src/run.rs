@@ -324,12 +324,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         "exceptions.csv",
         &csv_out::exceptions(&inventory.exceptions),
     )?;
-    if calls.read {
-        staged.write_file(
-            "usage_exceptions.csv",
-            &csv_out::usage_exceptions(&calls.problems),
-        )?;
-    }
+    staged.write_file(
+        "usage_exceptions.csv",
+        &csv_out::usage_exceptions(&calls.problems),
+    )?;
     staged.write_file("summary.json", &csv_out::summary_json(&summary))?;
     for (file, bytes) in &export_files {
         staged.write_file(file, bytes)?;

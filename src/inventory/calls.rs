@@ -1,9 +1,10 @@
 //! Call records (CDR rows) → validated calls, and the rows that cannot be billed.
 //!
 //! Rows that cannot be billed safely (no or unparsable `total_cost`, currency or
-//! `start_time`, a direction other than `inbound` or `outbound`, one uuid with two different contents) are not
-//! billed and reported as problems, like number exceptions: they do not stop a run
-//! unless `--strict`. A row fetched twice (identical text) counts once. The billing
+//! `start_time`, a direction other than `inbound` or `outbound`, one uuid with two
+//! different contents) are not billed and reported as problems (the rows of
+//! `usage_exceptions.csv`), like number exceptions: they do not stop a run unless
+//! `--strict`. A row fetched twice (identical text) counts once. The billing
 //! rules for the calls are in [`didbill_core::billing::usage`].
 
 use rust_decimal::prelude::ToPrimitive;
@@ -26,9 +27,6 @@ const MAX_BILLSEC: u64 = 31 * 24 * 3600;
 /// The calls of a run and the rows that could not be billed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Calls {
-    /// Whether call records were read at all: not with `--no-usage`, nor from a
-    /// snapshot without `cdrs/` (only then is `usage_exceptions.csv` written).
-    pub read: bool,
     /// Billable calls, in the order fetched.
     pub calls: Vec<Call>,
     /// The rows not billed, by customer in the order fetched.
@@ -73,10 +71,7 @@ impl std::fmt::Display for CallProblem {
 
 /// Validates every customer's rows into calls (see the module doc for the rules).
 pub fn validate<'c>(cdrs: &'c [CustomerCdrs]) -> Calls {
-    let mut out = Calls {
-        read: true,
-        ..Calls::default()
-    };
+    let mut out = Calls::default();
     for customer in cdrs {
         let id = &customer.customer_id;
         let uuid = |row: &'c CdrRecord| row.uuid.as_str().filter(|u| !u.trim().is_empty());

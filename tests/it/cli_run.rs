@@ -2,10 +2,11 @@
 
 use crate::common::{demo_dir, Test};
 
-const OUTPUTS: [&str; 4] = [
+const OUTPUTS: [&str; 5] = [
     "line_items.csv",
     "invoices.csv",
     "exceptions.csv",
+    "usage_exceptions.csv",
     "summary.json",
 ];
 
