@@ -176,14 +176,7 @@ fn call_counts(
     invoices: &[billing::Invoice],
     not_invoiced: &[NotInvoiced],
 ) -> CallCounts {
-    let on_lines = |lines: &[billing::Line]| -> u64 {
-        lines
-            .iter()
-            .filter_map(|l| l.usage.as_ref())
-            .map(|u| u.calls)
-            .sum()
-    };
-    let billed: u64 = invoices.iter().map(|i| on_lines(&i.lines)).sum();
+    let billed: u64 = invoices.iter().map(billing::Invoice::calls).sum();
     let free: u64 = not_invoiced.iter().map(|n| n.calls).sum();
     let (billed, free) = (billed as usize, free as usize);
     CallCounts {

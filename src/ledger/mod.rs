@@ -537,9 +537,10 @@ impl<S: Store> Book<S> {
             text.push_str(&format!(
                 "\nCall usage changed: calls that reached the API after {period} was invoiced are \
                  billed by no later run (a call belongs to the month it started in). Bill the \
-                 difference shown above with a debit note; didbill does not issue debit or credit \
-                 notes yet (a later version will). To see {period}'s invoices as they would be \
-                 now, run it with --dry-run --out ANOTHER_FOLDER."
+                 difference shown above with a debit note (a credit note when it is negative); \
+                 didbill does not issue debit or credit notes yet (a later version will). To see \
+                 {period}'s invoices as they would be now, run it with --dry-run --out \
+                 ANOTHER_FOLDER."
             ));
         }
         Error::LedgerConflict(text)

@@ -155,12 +155,7 @@ pub fn bill(
                 .map(|l| &l.number_id)
                 .collect::<HashSet<_>>()
                 .len(),
-            calls: i
-                .lines
-                .iter()
-                .filter_map(|l| l.usage.as_ref())
-                .map(|u| u.calls)
-                .sum(),
+            calls: i.calls(),
         })
         .collect();
     // A number has one customer and currency, so it is on one invoice only.
