@@ -14,7 +14,8 @@ use crate::source::{calls::fetch_dates, write_snapshot, SourceSettings};
 pub struct FetchSettings {
     /// The snapshot folder to write.
     pub out: PathBuf,
-    /// Also save the call records of this month (`cdrs/`).
+    /// Also save the call records of this month (`cdrs/`); `None` without `--period`
+    /// or with `--no-usage`.
     pub period: Option<Period>,
     /// Only these customers (empty: all).
     pub customers: Vec<String>,
@@ -67,7 +68,7 @@ pub fn execute(settings: &FetchSettings) -> Result<FetchReport> {
     let rows: usize = calls.iter().map(|c| c.raw.len()).sum();
     let saved_calls = match settings.period {
         Some(period) => format!(" and {rows} call record(s) of {period}"),
-        None => " (no call records: without --period, runs on it bill no call usage)".into(),
+        None => " (no call records: without --period, or with --no-usage, runs on it bill no call usage)".into(),
     };
     Ok(FetchReport {
         summary: format!(

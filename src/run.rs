@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
-use didbill_core::billing::{self, Bill, BilledSetups, IssuedInvoice};
+use didbill_core::billing::{self, Bill, BilledSetups, IssuedInvoice, NotInvoiced};
 use didbill_core::numbering;
 use didbill_core::period::Period;
 use rayon::prelude::*;
@@ -21,7 +21,7 @@ use crate::inventory::{self, calls::Calls};
 use crate::ledger::{IssueRequest, Issued, Ledger, RunRecord};
 use crate::output::StagedDir;
 use crate::progress;
-use crate::render::csv::{self as csv_out, Summary};
+use crate::render::csv::{self as csv_out, CallCounts, Summary};
 use crate::render::exports::Exports;
 use crate::render::pdf::PdfRenderer;
 use crate::render::pdf_model;
@@ -190,6 +190,13 @@ impl RunReport {
                 r.out.join("exceptions.csv").display()
             ));
         }
+        if s.calls.exceptions > 0 {
+            out.push_str(&format!(
+                "  {} call record(s) not billed: see {}\n",
+                s.calls.exceptions,
+                r.out.join("usage_exceptions.csv").display()
+            ));
+        }
         out
     }
 }
@@ -289,9 +296,34 @@ fn refuse_replacing_other_outputs(settings: &RunSettings) -> Result<()> {
     Ok(())
 }
 
+/// What became of the call records read: billed on an issued invoice, on an
+/// invoice not issued (all 0.00), listed as exceptions, or outside the period.
+fn call_counts(
+    calls: &Calls,
+    invoices: &[billing::Invoice],
+    not_invoiced: &[NotInvoiced],
+) -> CallCounts {
+    let billed: u64 = invoices.iter().map(billing::Invoice::calls).sum();
+    let free: u64 = not_invoiced.iter().map(|n| n.calls).sum();
+    let (billed, free) = (billed as usize, free as usize);
+    CallCounts {
+        fetched: calls.fetched(),
+        billed,
+        // Usage lines hold every valid call of the period; the rest are the
+        // calls of the fetch's margin days.
+        outside_period: calls.calls.len() - billed - free,
+        not_invoiced: free,
+        exceptions: calls.problems.len(),
+    }
+}
+
 /// Runs `didbill run`.
 pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     settings.refuse_unsafe_real_run()?;
+    // Refused before anything is fetched: the amounts would be a guess.
+    if let Some(ambiguity) = settings.config.pricing.ambiguity() {
+        return Err(Error::Usage(format!("configuration: {ambiguity}")));
+    }
     let exports = Exports::load(
         &settings.csv,
         settings.templates.as_deref(),
@@ -371,10 +403,13 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         billed,
         not_billable,
         lines: line_count,
+        not_invoiced,
     } = billing::bill(&inventory, &calls.calls, &rules, &billed_setups);
+    let call_counts = call_counts(&calls, &invoices, &not_invoiced);
     warnings.extend(fetch_notes);
-    warnings.extend(calls.notes);
-    warnings.extend(calls.problems);
+    warnings.extend(calls.notes.iter().cloned());
+    warnings.extend(calls.problems.iter().map(ToString::to_string));
+    warnings.extend(not_invoiced.iter().map(ToString::to_string));
     warnings.extend(unknown_priced);
     if settings.dry_run && settings.period_open() {
         warnings.push(format!(
@@ -415,6 +450,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         totals: csv_out::totals(&issued, settings.config.pricing.is_active()),
         lines: line_count,
         dry_run: settings.dry_run,
+        calls: call_counts,
         warnings,
     };
     debug_assert_eq!(
@@ -430,6 +466,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         &csv_out::exceptions(&inventory.exceptions),
     )?;
     staged.write_file("not_billable.csv", &csv_out::not_billable(&not_billable))?;
+    staged.write_file(
+        "usage_exceptions.csv",
+        &csv_out::usage_exceptions(&calls.problems),
+    )?;
     staged.write_file("summary.json", &csv_out::summary_json(&summary))?;
     for (file, bytes) in &export_files {
         staged.write_file(file, bytes)?;

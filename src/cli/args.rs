@@ -183,6 +183,10 @@ pub struct FetchArgs {
     /// cdrs/, so `run --source DIR` bills call usage.
     #[arg(long, value_parser = parse_period)]
     pub period: Option<Period>,
+    /// Save no call records even with --period (for a partner account that may not
+    /// read CDRs): runs on the snapshot bill the numbers only.
+    #[arg(long)]
+    pub no_usage: bool,
     /// Customers, configuration, API and progress.
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -406,7 +410,7 @@ impl FetchArgs {
         let (_, source) = self.scope.resolve(None, env)?;
         Ok(FetchSettings {
             out: self.out.clone(),
-            period: self.period,
+            period: self.period.filter(|_| !self.no_usage),
             customers: self.scope.customers.clone(),
             source,
         })

@@ -1,7 +1,13 @@
 //! `[pricing]`: the partner's markups and fixed prices, resolved per customer.
+//!
+//! A customer's fixed `monthly_fee` / `setup_fee` takes the `currency` beside it
+//! (see [`didbill_core::pricing`]); a fixed price without one is read, and refused
+//! by `didbill run` at start ([`Pricing::ambiguity`]), so the other commands keep
+//! working on such a file.
 
 use std::collections::BTreeMap;
 
+use didbill_core::money::Currency;
 use didbill_core::pricing::{self, Price, Prices, Pricing};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -36,6 +42,7 @@ pub(super) struct FileCustomerPricing {
     monthly_fee: Option<Decimal>,
     #[serde(deserialize_with = "some_decimal")]
     setup_fee: Option<Decimal>,
+    currency: Option<String>,
 }
 
 impl FilePricing {
@@ -46,6 +53,7 @@ impl FilePricing {
             rental: Price::Markup(markup("rental_markup_percent", self.rental_markup_percent)?),
             setup: Price::Markup(markup("setup_markup_percent", self.setup_markup_percent)?),
             usage_markup_percent: markup("usage_markup_percent", self.usage_markup_percent)?,
+            currency: None,
         };
         let mut customers = BTreeMap::new();
         for (id, c) in self.customers {
@@ -93,8 +101,23 @@ impl FilePricing {
                     }
                     None => default.usage_markup_percent,
                 },
+                currency: None,
             };
-            customers.insert(id, prices);
+            let currency = match &c.currency {
+                None => None,
+                Some(_) if !prices.has_fixed() => {
+                    return Err(format!(
+                        "{section}.currency is the currency of a fixed monthly_fee or setup_fee; \
+                         set one of them, or remove currency"
+                    ))
+                }
+                Some(code) => Some(Currency::parse(code).ok_or_else(|| {
+                    format!(
+                        "{section}.currency {code:?} is not a currency code of three capital letters such as \"INR\""
+                    )
+                })?),
+            };
+            customers.insert(id, Prices { currency, ..prices });
         }
         Ok(Pricing { default, customers })
     }

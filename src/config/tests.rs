@@ -1,6 +1,7 @@
 //! Tests of the configuration file: defaults, every key, and the errors naming bad values.
 
 use super::*;
+use didbill_core::money::Currency;
 use didbill_core::pricing::{Price, Prices};
 use std::str::FromStr;
 
@@ -229,10 +230,12 @@ fn pricing_defaults_to_the_provider_prices_and_resolves_overrides() {
         usage_markup_percent = 12.25
         [pricing.customers."MA_ACME"]
         monthly_fee = 450
+        currency = "INR"
         usage_markup_percent = 0
         [pricing.customers."MA_BETA"]
         rental_markup_percent = 5
         setup_fee = "0"
+        currency = "USD"
         "#,
     )
     .unwrap();
@@ -244,25 +247,32 @@ fn pricing_defaults_to_the_provider_prices_and_resolves_overrides() {
             rental: Price::Markup(d("20")),
             setup: Price::Markup(d("7.5")),
             usage_markup_percent: d("12.25"),
+            currency: None,
         }
     );
+    let (inr, usd) = (Currency::INR, Currency::parse("USD").unwrap());
     assert_eq!(
-        p.prices("MA_ACME"),
-        &Prices {
+        p.prices("MA_ACME", inr),
+        Prices {
             rental: Price::Fixed(d("450")),
             setup: Price::Markup(d("7.5")),
             usage_markup_percent: Decimal::ZERO,
+            currency: Some(inr),
         }
     );
     assert_eq!(
-        p.prices("MA_BETA"),
-        &Prices {
+        p.prices("MA_BETA", usd),
+        Prices {
             rental: Price::Markup(d("5")),
             setup: Price::Fixed(Decimal::ZERO),
             usage_markup_percent: d("12.25"),
+            currency: Some(usd),
         }
     );
-    assert_eq!(p.prices("MA_OTHER"), &p.default);
+    // Acme's numbers in USD: the provider's fee plus the top-level 20 %.
+    assert_eq!(p.prices("MA_ACME", usd).rental, Price::Markup(d("20")));
+    assert_eq!(p.prices("MA_OTHER", inr), p.default);
+    assert_eq!(p.ambiguity(), None);
     assert!(p.is_active());
     // Explicit zero markups are the provider's prices.
     let zero = Config::parse("[pricing]\nrental_markup_percent = 0.0\n[pricing.customers.\"MA_X\"]\nsetup_markup_percent = 0").unwrap();
@@ -306,6 +316,14 @@ fn bad_pricing_is_named() {
         (
             "[pricing.customers.\"acme\"]\nmonthly_fee = 5",
             "pricing.customers.\"acme\"",
+        ),
+        (
+            "[pricing.customers.\"MA_A\"]\nusage_markup_percent = 5\ncurrency = \"INR\"",
+            "pricing.customers.\"MA_A\".currency is the currency of a fixed monthly_fee or setup_fee",
+        ),
+        (
+            "[pricing.customers.\"MA_A\"]\nmonthly_fee = 5\ncurrency = \"inr\"",
+            "pricing.customers.\"MA_A\".currency \"inr\" is not a currency code",
         ),
     ];
     for (text, needle) in cases {

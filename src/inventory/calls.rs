@@ -1,9 +1,10 @@
 //! Call records (CDR rows) → validated calls, and the rows that cannot be billed.
 //!
 //! Rows that cannot be billed safely (no or unparsable `total_cost`, currency or
-//! `start_time`, a blank direction, one uuid with two different contents) are not
-//! billed and reported as problems, like number exceptions: they do not stop a run
-//! unless `--strict`. A row fetched twice (identical text) counts once. The billing
+//! `start_time`, a direction other than `inbound` or `outbound`, one uuid with two
+//! different contents) are not billed and reported as problems (the rows of
+//! `usage_exceptions.csv`), like number exceptions: they do not stop a run unless
+//! `--strict`. A row fetched twice (identical text) counts once. The billing
 //! rules for the calls are in [`didbill_core::billing::usage`].
 
 use rust_decimal::prelude::ToPrimitive;
@@ -17,6 +18,9 @@ use super::distinct::distinct;
 use super::{fee, parse_datetime};
 use crate::text::escape_hidden;
 
+/// The call directions billed (lower case, as CDRs name them after trimming).
+const DIRECTIONS: [&str; 2] = ["inbound", "outbound"];
+
 /// Billable seconds above this (31 days) are bad data.
 const MAX_BILLSEC: u64 = 31 * 24 * 3600;
 
@@ -25,10 +29,44 @@ const MAX_BILLSEC: u64 = 31 * 24 * 3600;
 pub struct Calls {
     /// Billable calls, in the order fetched.
     pub calls: Vec<Call>,
-    /// One sentence per row not billed, naming the customer and the call.
-    pub problems: Vec<String>,
+    /// The rows not billed, by customer in the order fetched.
+    pub problems: Vec<CallProblem>,
     /// What was noticed while fetching the rows (a total that changed, say).
     pub notes: Vec<String>,
+}
+
+impl Calls {
+    /// Distinct rows read: every one is a call or a problem.
+    pub fn fetched(&self) -> usize {
+        self.calls.len() + self.problems.len()
+    }
+}
+
+/// A call record that cannot be billed: one row of `usage_exceptions.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallProblem {
+    /// The customer whose records held the row.
+    pub customer_id: String,
+    /// The row's `uuid` as it carried it (escaped), empty when none.
+    pub uuid: String,
+    /// The row's `start_time` as it carried it (escaped), empty when none.
+    pub start_time: String,
+    /// Why it was not billed; names the row's position when it has no uuid.
+    pub reason: String,
+}
+
+impl std::fmt::Display for CallProblem {
+    /// The warning sentence: customer, call and reason.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.uuid.is_empty() {
+            true => write!(f, "customer {}, {}", self.customer_id, self.reason),
+            false => write!(
+                f,
+                "customer {}, call {}: {}",
+                self.customer_id, self.uuid, self.reason
+            ),
+        }
+    }
 }
 
 /// Validates every customer's rows into calls (see the module doc for the rules).
@@ -39,30 +77,31 @@ pub fn validate<'c>(cdrs: &'c [CustomerCdrs]) -> Calls {
         let uuid = |row: &'c CdrRecord| row.uuid.as_str().filter(|u| !u.trim().is_empty());
         for d in distinct(&customer.rows, uuid, |r| r.fingerprint) {
             let row = d.first;
-            // Named only when reported: most rows are fine.
-            let name = || {
-                uuid(row).map_or_else(|| format!("row #{}", d.index + 1), |u| format!("call {u}"))
+            let reason = if d.conflicting {
+                "the uuid appears on rows with different content; none of them billed".into()
+            } else {
+                match call(id, row) {
+                    Ok(call) => {
+                        out.calls.push(call);
+                        continue;
+                    }
+                    Err(reasons) => format!("{}; not billed", reasons.join("; ")),
+                }
             };
-            if d.conflicting {
-                out.problems.push(format!(
-                    "customer {id}, {}: the uuid appears on rows with different content; none of them billed",
-                    name()
-                ));
-                continue;
-            }
-            match call(id, row) {
-                Ok(call) => out.calls.push(call),
-                Err(reasons) => out.problems.push(format!(
-                    "customer {id}, {}: {}; not billed",
-                    name(),
-                    reasons.join("; ")
-                )),
-            }
+            // What the rows carried is shown escaped (see `crate::text`).
+            let carried = |s: Option<&str>| escape_hidden(s.unwrap_or("")).into_owned();
+            let uuid = carried(uuid(row));
+            let reason = match uuid.is_empty() {
+                true => format!("row #{}: {reason}", d.index + 1),
+                false => reason,
+            };
+            out.problems.push(CallProblem {
+                customer_id: id.clone(),
+                start_time: carried(row.start_time.as_str()),
+                uuid,
+                reason: escape_hidden(&reason).into_owned(),
+            });
         }
-    }
-    // What the rows carried is shown escaped (see `crate::text`).
-    for p in &mut out.problems {
-        *p = escape_hidden(p).into_owned();
     }
     out
 }
@@ -99,7 +138,20 @@ fn call(customer_id: &str, row: &CdrRecord) -> Result<Call, Vec<String>> {
         }
     };
     let direction = match row.call_direction.text() {
-        Ok(Some(d)) if !d.trim().is_empty() => Some(d.trim().to_lowercase()),
+        Ok(Some(d)) if !d.trim().is_empty() => {
+            let direction = d.trim().to_lowercase();
+            // Only these two have a line on the invoice (and a template wording);
+            // anything else is not a call the customer can be billed for.
+            match DIRECTIONS.contains(&direction.as_str()) {
+                true => Some(direction),
+                false => {
+                    problems.push(format!(
+                        "call_direction {d:?} is neither inbound nor outbound"
+                    ));
+                    None
+                }
+            }
+        }
         _ => {
             problems.push("call_direction is missing".into());
             None
@@ -326,7 +378,7 @@ mod tests {
         assert_eq!(calls.calls.len(), 1, "the same row twice is one call");
         assert_eq!(calls.calls[0].billsec, 10);
         assert_eq!(calls.problems.len(), 4, "{:#?}", calls.problems);
-        let p = &calls.problems;
+        let p: Vec<String> = calls.problems.iter().map(ToString::to_string).collect();
         assert!(
             p[0].starts_with("customer MA_1, call x: total_cost \"abc\""),
             "{}",
@@ -356,6 +408,6 @@ mod tests {
         let calls = validate(&[customer("MA_1", &rows)]);
         assert!(calls.calls.is_empty());
         assert_eq!(calls.problems.len(), 1, "{:?}", calls.problems);
-        assert!(calls.problems[0].contains("call g"), "{:?}", calls.problems);
+        assert_eq!(calls.problems[0].uuid, "g", "{:?}", calls.problems);
     }
 }

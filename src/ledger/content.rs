@@ -17,11 +17,15 @@
 //! without re-billing), and when the invoice was recorded.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use didbill_core::billing::{Invoice, Line};
+use didbill_core::money::format_2dp;
 use didbill_core::period::Period;
 
 /// Domain separation for the content hash; bump the version if the content changes.
@@ -172,6 +176,37 @@ impl InvoiceContent {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+
+    /// The change in call usage from `self` (as issued) to `now`, as the phrase the
+    /// exit-4 message leads with: calls that reached the API after the month was
+    /// invoiced are billed by no later run, so the difference must be seen.
+    pub fn usage_change(&self, now: &InvoiceContent) -> Option<String> {
+        let usage = |c: &InvoiceContent| {
+            c.lines.iter().filter(|l| l.call_direction.is_some()).fold(
+                (0u64, Decimal::ZERO),
+                |(calls, amount), l| {
+                    // Amounts in the ledger are written by didbill with 2 decimals.
+                    let a = Decimal::from_str(&l.amount).unwrap_or_default();
+                    (calls + l.calls.unwrap_or(0), amount + a)
+                },
+            )
+        };
+        let ((calls_before, before), (calls_now, now_amount)) = (usage(self), usage(now));
+        if (calls_before, before) == (calls_now, now_amount) {
+            return None;
+        }
+        let difference = now_amount - before;
+        Some(format!(
+            "call usage {calls_before} → {calls_now} call(s), {}{} {} before GST",
+            if difference.is_sign_negative() {
+                ""
+            } else {
+                "+"
+            },
+            format_2dp(difference),
+            now.currency
+        ))
     }
 
     /// What changed from `self` (as issued) to `now`, one human phrase per change:

@@ -490,6 +490,7 @@ impl<S: Store> Book<S> {
         hashed: &[(Invoice, InvoiceContent, String)],
     ) -> Error {
         const SHOWN: usize = 8;
+        let mut late_usage = false;
         let mut text = format!(
             "period {period} is already invoiced and this run would change {} issued invoice(s); \
              nothing was written:",
@@ -502,7 +503,10 @@ impl<S: Store> Book<S> {
                 .map(|index| InvoiceContent::of(&hashed[index].0, period));
             let (who, details) = match (&before, &now) {
                 (Ok(before), Some(now)) => {
-                    let mut d = before.differences(now);
+                    let late = before.usage_change(now);
+                    late_usage |= late.is_some();
+                    let mut d: Vec<String> = late.into_iter().collect();
+                    d.extend(before.differences(now));
                     if d.is_empty() {
                         d.push(
                             "its recorded lines do not match its content hash (was the ledger edited?)"
@@ -536,6 +540,16 @@ impl<S: Store> Book<S> {
             "\nAn issued invoice cannot change: re-run with the inventory snapshot it was made \
              from, or bill the difference in a later period (or with a credit/debit note).",
         );
+        if late_usage {
+            text.push_str(&format!(
+                "\nCall usage changed: calls that reached the API after {period} was invoiced are \
+                 billed by no later run (a call belongs to the month it started in). Bill the \
+                 difference shown above with a debit note (a credit note when it is negative); \
+                 didbill does not issue debit or credit notes yet (a later version will). To see \
+                 {period}'s invoices as they would be now, run it with --dry-run --out \
+                 ANOTHER_FOLDER."
+            ));
+        }
         Error::LedgerConflict(text)
     }
 

@@ -1,5 +1,5 @@
 //! The canonical outputs of SPEC §4: `line_items.csv`, `invoices.csv`,
-//! `exceptions.csv` and `summary.json`.
+//! `exceptions.csv` and `summary.json`, and didbill's `usage_exceptions.csv`.
 //!
 //! CSV is written by the `csv` crate (RFC 4180, `\n` line ends, quotes only where
 //! needed, no BOM). Free-text cells that a spreadsheet would run as a formula are
@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::inventory::calls::CallProblem;
 use crate::text::starts_like_formula;
 use didbill_core::billing::bill::NotBillable;
 use didbill_core::billing::IssuedInvoice;
@@ -59,6 +60,9 @@ pub const EXCEPTIONS_HEADER: [&str; 4] = ["customer_id", "number_id", "e164", "r
 
 /// `not_billable.csv` columns.
 pub const NOT_BILLABLE_HEADER: [&str; 5] = ["customer_id", "number_id", "e164", "status", "reason"];
+
+/// Header of `usage_exceptions.csv`.
+pub const USAGE_EXCEPTIONS_HEADER: [&str; 4] = ["customer_id", "uuid", "start_time", "reason"];
 
 /// Neutralises a free-text cell that begins like a spreadsheet formula.
 pub fn text_cell(s: &str) -> Cow<'_, str> {
@@ -222,6 +226,40 @@ pub fn not_billable(numbers: &[NotBillable]) -> Vec<u8> {
     finish(w)
 }
 
+/// `usage_exceptions.csv`: the call records not billed, by customer in the order
+/// fetched. The uuid and start time are what the row carried, so they are free text.
+pub fn usage_exceptions(problems: &[CallProblem]) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record(USAGE_EXCEPTIONS_HEADER)
+        .expect("in-memory CSV");
+    for p in problems {
+        w.write_record([
+            text_cell(&p.customer_id).as_ref(),
+            &text_cell(&p.uuid),
+            &text_cell(&p.start_time),
+            &text_cell(&p.reason),
+        ])
+        .expect("in-memory CSV");
+    }
+    finish(w)
+}
+
+/// The call records of a run in `summary.json`: every distinct row read is billed,
+/// outside the period, on an invoice not issued, or in `usage_exceptions.csv`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CallCounts {
+    /// Distinct rows read (none with `--no-usage` or a snapshot without `cdrs/`).
+    pub fetched: usize,
+    /// Calls on the usage lines of issued invoices.
+    pub billed: usize,
+    /// Calls starting (local date) outside the period: the fetch's margin days.
+    pub outside_period: usize,
+    /// Calls on an invoice not issued because every line of it is 0.00.
+    pub not_invoiced: usize,
+    /// Rows in `usage_exceptions.csv`.
+    pub exceptions: usize,
+}
+
 /// Totals of one currency in `summary.json`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CurrencyTotals {
@@ -265,6 +303,8 @@ pub struct Summary {
     pub lines: usize,
     /// Whether this was a `--dry-run` (draft numbers, no ledger).
     pub dry_run: bool,
+    /// What became of the call records read.
+    pub calls: CallCounts,
     /// Things a person should look at (place of supply fallbacks, fetch notes).
     pub warnings: Vec<String>,
 }

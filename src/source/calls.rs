@@ -58,7 +58,7 @@ pub fn refuse_problems(calls: &Calls) -> Result<()> {
     Err(Error::strict_refusal(
         "call record(s)",
         problems.len(),
-        problems.iter().cloned(),
+        problems.iter().map(ToString::to_string),
     ))
 }
 

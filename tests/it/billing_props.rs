@@ -275,7 +275,7 @@ proptest! {
              [pricing.customers.\"MA_2\"]\n"
         );
         toml.push_str(&match fixed {
-            Some(f) => format!("monthly_fee = \"{f}\"\n"),
+            Some(f) => format!("monthly_fee = \"{f}\"\ncurrency = \"INR\"\n"),
             None => format!("rental_markup_percent = \"{customer_rental}\"\n"),
         });
         let priced = Config { pricing: Config::parse(&toml).unwrap().pricing, ..config.clone() };

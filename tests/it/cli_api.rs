@@ -4,10 +4,11 @@
 use crate::common::fake_vobiz::{FakeVobiz, Running, DEMO_TOKEN};
 use crate::common::{demo_dir, demo_run_args, Test};
 
-const OUTPUTS: [&str; 4] = [
+const OUTPUTS: [&str; 5] = [
     "line_items.csv",
     "invoices.csv",
     "exceptions.csv",
+    "usage_exceptions.csv",
     "summary.json",
 ];
 

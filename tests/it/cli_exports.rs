@@ -8,10 +8,11 @@ use crate::common::{demo_dir, demo_run_args, Test};
 use rust_decimal::Decimal;
 
 const LAYOUTS: [&str; 3] = ["xero", "zoho", "quickbooks"];
-const CANONICAL: [&str; 4] = [
+const CANONICAL: [&str; 5] = [
     "line_items.csv",
     "invoices.csv",
     "exceptions.csv",
+    "usage_exceptions.csv",
     "summary.json",
 ];
 
@@ -347,7 +348,8 @@ fn unknown_or_unsafe_layout_names_are_usage_errors() {
             "invoices.csv",
             "line_items.csv",
             "not_billable.csv",
-            "summary.json"
+            "summary.json",
+            "usage_exceptions.csv"
         ]
     );
 }

@@ -82,6 +82,7 @@ rental_markup_percent = 20
 [pricing.customers."MA_BHARAT02"]
 monthly_fee = 800
 setup_fee = 0
+currency = "INR"
 "#,
     )
     .run()
@@ -155,7 +156,7 @@ setup_fee = 0
 
 #[test]
 fn a_price_for_a_customer_the_source_lacks_refuses_a_real_run_and_warns_a_dry_run() {
-    let mistyped = "[pricing.customers.\"MA_ACMEOOO1\"]\nmonthly_fee = 1\n";
+    let mistyped = "[pricing.customers.\"MA_ACMEOOO1\"]\nmonthly_fee = 1\ncurrency = \"INR\"\n";
     let real = priced_demo(mistyped).run().expect_code(2);
     assert!(
         real.stderr()
@@ -208,4 +209,61 @@ fn a_price_change_after_issuing_is_a_ledger_conflict() {
         changed.stderr()
     );
     assert_eq!(changed.tree("out"), outputs, "nothing was written");
+}
+
+#[test]
+fn a_fixed_price_bills_only_the_numbers_in_its_currency() {
+    let ran = priced_demo(
+        r#"
+[pricing]
+rental_markup_percent = 10
+[pricing.customers."MA_DELHI004"]
+monthly_fee = 450
+setup_fee = 0
+currency = "INR"
+"#,
+    )
+    .run()
+    .expect_code(0);
+    let items = ran.read("out/line_items.csv");
+    // Delhi's INR number: the fixed 450 instead of the provider's 600.
+    assert_eq!(
+        line(&items, "+911123000001", "rental"),
+        ("450.00".into(), "450.00".into())
+    );
+    // Its USD numbers are not 450 USD: the provider's 5.00 + 10 %, prorated 10 of 30
+    // days (1.8333… → 1.83), and the provider's setup of 2.00, not waived.
+    assert_eq!(
+        line(&items, "+14155550101", "rental"),
+        ("5.50".into(), "1.83".into())
+    );
+    assert_eq!(
+        line(&items, "+14155550101", "setup"),
+        ("2.00".into(), "2.00".into())
+    );
+    assert_eq!(
+        line(&items, "+14155550102", "rental"),
+        ("5.50".into(), "5.50".into())
+    );
+}
+
+#[test]
+fn a_fixed_price_without_a_currency_is_refused_at_start_naming_the_key() {
+    let ran = priced_demo(
+        r#"
+[pricing.customers."MA_DELHI004"]
+monthly_fee = 450
+"#,
+    )
+    .run()
+    .expect_code(2);
+    let err = ran.stderr();
+    assert!(
+        err.contains(
+            r#"pricing.customers."MA_DELHI004".monthly_fee is a fixed price without a currency: add currency = "INR""#
+        ),
+        "{err}"
+    );
+    assert!(!ran.path("out").exists());
+    assert!(!ran.path("didbill.sqlite").exists(), "no ledger was opened");
 }

@@ -2,11 +2,12 @@
 
 use crate::common::{demo_dir, seller_config, Test};
 
-const OUTPUTS: [&str; 5] = [
+const OUTPUTS: [&str; 6] = [
     "line_items.csv",
     "invoices.csv",
     "exceptions.csv",
     "not_billable.csv",
+    "usage_exceptions.csv",
     "summary.json",
 ];
 
@@ -461,4 +462,26 @@ fn a_number_format_too_narrow_for_the_month_stops_before_anything_is_written() {
         .run()
         .expect_code(0);
     assert_eq!(ran.stdout().lines().count(), 1, "{}", ran.stdout());
+}
+
+#[test]
+fn a_free_number_issues_no_invoice_and_is_listed_as_not_billable() {
+    let ran = snapshot_run(
+        ONE_ACCOUNT,
+        r#"{"items": [
+            {"id": "free", "account_id": "MA_1", "e164": "+914400000001", "status": "active", "setup_fee": 0,
+             "monthly_fee": 0, "currency": "INR", "purchased_at": "2026-01-01T00:00:00Z"}
+        ]}"#,
+    )
+    .expect_code(0);
+    assert_eq!(
+        ran.read("out/2026-11/invoices.csv").lines().count(),
+        1,
+        "header only"
+    );
+    assert_eq!(
+        ran.read("out/2026-11/not_billable.csv"),
+        "customer_id,number_id,e164,status,reason\n\
+         MA_1,free,+914400000001,active,every line of the customer's INR invoice is 0.00: no invoice issued\n"
+    );
 }

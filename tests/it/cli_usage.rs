@@ -271,6 +271,18 @@ fn usage_is_in_the_ledger_re_runs_are_identical_and_changed_calls_conflict() {
         err.contains("usage outbound 2026-11-01..2026-11-30 2 calls 6.60"),
         "{err}"
     );
+    // The late call is named: whose, how many calls, and the amount to bill.
+    assert!(
+        err.contains(
+            "DID/26-27/00010 (MA_NONUM008 INR): call usage 1 → 2 call(s), +0.60 INR before GST;"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("Bill the difference shown above with a debit note")
+            && err.contains("run it with --dry-run --out ANOTHER_FOLDER"),
+        "{err}"
+    );
     assert_eq!(changed.tree("out"), outputs, "nothing was written");
 }
 
@@ -448,4 +460,122 @@ fn an_api_that_refuses_call_records_stops_the_run_unless_no_usage() {
         ran.read("out/invoices.csv"),
         std::fs::read_to_string(demo_dir().join("expected/invoices.csv")).unwrap()
     );
+}
+
+#[test]
+fn fetch_with_no_usage_saves_no_call_records_where_the_api_refuses_them() {
+    let fake = FakeVobiz::from_dir(&demo_dir())
+        .unwrap()
+        .forbid_cdrs()
+        .start(0)
+        .unwrap();
+    let fetch = ["fetch", "--out", "snap", "--period", "2026-11", "--quiet"];
+    let refused = Test::new().api(&fake).args(fetch).run().expect_code(3);
+    let err = refused.stderr();
+    assert!(err.contains("403") && err.contains("--no-usage"), "{err}");
+    assert!(!refused.path("snap").exists());
+
+    // The advice works: `fetch` takes --no-usage and saves the numbers only …
+    let fetched = refused
+        .then()
+        .api(&fake)
+        .args(fetch)
+        .arg("--no-usage")
+        .run()
+        .expect_code(0);
+    assert!(
+        fetched
+            .stdout()
+            .contains("(no call records: without --period, or with --no-usage"),
+        "{}",
+        fetched.stdout()
+    );
+    assert!(!fetched.path("snap/cdrs").exists());
+    // … and a run on that snapshot bills no usage: the demo's invoices exactly.
+    let ran = fetched.then().args(run_args()).run().expect_code(0);
+    assert_eq!(
+        ran.read("out/invoices.csv"),
+        std::fs::read_to_string(demo_dir().join("expected/invoices.csv")).unwrap()
+    );
+}
+
+#[test]
+fn every_call_record_is_billed_or_listed_in_usage_exceptions_csv() {
+    let header = "customer_id,uuid,start_time,reason\n";
+    assert_eq!(usage_run().read("out/usage_exceptions.csv"), header);
+
+    let mut calls = november_calls();
+    calls[1].1.extend([
+        call("s1", "sideways", "2026-11-07T10:00:00Z", 60, "0.60"),
+        r#"{"uuid": "=HYPERLINK(1)", "call_direction": "inbound", "total_cost": 1, "currency": "inr", "start_time": "2026-11-07T10:00:00Z"}"#.into(),
+        r#"{"call_direction": "", "total_cost": 1, "currency": "INR", "start_time": "-5"}"#.into(),
+        call("dup", "inbound", "2026-11-08T10:00:00Z", 60, "1"),
+        call("dup", "inbound", "2026-11-08T10:00:00Z", 60, "2"),
+    ]);
+    let ran = snapshot(Test::new(), &calls)
+        .args(run_args())
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        ran.read("out/usage_exceptions.csv"),
+        [
+            header,
+            "MA_NONUM008,s1,2026-11-07T10:00:00Z,\"call_direction \"\"sideways\"\" is neither inbound nor outbound; not billed\"\n",
+            "MA_NONUM008,'=HYPERLINK(1),2026-11-07T10:00:00Z,\"currency \"\"inr\"\" is not an ISO 4217 code; not billed\"\n",
+            "MA_NONUM008,,'-5,\"row #4: start_time \"\"-5\"\" is not an RFC 3339 date and time; call_direction is missing; not billed\"\n",
+            "MA_NONUM008,dup,2026-11-08T10:00:00Z,the uuid appears on rows with different content; none of them billed\n",
+        ]
+        .concat()
+    );
+    // Only the one good call is billed: no line for a "sideways" direction.
+    let items = ran.read("out/line_items.csv");
+    assert_eq!(
+        rows_with(&items, "MA_NONUM008"),
+        ["DID/26-27/00010,2026-12-01,MA_NONUM008,Iyer Consulting,INR,,,usage,2026-11-01,2026-11-30,,,,6.00"]
+    );
+    let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
+    // 10 distinct rows: 4 billed, 2 of October and December (the margin days), 4 listed.
+    assert_eq!(
+        summary["calls"],
+        serde_json::json!({"fetched": 10, "billed": 4, "outside_period": 2, "not_invoiced": 0, "exceptions": 4})
+    );
+    assert!(
+        ran.stdout()
+            .contains("4 call record(s) not billed: see out/usage_exceptions.csv"),
+        "{}",
+        ran.stdout()
+    );
+}
+
+#[test]
+fn a_customer_with_only_free_calls_gets_no_invoice_and_is_reported() {
+    let mut calls = november_calls();
+    calls[1].1 = vec![
+        call("f1", "outbound", "2026-11-05T10:00:00Z", 600, "0"),
+        call("f2", "inbound", "2026-11-06T10:00:00Z", 60, "0.00"),
+    ];
+    let ran = snapshot(Test::new(), &calls)
+        .args(run_args())
+        .run()
+        .expect_code(0);
+    let invoices = ran.read("out/invoices.csv");
+    assert!(!invoices.contains("MA_NONUM008"), "{invoices}");
+    // No number of the GST series is spent on it: the series stays gap-free.
+    assert!(
+        invoices.contains("\nDID/26-27/00010,2026-12-01,2026-12-16,MA_TELANG09,"),
+        "{invoices}"
+    );
+    assert!(!invoices.contains("DID/26-27/00012"), "{invoices}");
+    assert!(!ran.read("out/line_items.csv").contains("MA_NONUM008"));
+    let notice =
+        "customer MA_NONUM008 INR: every line is 0.00 (0 number(s), 2 call(s)); no invoice issued";
+    assert!(ran.stderr().contains(notice), "{}", ran.stderr());
+    let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
+    assert!(
+        summary["warnings"].to_string().contains(notice),
+        "{summary}"
+    );
+    assert_eq!(summary["invoices"], 11);
+    assert_eq!(summary["calls"]["not_invoiced"], 2);
+    assert_eq!(summary["calls"]["billed"], 3);
 }

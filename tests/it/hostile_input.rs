@@ -857,7 +857,7 @@ proptest! {
         let body = format!("{{\"data\": [{}]}}", rows.join(","));
         let (n, calls, lines) = bill_calls(&body).unwrap();
         prop_assert!(calls.calls.len() + calls.problems.len() <= n);
-        for p in &calls.problems {
+        for p in calls.problems.iter().map(ToString::to_string) {
             prop_assert!(!p.chars().any(is_hidden), "{}", p);
         }
         let billed: usize = lines.iter().filter_map(|l| l.usage.as_ref()).map(|u| u.calls as usize).sum();
@@ -884,7 +884,7 @@ fn call_records_of_absurd_length_are_problems_and_sums_cannot_overflow() {
     let (_, calls, lines) = bill_calls(&body).unwrap();
     assert_eq!((calls.calls.len(), calls.problems.len()), (2, 3));
     assert!(
-        calls.problems[0].contains("more than 31 days"),
+        calls.problems[0].reason.contains("more than 31 days"),
         "{:?}",
         calls.problems
     );

@@ -16,7 +16,11 @@
 //!   `monthly_fee` / `setup_fee` instead, which is visible and deliberate.
 //! - A customer table may set a fixed fee or the matching markup, not both.
 //!   Unset keys fall back to the top-level `[pricing]` markups.
-//! - A fixed price applies in the currency of each number it prices.
+//! - A fixed price names its currency (`currency = "INR"` in the customer's table)
+//!   and prices only the numbers billed in it: 450 INR is not 450 USD. The
+//!   customer's numbers in other currencies are billed at the provider's fee plus
+//!   the top-level markup. A fixed price without a currency is ambiguous and a run
+//!   refuses it at start ([`Pricing::ambiguity`]) rather than guess.
 //! - A setup line exists when the provider or the partner charges a setup fee, so a
 //!   fixed `setup_fee = 0` shows a waived setup as a 0.00 line (and its provider cost
 //!   still counts).
@@ -28,6 +32,8 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
+
+use crate::money::Currency;
 
 /// The largest markup accepted, in percent (a price 101 times the provider's).
 pub const MAX_MARKUP_PERCENT: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
@@ -71,6 +77,8 @@ pub struct Prices {
     pub setup: Price,
     /// Markup on the provider's call cost, in percent.
     pub usage_markup_percent: Decimal,
+    /// The currency of the fixed prices: they price only numbers billed in it.
+    pub currency: Option<Currency>,
 }
 
 impl Prices {
@@ -79,7 +87,13 @@ impl Prices {
         rental: Price::PROVIDER,
         setup: Price::PROVIDER,
         usage_markup_percent: Decimal::ZERO,
+        currency: None,
     };
+
+    /// Whether a rental or setup price is fixed.
+    pub fn has_fixed(&self) -> bool {
+        matches!(self.rental, Price::Fixed(_)) || matches!(self.setup, Price::Fixed(_))
+    }
 
     /// Whether every price is the provider's.
     pub fn is_provider(&self) -> bool {
@@ -106,9 +120,43 @@ impl Default for Pricing {
 }
 
 impl Pricing {
-    /// The prices that apply to `customer_id`.
-    pub fn prices(&self, customer_id: &str) -> &Prices {
-        self.customers.get(customer_id).unwrap_or(&self.default)
+    /// The prices that apply to `customer_id`'s numbers billed in `currency`: a
+    /// fixed price in another currency gives way to the top-level markup.
+    pub fn prices(&self, customer_id: &str, currency: Currency) -> Prices {
+        let Some(prices) = self.customers.get(customer_id) else {
+            return self.default;
+        };
+        if prices.currency == Some(currency) {
+            return *prices;
+        }
+        let unfixed = |price: Price, default: Price| match price {
+            Price::Fixed(_) => default,
+            markup => markup,
+        };
+        Prices {
+            rental: unfixed(prices.rental, self.default.rental),
+            setup: unfixed(prices.setup, self.default.setup),
+            ..*prices
+        }
+    }
+
+    /// The first customer table with a fixed price but no currency, as the error
+    /// that names the key and the fix: such a price cannot be billed without a guess.
+    pub fn ambiguity(&self) -> Option<String> {
+        self.customers
+            .iter()
+            .find(|(_, p)| p.has_fixed() && p.currency.is_none())
+            .map(|(id, p)| {
+                let key = match p.rental {
+                    Price::Fixed(_) => "monthly_fee",
+                    Price::Markup(_) => "setup_fee",
+                };
+                format!(
+                    "pricing.customers.{id:?}.{key} is a fixed price without a currency: add \
+                     currency = \"INR\" (or the currency it is in) to [pricing.customers.{id:?}]; \
+                     a fixed price bills only the numbers in its currency"
+                )
+            })
     }
 
     /// Whether any customer pays other than the provider's prices; only then does
@@ -211,14 +259,57 @@ mod tests {
         assert!(!pricing.is_active(), "an override equal to the provider's");
         let special = Prices {
             rental: Price::Fixed(d("250")),
+            currency: Some(Currency::INR),
             ..Prices::PROVIDER
         };
         pricing.customers.insert("MA_B".into(), special);
         assert!(pricing.is_active());
-        assert_eq!(pricing.prices("MA_B"), &special);
-        assert_eq!(pricing.prices("MA_C"), &Prices::PROVIDER);
+        assert_eq!(pricing.prices("MA_B", Currency::INR), special);
+        assert_eq!(pricing.prices("MA_C", Currency::INR), Prices::PROVIDER);
         let warned: Vec<String> = pricing.unknown_customers(|id| id == "MA_A").collect();
         assert_eq!(warned.len(), 1);
         assert!(warned[0].contains("\"MA_B\""), "{warned:?}");
+    }
+
+    #[test]
+    fn a_fixed_price_prices_only_its_currency_and_needs_one() {
+        let usd = Currency::parse("USD").unwrap();
+        let mut pricing = Pricing {
+            default: Prices {
+                rental: Price::Markup(d("10")),
+                ..Prices::PROVIDER
+            },
+            ..Pricing::default()
+        };
+        let fixed = Prices {
+            rental: Price::Fixed(d("450")),
+            setup: Price::Fixed(Decimal::ZERO),
+            usage_markup_percent: d("5"),
+            currency: Some(Currency::INR),
+        };
+        pricing.customers.insert("MA_A".into(), fixed);
+        assert_eq!(pricing.prices("MA_A", Currency::INR), fixed);
+        // In USD the provider's fee plus the top-level markup; the usage markup stays.
+        assert_eq!(
+            pricing.prices("MA_A", usd),
+            Prices {
+                rental: Price::Markup(d("10")),
+                setup: Price::PROVIDER,
+                ..fixed
+            }
+        );
+        assert_eq!(pricing.ambiguity(), None);
+        pricing.customers.insert(
+            "MA_B".into(),
+            Prices {
+                setup: Price::Fixed(d("1")),
+                ..Prices::PROVIDER
+            },
+        );
+        let err = pricing.ambiguity().unwrap();
+        assert!(
+            err.starts_with("pricing.customers.\"MA_B\".setup_fee is a fixed price without a currency: add currency = \"INR\""),
+            "{err}"
+        );
     }
 }

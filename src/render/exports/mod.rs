@@ -24,7 +24,13 @@ use layout::Layout;
 const GENERIC: &str = "generic";
 
 /// Names that would overwrite a canonical file.
-const RESERVED: [&str; 3] = ["line_items", "invoices", "exceptions"];
+const RESERVED: [&str; 5] = [
+    "line_items",
+    "invoices",
+    "exceptions",
+    "not_billable",
+    "usage_exceptions",
+];
 
 /// The built-in layouts: name and TOML text.
 const BUILT_IN: [(&str, &str); 3] = [
@@ -229,6 +235,7 @@ mod tests {
             "invoices",
             "line_items",
             "Invoices",
+            "usage_exceptions",
         ] {
             let err = layout_names(&names(&[bad])).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{bad}");

@@ -4,8 +4,13 @@
 //! [`bill`] is what `didbill run` calls between reading the source and numbering
 //! in the ledger, and what the hostile-input tests call instead of re-assembling
 //! the middle of the pipeline themselves.
+//!
+//! An invoice whose every line is 0.00 (free numbers, free calls) is not issued: a
+//! tax invoice of nothing would still take a number of the gap-free GST series. It
+//! is reported instead ([`Bill::not_invoiced`]), and its numbers count as not
+//! billable, so the bucket counts still add up.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::charges::no_charge_reason;
 use super::usage::{usage_lines, Call};
@@ -124,22 +129,49 @@ pub fn charge_inventory(
 /// The billing stage's result: unnumbered invoices and what `summary.json` counts.
 #[derive(Clone, Debug)]
 pub struct Bill {
-    /// One invoice per customer and currency with a line, in customer-id then
-    /// currency order (the order new numbers are handed out in).
+    /// One invoice per customer and currency with a line that is not 0.00, in
+    /// customer-id then currency order (the order new numbers are handed out in).
     pub invoices: Vec<Invoice>,
     /// Customers whose place of supply fell back to the seller's state.
     pub warnings: Vec<String>,
-    /// Numbers with at least one line.
+    /// Numbers with at least one line on an issued invoice.
     pub billed: usize,
-    /// Numbers without a line, plus `pending_purchase` ones, with the reasons.
+    /// Numbers without a line, only 0.00 lines on an invoice not issued, or
+    /// `pending_purchase`, with the reasons, sorted by customer, e164 and id.
     pub not_billable: Vec<NotBillable>,
-    /// Line items on all invoices.
+    /// Line items on the issued invoices.
     pub lines: usize,
+    /// The invoices not issued because every line is 0.00.
+    pub not_invoiced: Vec<NotInvoiced>,
+}
+
+/// A customer's invoice in one currency that is not issued: every line is 0.00.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotInvoiced {
+    /// The customer.
+    pub customer_id: String,
+    /// The currency of the invoice not issued.
+    pub currency: String,
+    /// Numbers whose only lines were on it.
+    pub numbers: usize,
+    /// Calls on its usage lines.
+    pub calls: u64,
+}
+
+impl std::fmt::Display for NotInvoiced {
+    /// The warning a run prints, so a customer without an invoice is not missed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "customer {} {}: every line is 0.00 ({} number(s), {} call(s)); no invoice issued",
+            self.customer_id, self.currency, self.numbers, self.calls
+        )
+    }
 }
 
 /// Bills the period: every number's charges (minus setup fees `billed_setups`
 /// says another invoice already billed), the calls' usage lines, and the invoices
-/// with GST that group them.
+/// with GST that group them, without the invoices whose every line is 0.00.
 pub fn bill(
     inventory: &Inventory,
     calls: &[Call],
@@ -151,13 +183,61 @@ pub fn bill(
     });
     let mut lines = charged.lines;
     lines.extend(usage_lines(calls, rules));
-    let line_count = lines.len();
-    let (invoices, warnings) = assemble(lines, &inventory.customers, rules);
+    let (assembled, warnings) = assemble(lines, &inventory.customers, rules);
+    let (invoices, free): (Vec<Invoice>, Vec<Invoice>) = assembled
+        .into_iter()
+        .partition(|i| i.lines.iter().any(|l| !l.amount.amount().is_zero()));
+    let not_invoiced: Vec<NotInvoiced> = free
+        .iter()
+        .map(|i| NotInvoiced {
+            customer_id: i.customer.id.clone(),
+            currency: i.currency.to_string(),
+            numbers: i
+                .lines
+                .iter()
+                .filter(|l| !l.number_id.is_empty())
+                .map(|l| &l.number_id)
+                .collect::<HashSet<_>>()
+                .len(),
+            calls: i.calls(),
+        })
+        .collect();
+    // A number has one customer and currency, so it is on one invoice only.
+    let unissued: usize = not_invoiced.iter().map(|n| n.numbers).sum();
+    let mut not_billable = charged.not_billable;
+    if !free.is_empty() {
+        let status: HashMap<&str, Status> = inventory
+            .numbers
+            .iter()
+            .map(|n| (n.id.as_str(), n.status))
+            .collect();
+        let mut seen = HashSet::new();
+        for invoice in &free {
+            for line in invoice.lines.iter().filter(|l| !l.number_id.is_empty()) {
+                if seen.insert(&line.number_id) {
+                    not_billable.push(NotBillable {
+                        customer_id: line.customer_id.clone(),
+                        e164: line.e164.clone(),
+                        number_id: line.number_id.clone(),
+                        status: status
+                            .get(line.number_id.as_str())
+                            .map_or("active", |s| s.as_str()),
+                        reason: format!(
+                            "every line of the customer's {} invoice is 0.00: no invoice issued",
+                            invoice.currency
+                        ),
+                    });
+                }
+            }
+        }
+        not_billable.sort();
+    }
     Bill {
+        lines: invoices.iter().map(|i| i.lines.len()).sum(),
         invoices,
         warnings,
-        billed: charged.billed,
-        not_billable: charged.not_billable,
-        lines: line_count,
+        billed: charged.billed - unissued,
+        not_billable,
+        not_invoiced,
     }
 }

@@ -39,7 +39,7 @@ pub fn charges(number: &Number, rules: &Rules) -> Vec<Line> {
     let (start, end) = service_window(number, rules);
     let (ps, pe) = (rules.period.start(), rules.period.end());
     let mut lines = Vec::new();
-    let prices = rules.pricing.prices(&number.customer_id);
+    let prices = rules.pricing.prices(&number.customer_id, number.currency);
     let round = |v: Decimal| Money::round(v, number.currency, rules.rounding);
     // `amount` turns a fee into the line's charge; it prices the partner's fee and
     // the provider's alike, so both are prorated and rounded the same way.
@@ -579,6 +579,7 @@ mod tests {
                         Prices {
                             rental: Price::Fixed(d("250")),
                             setup: Price::Fixed(Decimal::ZERO),
+                            currency: Some(Currency::INR),
                             ..Prices::PROVIDER
                         },
                     ),
@@ -631,6 +632,7 @@ mod tests {
                     "MA_1".to_string(),
                     Prices {
                         setup: Price::Fixed(d("49.5")),
+                        currency: Some(Currency::INR),
                         ..Prices::PROVIDER
                     },
                 )]

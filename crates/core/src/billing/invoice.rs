@@ -43,6 +43,15 @@ impl Invoice {
         Money::sum(self.currency, [&self.cgst, &self.sgst, &self.igst])
     }
 
+    /// Calls billed on its usage lines.
+    pub fn calls(&self) -> u64 {
+        self.lines
+            .iter()
+            .filter_map(|l| l.usage.as_ref())
+            .map(|u| u.calls)
+            .sum()
+    }
+
     /// Whether the invoice is an export of services (zero-rated).
     pub fn is_export(&self) -> bool {
         self.place_of_supply == PlaceOfSupply::Export

@@ -19,7 +19,7 @@ use crate::money::{Currency, Money, Rounding};
 use crate::period::Period;
 use crate::pricing::Pricing;
 
-pub use bill::{bill, Bill, BilledSetups};
+pub use bill::{bill, Bill, BilledSetups, NotInvoiced};
 pub use charges::charges;
 pub use invoice::{assemble, GstTreatment, Invoice, IssuedInvoice};
 

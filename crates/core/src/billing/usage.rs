@@ -56,7 +56,10 @@ pub fn usage_lines(calls: &[Call], rules: &Rules) -> Vec<Line> {
         .into_iter()
         .map(
             |((customer_id, currency, direction), (calls, seconds, cost))| {
-                let markup = rules.pricing.prices(customer_id).usage_markup_percent;
+                let markup = rules
+                    .pricing
+                    .prices(customer_id, currency)
+                    .usage_markup_percent;
                 let round = |v: Decimal| Money::round(v, currency, rules.rounding);
                 Line {
                     customer_id: customer_id.to_owned(),
