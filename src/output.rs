@@ -44,8 +44,19 @@ impl StagedDir {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&parent)
-            .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+        // Missing parents are created (like `mkdir -p`), so the default
+        // `out/YYYY-MM` works in a fresh folder; one that cannot be is named as the
+        // parent of the output folder, not as the hidden staging folder inside it.
+        fs::create_dir_all(&parent).map_err(|e| {
+            Error::io(
+                format!(
+                    "creating {}, the folder that is to hold {}",
+                    parent.display(),
+                    target.display()
+                ),
+                e,
+            )
+        })?;
         if target.exists() {
             if !target.is_dir() {
                 return Err(Error::Usage(format!(

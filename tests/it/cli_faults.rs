@@ -63,7 +63,9 @@ fn an_out_under_a_regular_file_fails_clearly_and_touches_no_ledger() {
         .expect_code(1);
     let err = ran.stderr();
     assert!(
-        err.contains("blocker/x") && err.contains("Not a directory"),
+        err.contains("creating blocker/x, the folder that is to hold blocker/x/2026-11")
+            && err.contains("Not a directory")
+            && !err.contains("didbill-tmp"),
         "{err}"
     );
     assert_eq!(ledger_files(&ran), before, "the ledger is byte-identical");
