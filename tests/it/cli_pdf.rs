@@ -151,3 +151,29 @@ fn a_malformed_ifsc_is_refused_naming_the_key() {
     );
     assert!(!ran.path("out").exists());
 }
+
+#[test]
+fn without_gst_the_title_is_a_bill_of_supply_or_an_invoice_not_a_tax_invoice() {
+    let demo = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    let untaxed = demo.replace("[tax]\nenabled = true", "[tax]\nenabled = false");
+    assert_ne!(untaxed, demo);
+    let unregistered = untaxed.replace("gstin = \"29ABCDE1234F1Z5\"", "gstin = \"\"");
+    assert_ne!(unregistered, untaxed);
+    for (config, title) in [(untaxed, "Bill of Supply"), (unregistered, "Invoice")] {
+        let mut args = demo_run_args();
+        let at = args.iter().position(|a| a == "--config").unwrap() + 1;
+        args[at] = "cfg.toml".into();
+        let ran = Test::new()
+            .file("cfg.toml", config)
+            .args(args)
+            .args(["--out", "out"])
+            .run()
+            .expect_code(0);
+        let text = pdf_text(&ran, "out/pdf/DID-26-27-00001.pdf");
+        assert!(
+            text.starts_with(title) || text.contains(&format!(" {title} ")),
+            "{title}: {text}"
+        );
+        assert!(!text.contains("Tax Invoice"), "{title}: {text}");
+    }
+}
