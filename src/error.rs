@@ -16,7 +16,7 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
     ),
     (
         2,
-        "usage: a wrong flag or value, missing credentials, an output folder didbill did not write",
+        "usage: a wrong flag or value, missing credentials, an output folder didbill did not write, a real run refused (month not over, seller not configured, …)",
     ),
     (
         3,
