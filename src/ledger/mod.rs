@@ -537,8 +537,9 @@ impl<S: Store> Book<S> {
             }
         }
         text.push_str(
-            "\nAn issued invoice cannot change: re-run with the inventory snapshot it was made \
-             from, or bill the difference in a later period (or with a credit/debit note).",
+            "\nAn issued invoice cannot change (GST corrects one with a credit or debit note, \
+             which didbill does not issue yet): re-run with the inventory snapshot it was made \
+             from, or record the difference as a credit or debit note in your accounting system.",
         );
         if late_usage {
             text.push_str(&format!(
