@@ -29,7 +29,7 @@ fn demo_invoices() -> Vec<PdfInvoice> {
     let charges = didbill_core::billing::bill::charge_inventory(&inventory, &rules, |_| true);
     let (invoices, _) = billing::assemble(charges.lines, &inventory.customers, &rules);
     let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-    run::drafts(invoices, date, date)
+    run::drafts(invoices, date, date, &config.fx)
         .invoices
         .iter()
         .map(|issued| pdf_model::pdf_invoice(issued, &config, period, false))

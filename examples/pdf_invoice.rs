@@ -100,6 +100,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         total: subtotal + half + half,
         payment: PdfPayment::default(),
         signatory: PdfSignatory::default(),
+        rupees: None,
     }
 }
 

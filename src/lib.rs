@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod fetch;
 pub mod format;
+pub mod fx;
 pub mod inventory;
 pub mod ledger;
 pub mod numbers;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
 use didbill_core::billing::{self, Bill, BilledSetups, IssuedInvoice, NotInvoiced};
+use didbill_core::fx::FxRates;
 use didbill_core::numbering;
 use didbill_core::period::Period;
 use rayon::prelude::*;
@@ -60,6 +61,8 @@ pub struct RunSettings {
     pub pdf: bool,
     /// Bill call usage from CDRs (`false` with `--no-usage`).
     pub usage: bool,
+    /// Exchange rates for invoices in another currency (`--fx-rates`, `[fx]`).
+    pub fx: FxRates,
 }
 
 impl RunSettings {
@@ -203,24 +206,32 @@ impl RunReport {
 
 /// Numbers the invoices of a `--dry-run` `DRAFT-0001`, … in customer-id then
 /// currency order.
+/// A draft without the exchange rate it needs has no rupee values; the run's notes
+/// say that a real run would stop there.
 pub fn drafts(
     invoices: Vec<billing::Invoice>,
     invoice_date: NaiveDate,
     due_date: NaiveDate,
+    fx: &FxRates,
 ) -> Issued {
-    let invoices = invoices
+    let invoices: Vec<IssuedInvoice> = invoices
         .into_iter()
         .enumerate()
         .map(|(i, invoice)| IssuedInvoice {
             number: numbering::draft_number(i as u64 + 1),
             invoice_date,
             due_date,
+            fx_rate: crate::fx::rate_of(&invoice, invoice_date, fx),
             invoice,
         })
         .collect();
+    let notes = crate::fx::missing_rates(invoices.iter())
+        .map(|missing| format!("a real run would stop here: {missing}"))
+        .into_iter()
+        .collect();
     Issued {
         invoices,
-        notes: Vec::new(),
+        notes,
         new: None,
     }
 }
@@ -433,9 +444,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
                 due_date,
                 format: &settings.config.invoice.number_format,
                 customers: &settings.customers,
+                fx: &settings.fx,
             },
         )?,
-        None => drafts(invoices, settings.invoice_date, due_date),
+        None => drafts(invoices, settings.invoice_date, due_date, &settings.fx),
     };
 
     let summary = Summary {
@@ -460,7 +472,10 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
 
     let export_files = exports.render(&issued, &settings.config, settings.period)?;
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
-    staged.write_file("invoices.csv", &csv_out::invoices(&issued))?;
+    staged.write_file(
+        "invoices.csv",
+        &csv_out::invoices(&issued, settings.config.tax.rate),
+    )?;
     staged.write_file(
         "exceptions.csv",
         &csv_out::exceptions(&inventory.exceptions),

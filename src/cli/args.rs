@@ -287,6 +287,10 @@ pub struct RunArgs {
     /// pdf/labels.txt, pdf/line.txt, pdf/footer.txt).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Exchange rates for invoices in another currency under GST: CSV
+    /// `date,currency,inr_per_unit` (dated rates win over `[fx]` in the config).
+    #[arg(long, value_name = "FILE")]
+    pub fx_rates: Option<PathBuf>,
     /// Do not write PDF invoices.
     #[arg(long)]
     pub no_pdf: bool,
@@ -381,7 +385,12 @@ impl RunArgs {
     /// Resolves the arguments, the configuration and the environment into run settings.
     pub fn settings(&self, env: &Environment) -> Result<RunSettings> {
         let (config, source) = self.scope.resolve(Some(&self.source), env)?;
+        let fx = match &self.fx_rates {
+            Some(path) => crate::fx::read_rates_file(path, config.fx.clone())?,
+            None => config.fx.clone(),
+        };
         Ok(RunSettings {
+            fx,
             period: self.period,
             source,
             customers: self.scope.customers.clone(),

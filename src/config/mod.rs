@@ -19,6 +19,7 @@ mod pricing;
 mod seller;
 mod tax;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -28,7 +29,8 @@ use serde::{Deserialize, Deserializer};
 
 pub use didbill_core::billing::{BillingTime, Proration};
 use didbill_core::billing::{Rules, TaxRules};
-use didbill_core::money::Rounding;
+use didbill_core::fx::FxRates;
+use didbill_core::money::{Currency, Rounding};
 use didbill_core::period::Period;
 use didbill_core::pricing::Pricing;
 
@@ -69,6 +71,7 @@ pub struct FileConfig {
     api: FileApi,
     export: FileExport,
     pricing: FilePricing,
+    fx: BTreeMap<String, DecimalText>,
 }
 
 impl Default for FileConfig {
@@ -86,6 +89,7 @@ impl Default for FileConfig {
             api: FileApi::default(),
             export: FileExport::default(),
             pricing: FilePricing::default(),
+            fx: BTreeMap::new(),
         }
     }
 }
@@ -95,8 +99,26 @@ fn some_decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<D
     decimal(d).map(Some)
 }
 
+/// A decimal written as a TOML integer, string or float, kept as its text to be
+/// checked with the key it belongs to.
+#[derive(Debug)]
+struct DecimalText(String);
+
+impl<'de> Deserialize<'de> for DecimalText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        decimal_text(d).map(DecimalText)
+    }
+}
+
 /// Reads a decimal written as a TOML integer, string or float (see the module doc).
 fn decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::Error> {
+    let text = decimal_text(d)?;
+    didbill_core::money::parse_amount(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a decimal number")))
+}
+
+/// The text of a decimal written as a TOML integer, string or float.
+fn decimal_text<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -109,8 +131,7 @@ fn decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::E
         Raw::Text(s) => s,
         Raw::Float(f) => f.to_string(),
     };
-    didbill_core::money::parse_amount(&text)
-        .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a decimal number")))
+    Ok(text)
 }
 
 /// The validated configuration every stage reads.
@@ -140,6 +161,9 @@ pub struct Config {
     pub export: ExportConfig,
     /// The partner's prices.
     pub pricing: Pricing,
+    /// Exchange rates per currency from `[fx]`, used where `--fx-rates` gives no
+    /// dated rate.
+    pub fx: FxRates,
 }
 
 impl Default for Config {
@@ -224,6 +248,18 @@ impl FileConfig {
         let invoice = self.invoice.validate()?;
         let api = self.api.validate()?;
         let pricing = self.pricing.validate()?;
+        let mut fx = FxRates::default();
+        for (code, DecimalText(rate)) in self.fx {
+            let currency = Currency::parse(&code)
+                .filter(|c| *c != Currency::INR)
+                .ok_or_else(|| {
+                    format!("fx.{code:?}: the keys of [fx] are currency codes other than INR, such as USD")
+                })?;
+            fx.insert_fixed(
+                currency,
+                crate::fx::check_rate(&rate).map_err(|e| format!("fx.{code} {e}"))?,
+            );
+        }
         Ok(Config {
             timezone,
             billing_time: self.billing_time,
@@ -237,6 +273,7 @@ impl FileConfig {
             api,
             export,
             pricing,
+            fx,
         })
     }
 }

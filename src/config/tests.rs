@@ -434,3 +434,26 @@ fn seller_payment_details_and_signatory_are_optional() {
         assert!(err.contains(needle), "{text}: {err}");
     }
 }
+
+#[test]
+fn fx_rates_are_currency_codes_with_positive_rates() {
+    let c = Config::parse("[fx]\nUSD = \"84.35\"\nEUR = 91\n").unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let usd = didbill_core::money::Currency::parse("USD").unwrap();
+    assert_eq!(
+        c.fx.rate(usd, date),
+        Some(Decimal::from_str("84.35").unwrap())
+    );
+    for (text, needle) in [
+        (
+            "[fx]\nINR = 1\n",
+            "fx.\"INR\": the keys of [fx] are currency codes other than INR",
+        ),
+        ("[fx]\nusd = 84\n", "fx.\"usd\""),
+        ("[fx]\nUSD = 0\n", "fx.USD \"0\" is not an exchange rate"),
+        ("[fx]\nUSD = \"84.1234567\"\n", "at most 6 decimals"),
+    ] {
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert!(err.contains(needle), "{text}: {err}");
+    }
+}

@@ -65,9 +65,11 @@ use rayon::prelude::*;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::error::{Error, Result};
+use crate::fx;
 use crate::render::csv::Summary;
 use content::InvoiceContent;
 use didbill_core::billing::{BilledSetups, Invoice, IssuedInvoice, Line, SetupKey};
+use didbill_core::fx::FxRates;
 use didbill_core::numbering::NumberFormat;
 use didbill_core::period::{financial_year, Period};
 use plan::{Candidate, Change, Decision, Refusal, Series, StoredInvoice};
@@ -260,6 +262,8 @@ pub struct IssueRequest<'a> {
     pub format: &'a NumberFormat,
     /// The customers this run covers (`--customer`); empty means all.
     pub customers: &'a [String],
+    /// Exchange rates for the invoices issued new that need one.
+    pub fx: &'a FxRates,
 }
 
 /// The run facts kept in the `runs` table.
@@ -390,6 +394,7 @@ impl<S: Store> Book<S> {
                         invoice_date: s.invoice_date,
                         due_date: s.due_date,
                         invoice,
+                        fx_rate: s.fx_rate,
                     },
                 )),
                 Decision::New { number, seq } => {
@@ -420,6 +425,7 @@ impl<S: Store> Book<S> {
                     issued.push((
                         plan::number_order(request.invoice_date, seq),
                         IssuedInvoice {
+                            fx_rate: fx::rate_of(&invoice, request.invoice_date, request.fx),
                             number,
                             invoice_date: request.invoice_date,
                             due_date: request.due_date,
@@ -431,6 +437,12 @@ impl<S: Store> Book<S> {
         }
         issued.sort_by_key(|(order, _)| *order);
         let invoices: Vec<IssuedInvoice> = issued.into_iter().map(|(_, i)| i).collect();
+        // Only invoices issued now can lack a rate: stored ones keep what they had.
+        fx::refuse_missing_rates(
+            invoices
+                .iter()
+                .filter(|i| self.fresh.iter().any(|f| f.number == i.number)),
+        )?;
 
         let mut notes = std::mem::take(&mut self.notes);
         for (date, n) in planned.dates_kept {
@@ -565,15 +577,15 @@ impl<S: Store> Book<S> {
                 repairs: self.repairs,
             });
         }
-        let by_number: HashMap<&str, &[Line]> = issued
+        let by_number: HashMap<&str, (&[Line], Option<rust_decimal::Decimal>)> = issued
             .iter()
-            .map(|i| (i.number.as_str(), &i.invoice.lines[..]))
+            .map(|i| (i.number.as_str(), (&i.invoice.lines[..], i.fx_rate)))
             .collect();
         let new = self
             .fresh
             .iter()
             .map(|f| {
-                let lines =
+                let (lines, fx_rate) =
                     by_number
                         .get(f.number.as_str())
                         .copied()
@@ -595,6 +607,7 @@ impl<S: Store> Book<S> {
                     hash: &f.hash,
                     lines,
                     setups: &f.setups,
+                    fx_rate,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

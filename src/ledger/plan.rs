@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
 
 use didbill_core::numbering::NumberFormat;
 
@@ -33,6 +34,8 @@ pub struct StoredInvoice {
     pub due_date: NaiveDate,
     /// The content hash recorded with it.
     pub hash: String,
+    /// The exchange rate it was issued with (none for rupee invoices).
+    pub fx_rate: Option<Decimal>,
 }
 
 /// One assembled invoice as the planner sees it: whose it is and what it holds.
@@ -186,6 +189,7 @@ mod tests {
             id,
             customer_id: customer.into(),
             currency: "INR".into(),
+            fx_rate: None,
             number: format!("DID/26-27/{seq:05}"),
             seq,
             invoice_date: date("2026-12-01"),

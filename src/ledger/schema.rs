@@ -21,7 +21,7 @@ pub const APPLICATION_ID: i32 = 0x4449_4442;
 pub const VERSION: i32 = MIGRATIONS.len() as i32;
 
 /// Migration `i` brings a ledger from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [V1, V2];
+const MIGRATIONS: [&str; 3] = [V1, V2, V3];
 
 /// Invoices, their lines and setup fees are append-only (triggers refuse updates and
 /// deletes: an issued GST invoice is corrected with a new document, never edited),
@@ -120,6 +120,13 @@ const V2: &str = "
 ALTER TABLE invoice_lines ADD COLUMN call_direction TEXT;
 ALTER TABLE invoice_lines ADD COLUMN calls INTEGER;
 ALTER TABLE invoice_lines ADD COLUMN billable_seconds INTEGER;
+";
+
+/// The exchange rate (rupees per unit) an invoice in another currency was issued
+/// with (CGST Rule 34), so every later document and return uses the same figure;
+/// null for rupee invoices and for invoices issued before rates were recorded.
+const V3: &str = "
+ALTER TABLE invoices ADD COLUMN fx_rate TEXT;
 ";
 
 /// The marks of an opened database file.

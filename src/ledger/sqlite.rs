@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use rusqlite::{params, Connection, Transaction};
+use rust_decimal::Decimal;
 
 use super::content::{InvoiceContent, LineContent};
 use super::plan::StoredInvoice;
@@ -102,10 +103,21 @@ impl Store for SqliteStore<'_> {
     }
 
     fn period_invoices(&self, period: Period) -> Result<Vec<StoredInvoice>> {
-        type Row = (String, String, i64, String, i64, String, String, String);
+        type Row = (
+            String,
+            String,
+            i64,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+        );
         let read = || -> rusqlite::Result<Vec<Row>> {
             let mut stmt = self.tx.prepare(
-                "SELECT customer_id, currency, id, number, seq, invoice_date, due_date, content_hash
+                "SELECT customer_id, currency, id, number, seq, invoice_date, due_date, content_hash,
+                     fx_rate
                  FROM invoices WHERE period = ?1",
             )?;
             let rows = stmt.query_map([period.to_string()], |r| {
@@ -118,6 +130,7 @@ impl Store for SqliteStore<'_> {
                     r.get(5)?,
                     r.get(6)?,
                     r.get(7)?,
+                    r.get(8)?,
                 ))
             })?;
             rows.collect()
@@ -126,8 +139,19 @@ impl Store for SqliteStore<'_> {
             .map_err(self.error("reading the period's invoices"))?
             .into_iter()
             .map(
-                |(customer_id, currency, id, number, seq, invoice_date, due_date, hash)| {
+                |(customer_id, currency, id, number, seq, invoice_date, due_date, hash, fx_rate)| {
+                    let fx_rate = fx_rate
+                        .map(|text| {
+                            text.parse::<Decimal>().map_err(|_| Error::Ledger {
+                                path: self.path.to_path_buf(),
+                                message: format!(
+                                    "invoice {number} has the exchange rate {text:?}, which is not a number"
+                                ),
+                            })
+                        })
+                        .transpose()?;
                     Ok(StoredInvoice {
+                        fx_rate,
                         id,
                         customer_id,
                         currency,
@@ -193,9 +217,10 @@ impl Store for SqliteStore<'_> {
             let mut invoice = self.tx.prepare(
                 "INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
                      customer_gstin, place_of_supply, currency, period, invoice_date, due_date,
-                     subtotal, cgst, sgst, igst, round_off, total, content_hash, run_id, created_at)
+                     subtotal, cgst, sgst, igst, round_off, total, content_hash, run_id, created_at,
+                     fx_rate)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)",
+                     ?17, ?18, ?19, ?20, ?21)",
             )?;
             let mut line = self.tx.prepare(
                 "INSERT INTO invoice_lines (invoice_id, line_no, number_id, e164, charge,
@@ -229,6 +254,7 @@ impl Store for SqliteStore<'_> {
                     f.hash,
                     run_id,
                     created_at,
+                    f.fx_rate.map(|r| r.to_string()),
                 ])?;
                 let invoice_id = self.tx.last_insert_rowid();
                 for (no, l) in f.lines.iter().map(LineContent::of).enumerate() {

@@ -4,6 +4,7 @@
 //! once, in [`super::plan`], whatever the backend.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 use super::content::InvoiceContent;
 use super::plan::StoredInvoice;
@@ -48,6 +49,8 @@ pub struct NewInvoice<'a> {
     pub lines: &'a [Line],
     /// The setup fees it bills.
     pub setups: &'a [SetupKey],
+    /// The exchange rate it was issued with, if it needs one.
+    pub fx_rate: Option<Decimal>,
 }
 
 /// One run's transaction on the ledger's storage: reads see a consistent state,

@@ -16,7 +16,8 @@ use crate::text::starts_like_formula;
 use didbill_core::billing::bill::NotBillable;
 use didbill_core::billing::IssuedInvoice;
 use didbill_core::inventory::Exception;
-use didbill_core::money::Money;
+use didbill_core::money::{format_2dp, Currency, Money};
+use rust_decimal::Decimal;
 
 /// Header of `line_items.csv`.
 pub const LINE_ITEMS_HEADER: [&str; 14] = [
@@ -37,7 +38,7 @@ pub const LINE_ITEMS_HEADER: [&str; 14] = [
 ];
 
 /// Header of `invoices.csv`.
-pub const INVOICES_HEADER: [&str; 15] = [
+pub const INVOICES_HEADER: [&str; 18] = [
     "invoice_number",
     "invoice_date",
     "due_date",
@@ -53,6 +54,9 @@ pub const INVOICES_HEADER: [&str; 15] = [
     "igst",
     "round_off",
     "total",
+    "fx_rate",
+    "taxable_value_inr",
+    "tax_inr",
 ];
 
 /// Header of `exceptions.csv`.
@@ -160,12 +164,13 @@ fn write_line_rows(w: &mut csv::Writer<Vec<u8>>, issued: &IssuedInvoice) {
 }
 
 /// `invoices.csv`: one row per invoice, in the order given (invoice-number order).
-pub fn invoices(invoices: &[IssuedInvoice]) -> Vec<u8> {
+pub fn invoices(invoices: &[IssuedInvoice], gst_percent: Decimal) -> Vec<u8> {
     let mut w = writer();
     w.write_record(INVOICES_HEADER).expect("in-memory CSV");
     for issued in invoices {
         let inv = &issued.invoice;
-        let row: [&str; 15] = [
+        let (fx_rate, taxable_inr, tax_inr) = rupee_cells(issued, gst_percent);
+        let row: [&str; 18] = [
             &issued.number,
             &issued.invoice_date.to_string(),
             &issued.due_date.to_string(),
@@ -181,10 +186,33 @@ pub fn invoices(invoices: &[IssuedInvoice]) -> Vec<u8> {
             &inv.igst.to_string(),
             &inv.round_off.to_string(),
             &inv.total.to_string(),
+            &fx_rate,
+            &taxable_inr,
+            &tax_inr,
         ];
         w.write_record(row).expect("in-memory CSV");
     }
     finish(w)
+}
+
+/// The rupee columns of `invoices.csv`: a rupee invoice's own taxable value and
+/// GST (no rate), a foreign-currency invoice's converted at its rate, and nothing
+/// for one that carries no rate (GST off, or issued before rates were recorded).
+fn rupee_cells(issued: &IssuedInvoice, gst_percent: Decimal) -> (String, String, String) {
+    let inv = &issued.invoice;
+    match issued.inr_values(gst_percent) {
+        Some(inr) => (
+            inr.rate.to_string(),
+            format_2dp(inr.taxable_value),
+            format_2dp(inr.tax()),
+        ),
+        None if inv.currency == Currency::INR => (
+            String::new(),
+            inv.subtotal.to_string(),
+            inv.tax().to_string(),
+        ),
+        None => Default::default(),
+    }
 }
 
 /// `exceptions.csv`, sorted by customer_id, e164, number_id.

@@ -4,7 +4,9 @@
 //! types never reach the layout code.
 
 use crate::config::Config;
-use crate::render::pdf::{PdfInvoice, PdfLine, PdfParty, PdfPayment, PdfSignatory, PdfUsage};
+use crate::render::pdf::{
+    PdfInvoice, PdfLine, PdfParty, PdfPayment, PdfRupees, PdfSignatory, PdfUsage,
+};
 use didbill_core::billing::{GstTreatment, IssuedInvoice};
 use didbill_core::inventory::Customer;
 use didbill_core::period::Period;
@@ -95,6 +97,13 @@ pub fn pdf_invoice(
             name: seller.signatory_name.clone(),
             title: seller.signatory_title.clone(),
         },
+        rupees: issued.inr_values(config.tax.rate).map(|r| PdfRupees {
+            rate: r.rate,
+            taxable_value: r.taxable_value,
+            cgst: r.cgst,
+            sgst: r.sgst,
+            igst: r.igst,
+        }),
     }
 }
 

@@ -186,11 +186,12 @@ proptest! {
                     invoice_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
                     due_date: NaiveDate::from_ymd_opt(2026, 12, 16).unwrap(),
                     invoice,
+                    fx_rate: None,
                 })
                 .collect();
             (
                 didbill::render::csv::line_items(&issued),
-                didbill::render::csv::invoices(&issued),
+                didbill::render::csv::invoices(&issued, rust_decimal::Decimal::from(18)),
                 didbill::render::csv::exceptions(&inv.exceptions),
             )
         };
@@ -233,6 +234,7 @@ fn billed_totals(
             invoice_date: p.end(),
             due_date: p.end(),
             invoice,
+            fx_rate: None,
         })
         .collect();
     didbill::render::csv::totals(&issued, true)

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{demo_dir, demo_run_args, seller_config, Ran, Test, SELLER_TOML};
+use crate::common::{demo_dir, demo_run_args, real_run_config, Ran, Test, REAL_RUN_TOML};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
@@ -87,7 +87,7 @@ fn run_args(period: &str, extra: &[&str]) -> Vec<String> {
     .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
     if !extra.contains(&"--config") {
-        args.extend(["--config".to_string(), seller_config()]);
+        args.extend(["--config".to_string(), real_run_config()]);
     }
     args
 }
@@ -535,10 +535,10 @@ fn a_setup_fee_is_billed_once_across_periods_and_reruns() {
     ];
     let nov = || run_args("2026-11", &["--config", "utc.toml"]);
     let first = with_snapshot(Test::new(), "snap", &accounts, &numbers)
-        .file("utc.toml", format!("timezone = \"UTC\"\n{SELLER_TOML}"))
+        .file("utc.toml", format!("timezone = \"UTC\"\n{REAL_RUN_TOML}"))
         .file(
             "ist.toml",
-            format!("timezone = \"Asia/Kolkata\"\n{SELLER_TOML}"),
+            format!("timezone = \"Asia/Kolkata\"\n{REAL_RUN_TOML}"),
         )
         .args(nov())
         .run()

@@ -1,6 +1,6 @@
 //! `didbill run` end to end on the bundled demo snapshot and on broken inputs.
 
-use crate::common::{demo_dir, seller_config, Test};
+use crate::common::{demo_dir, real_run_config, Test};
 
 const OUTPUTS: [&str; 6] = [
     "line_items.csv",
@@ -101,8 +101,8 @@ fn customer_filter_bills_only_that_customer() {
         .expect_code(0);
     assert_eq!(
         ran.read("out/invoices.csv"),
-        "invoice_number,invoice_date,due_date,customer_id,customer_name,customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,round_off,total\n\
-         DID/26-27/00001,2026-12-02,2026-12-17,MA_CHENNAI3,Chennai Care Clinics,,33,INR,5,893.32,0.00,0.00,160.80,0.00,1054.12\n"
+        "invoice_number,invoice_date,due_date,customer_id,customer_name,customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,round_off,total,fx_rate,taxable_value_inr,tax_inr\n\
+         DID/26-27/00001,2026-12-02,2026-12-17,MA_CHENNAI3,Chennai Care Clinics,,33,INR,5,893.32,0.00,0.00,160.80,0.00,1054.12,,893.32,160.80\n"
     );
     let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
     assert_eq!(summary["customers"], 1);
@@ -147,7 +147,7 @@ fn snapshot_run(accounts: &str, numbers: &str) -> crate::common::Ran {
             "--as-of",
             "2026-12-02T00:00:00Z",
             "--config",
-            &seller_config(),
+            &real_run_config(),
         ])
         .run()
 }

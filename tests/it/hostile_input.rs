@@ -373,10 +373,16 @@ fn pipeline(accounts: &[u8], numbers: &[u8], config: &Config) -> Result<(), Erro
         line_count
     );
     let invoice_date = period.end();
+    // Whatever currencies the records carry, each has a rate.
+    let mut fx = didbill_core::fx::FxRates::default();
+    for invoice in &invoices {
+        fx.insert_fixed(invoice.currency, rust_decimal::Decimal::from(80));
+    }
     let issued = drafts(
         invoices,
         invoice_date,
         invoice_date + chrono::Duration::days(i64::from(config.invoice.due_days)),
+        &fx,
     )
     .invoices;
     assert_eq!(
@@ -384,7 +390,7 @@ fn pipeline(accounts: &[u8], numbers: &[u8], config: &Config) -> Result<(), Erro
         line_count
     );
     assert_eq!(
-        check_csv("invoices.csv", &csv_out::invoices(&issued)),
+        check_csv("invoices.csv", &csv_out::invoices(&issued, config.tax.rate)),
         issued.len()
     );
     assert_eq!(
@@ -704,7 +710,7 @@ fn the_largest_valid_fees_on_the_largest_invoice_do_not_overflow() {
         assert_eq!(inv.subtotal.to_string(), "10100000000000000.00");
         assert_eq!(inv.igst.to_string(), "10100000000000000.00");
         assert_eq!(inv.total.to_string(), "20200000000000000.00");
-        let issued = drafts(invoices, period.end(), period.end()).invoices;
+        let issued = drafts(invoices, period.end(), period.end(), &Default::default()).invoices;
         assert_eq!(
             csv_out::totals(&issued, false)["INR"].total,
             "20200000000000000.00"

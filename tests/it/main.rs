@@ -14,6 +14,7 @@ mod cli_audit;
 mod cli_exports;
 mod cli_extremes;
 mod cli_faults;
+mod cli_fx;
 mod cli_ledger;
 mod cli_messages;
 mod cli_pdf;

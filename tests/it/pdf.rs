@@ -94,6 +94,7 @@ fn karnataka_invoice() -> PdfInvoice {
         total: subtotal + half + half,
         payment: PdfPayment::default(),
         signatory: PdfSignatory::default(),
+        rupees: None,
     }
 }
 

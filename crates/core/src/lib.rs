@@ -10,6 +10,7 @@
 
 pub mod billing;
 pub mod country;
+pub mod fx;
 pub mod gst;
 pub mod inventory;
 pub mod money;

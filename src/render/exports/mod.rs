@@ -309,6 +309,7 @@ mod tests {
             invoice_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             due_date: NaiveDate::from_ymd_opt(2026, 12, 16).unwrap(),
             invoice,
+            fx_rate: None,
         }
     }
 

@@ -197,6 +197,23 @@ pub struct PdfInvoice {
     pub payment: PdfPayment,
     /// The seller's authorised signatory.
     pub signatory: PdfSignatory,
+    /// The GST figures in rupees of an invoice in another currency.
+    pub rupees: Option<PdfRupees>,
+}
+
+/// An invoice's exchange rate and its GST figures in rupees (CGST Rule 34).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfRupees {
+    /// Rupees per unit of the invoice currency.
+    pub rate: Decimal,
+    /// The taxable value in rupees.
+    pub taxable_value: Decimal,
+    /// Central GST in rupees.
+    pub cgst: Decimal,
+    /// State GST in rupees.
+    pub sgst: Decimal,
+    /// Integrated GST in rupees.
+    pub igst: Decimal,
 }
 
 /// Why a PDF could not be prepared or rendered.

@@ -108,6 +108,16 @@ struct InvoiceCtx<'a> {
     subtotal: String,
     total: String,
     total_in_words: String,
+    fx: Option<RupeesCtx>,
+}
+
+#[derive(Serialize)]
+struct RupeesCtx {
+    rate: String,
+    taxable_value: String,
+    cgst: String,
+    sgst: String,
+    igst: String,
 }
 
 #[derive(Serialize)]
@@ -272,6 +282,13 @@ fn invoice_ctx(inv: &PdfInvoice) -> InvoiceCtx<'_> {
         subtotal: money(inv.subtotal, &inv.currency),
         total: money(inv.total, &inv.currency),
         total_in_words: amount_in_words(inv.total, &inv.currency),
+        fx: inv.rupees.as_ref().map(|r| RupeesCtx {
+            rate: r.rate.to_string(),
+            taxable_value: money(r.taxable_value, "INR"),
+            cgst: money(r.cgst, "INR"),
+            sgst: money(r.sgst, "INR"),
+            igst: money(r.igst, "INR"),
+        }),
     }
 }
 
@@ -336,6 +353,7 @@ fn sample_invoice() -> PdfInvoice {
         total: Decimal::from(160),
         payment: PdfPayment::default(),
         signatory: PdfSignatory::default(),
+        rupees: None,
     }
 }
 

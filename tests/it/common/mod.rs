@@ -285,16 +285,16 @@ pub fn generated_snapshot(customers: usize, numbers: usize) -> (String, String) 
     (accounts, items)
 }
 
-/// The text of `fixtures/seller.toml`, to append to a test's own configuration.
-pub const SELLER_TOML: &str = include_str!("../../../fixtures/seller.toml");
+/// The text of `fixtures/real_run.toml`, to append to a test's own configuration.
+pub const REAL_RUN_TOML: &str = include_str!("../../../fixtures/real_run.toml");
 
-/// `fixtures/seller.toml`: a complete seller, which a real run needs.
-pub fn seller_config() -> String {
-    repo().join("fixtures/seller.toml").display().to_string()
+/// `fixtures/real_run.toml`: a complete seller and a US dollar rate, which a real run needs.
+pub fn real_run_config() -> String {
+    repo().join("fixtures/real_run.toml").display().to_string()
 }
 
 /// Run arguments of a generated snapshot in folder `snap` for `period`, as of
-/// mid-2027, writing to `out`, with the complete seller of [`seller_config`].
+/// mid-2027, writing to `out`, with the configuration of [`real_run_config`].
 pub fn snapshot_run_args(snap: &str, period: &str, out: &str) -> Vec<String> {
     [
         "run",
@@ -307,7 +307,7 @@ pub fn snapshot_run_args(snap: &str, period: &str, out: &str) -> Vec<String> {
         "--out",
         out,
         "--config",
-        &seller_config(),
+        &real_run_config(),
     ]
     .iter()
     .map(|s| s.to_string())
