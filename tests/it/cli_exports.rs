@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use crate::common::{demo_dir, demo_run_args, Test};
+use crate::common::{demo_dir, demo_run_args, generated_snapshot, snapshot_run_args, Ran, Test};
 use rust_decimal::Decimal;
 
 const LAYOUTS: [&str; 3] = ["xero", "zoho", "quickbooks"];
@@ -350,6 +350,95 @@ fn unknown_or_unsafe_layout_names_are_usage_errors() {
             "not_billable.csv",
             "summary.json",
             "usage_exceptions.csv"
+        ]
+    );
+}
+
+/// A generated November of `customers` customers sharing `numbers` numbers (one
+/// invoice each, one rental line per number), exported as `layouts`.
+fn generated_month(customers: usize, numbers: usize, layouts: &str) -> Ran {
+    let (accounts, items) = generated_snapshot(customers, numbers);
+    Test::new()
+        .file("snap/accounts.json", accounts)
+        .file("snap/numbers.json", items)
+        .args(snapshot_run_args("snap", "2026-11", "out"))
+        .args(["--csv", layouts, "--no-pdf"])
+        .run()
+        .expect_code(0)
+}
+
+/// The export files of `layout` in `out/`, by name, each with its invoice numbers
+/// (in file order, once each) and its data-row count; every file has the header.
+fn parts(ran: &Ran, layout: &str, number_column: &str) -> Vec<(String, Vec<String>, usize)> {
+    ran.tree("out")
+        .into_iter()
+        .filter(|(name, _)| {
+            name.starts_with(&format!("{layout}.")) || name.starts_with(&format!("{layout}-"))
+        })
+        .map(|(name, bytes)| {
+            let (h, rows) = records(std::str::from_utf8(&bytes).unwrap());
+            let n = column(&h, number_column);
+            let mut numbers: Vec<String> = rows.iter().map(|r| r[n].to_owned()).collect();
+            numbers.dedup();
+            (name, numbers, rows.len())
+        })
+        .collect()
+}
+
+fn numbers(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    range.map(|n| format!("DID/26-27/{n:05}")).collect()
+}
+
+#[test]
+fn xero_files_hold_500_invoices_and_split_in_number_order_past_them() {
+    let ran = generated_month(500, 500, "xero");
+    assert_eq!(
+        parts(&ran, "xero", "*InvoiceNumber"),
+        [("xero.csv".to_owned(), numbers(1..=500), 500)]
+    );
+    let ran = generated_month(501, 501, "xero");
+    assert_eq!(
+        parts(&ran, "xero", "*InvoiceNumber"),
+        [
+            ("xero-001.csv".to_owned(), numbers(1..=500), 500),
+            ("xero-002.csv".to_owned(), numbers(501..=501), 1),
+        ]
+    );
+}
+
+#[test]
+fn quickbooks_files_hold_100_invoices_and_1000_rows() {
+    let ran = generated_month(100, 100, "quickbooks");
+    assert_eq!(
+        parts(&ran, "quickbooks", "InvoiceNo"),
+        [("quickbooks.csv".to_owned(), numbers(1..=100), 100)]
+    );
+    let ran = generated_month(101, 101, "quickbooks,zoho");
+    assert_eq!(
+        parts(&ran, "quickbooks", "InvoiceNo"),
+        [
+            ("quickbooks-001.csv".to_owned(), numbers(1..=100), 100),
+            ("quickbooks-002.csv".to_owned(), numbers(101..=101), 1),
+        ]
+    );
+    assert_eq!(
+        parts(&ran, "zoho", "Invoice Number").len(),
+        1,
+        "zoho.csv is far below 10 MB"
+    );
+    // Two invoices of 500 rows fill one file; at 501 + 500 rows the second invoice
+    // moves to a file of its own rather than being cut.
+    let ran = generated_month(2, 1000, "quickbooks");
+    assert_eq!(
+        parts(&ran, "quickbooks", "InvoiceNo"),
+        [("quickbooks.csv".to_owned(), numbers(1..=2), 1000)]
+    );
+    let ran = generated_month(2, 1001, "quickbooks");
+    assert_eq!(
+        parts(&ran, "quickbooks", "InvoiceNo"),
+        [
+            ("quickbooks-001.csv".to_owned(), numbers(1..=1), 501),
+            ("quickbooks-002.csv".to_owned(), numbers(2..=2), 500),
         ]
     );
 }
