@@ -88,6 +88,73 @@ fn exported_amounts_add_up_to_each_invoice_subtotal() {
     }
 }
 
+/// A layout's rows as one CSV text: its single file, or its parts with the
+/// header kept once.
+fn layout_text(ran: &Ran, layout: &str) -> String {
+    let files: Vec<(String, Vec<u8>)> = ran
+        .tree("out")
+        .into_iter()
+        .filter(|(name, _)| {
+            name == &format!("{layout}.csv") || name.starts_with(&format!("{layout}-"))
+        })
+        .collect();
+    assert!(!files.is_empty(), "no {layout} export");
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, (_, bytes))| {
+            let text = std::str::from_utf8(bytes).unwrap();
+            match i {
+                0 => text,
+                _ => text.split_once('\n').unwrap().1,
+            }
+        })
+        .collect()
+}
+
+/// Each invoice's line taxes in the Xero and QuickBooks exports add up to its GST
+/// in `invoices.csv` (cgst + sgst + igst), to the paisa.
+fn assert_line_taxes_add_up(ran: &Ran) {
+    let (h, invoices) = records(&ran.read("out/invoices.csv"));
+    let number = column(&h, "invoice_number");
+    let taxes: BTreeMap<String, Decimal> = invoices
+        .iter()
+        .map(|r| {
+            let tax = ["cgst", "sgst", "igst"]
+                .iter()
+                .map(|c| Decimal::from_str(&r[column(&h, c)]).unwrap())
+                .sum();
+            (r[number].to_owned(), tax)
+        })
+        .collect();
+    assert!(taxes.values().any(|t| !t.is_zero()));
+    for (layout, inv, tax) in [
+        ("xero", "*InvoiceNumber", "TaxAmount"),
+        ("quickbooks", "InvoiceNo", "ItemTaxAmount"),
+    ] {
+        let (h, rows) = records(&layout_text(ran, layout));
+        let (inv, tax) = (column(&h, inv), column(&h, tax));
+        let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+        for r in &rows {
+            *sums.entry(r[inv].to_owned()).or_default() += Decimal::from_str(&r[tax]).unwrap();
+        }
+        assert_eq!(sums, taxes, "{layout}: line taxes vs invoices.csv");
+    }
+}
+
+#[test]
+fn line_taxes_add_up_to_each_invoice_tax_to_the_paisa() {
+    let ran = Test::demo()
+        .args(["--csv", "xero,quickbooks", "--no-pdf"])
+        .run()
+        .expect_code(0);
+    assert_line_taxes_add_up(&ran);
+    // A 2,000-customer month, split into several files of each layout.
+    let ran = generated_month(2_000, 7_001, "xero,quickbooks");
+    assert!(ran.path("out/xero-004.csv").exists());
+    assert_line_taxes_add_up(&ran);
+}
+
 #[test]
 fn the_bom_goes_on_the_exports_only() {
     let ran = Test::demo()

@@ -13,8 +13,10 @@ use serde::Serialize;
 use tera::{Context, Value};
 
 use crate::config::Config;
+use didbill_core::billing::invoice::Taxes;
 use didbill_core::billing::{GstTreatment, IssuedInvoice, Line};
 use didbill_core::gst;
+use didbill_core::money::Money;
 use didbill_core::period::Period;
 
 #[derive(Serialize)]
@@ -67,6 +69,10 @@ struct LineView<'a> {
     period_days: Option<u32>,
     unit_amount: Option<String>,
     amount: String,
+    cgst: String,
+    sgst: String,
+    igst: String,
+    tax: String,
     direction: Option<&'a str>,
     calls: Option<u64>,
     billable_seconds: Option<u64>,
@@ -185,8 +191,9 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
     })
 }
 
-/// `line`: one line item; `index` counts from 1 within its invoice.
-pub fn line(index: usize, l: &Line) -> Value {
+/// `line`: one line item; `index` counts from 1 within its invoice, and `taxes` is
+/// its share of the invoice's tax ([`didbill_core::billing::Invoice::line_taxes`]).
+pub fn line(index: usize, l: &Line, taxes: &Taxes) -> Value {
     Value::from_serializable(&LineView {
         index,
         number_id: &l.number_id,
@@ -198,6 +205,10 @@ pub fn line(index: usize, l: &Line) -> Value {
         period_days: l.period_days,
         unit_amount: l.unit_amount.map(|m| m.to_string()),
         amount: l.amount.to_string(),
+        cgst: taxes.cgst.to_string(),
+        sgst: taxes.sgst.to_string(),
+        igst: taxes.igst.to_string(),
+        tax: Money::sum(l.currency, [&taxes.cgst, &taxes.sgst, &taxes.igst]).to_string(),
         direction: l.usage.as_ref().map(|u| u.direction.as_str()),
         calls: l.usage.as_ref().map(|u| u.calls),
         billable_seconds: l.usage.as_ref().map(|u| u.billable_seconds),

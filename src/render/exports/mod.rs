@@ -141,8 +141,9 @@ impl Exports {
                 .invoice
                 .lines
                 .iter()
+                .zip(issued.invoice.line_taxes())
                 .enumerate()
-                .map(|(i, line)| context::line(i + 1, line))
+                .map(|(i, (line, taxes))| context::line(i + 1, line, &taxes))
                 .collect();
             for ((_, layout), out) in self.layouts.iter().zip(&mut rendered) {
                 let mut w = writer();
