@@ -26,6 +26,7 @@ pub(super) struct FileTaxNames {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct FileXero {
     account_code: String,
+    round_off_account: String,
     branding_theme: String,
     tax_type: FileTaxNames,
 }
@@ -34,6 +35,7 @@ impl Default for FileXero {
     fn default() -> Self {
         FileXero {
             account_code: "200".into(),
+            round_off_account: "860".into(),
             branding_theme: String::new(),
             tax_type: FileTaxNames::default(),
         }
@@ -70,6 +72,7 @@ pub(super) struct FileQuickbooks {
     item_rental: String,
     item_setup: String,
     item_usage: String,
+    item_round_off: String,
     tax_code: FileTaxNames,
 }
 
@@ -79,6 +82,7 @@ impl Default for FileQuickbooks {
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
             item_usage: "Call Usage".into(),
+            item_round_off: "Rounding".into(),
             tax_code: FileTaxNames::default(),
         }
     }
@@ -103,6 +107,9 @@ pub struct TaxNames {
 pub struct XeroConfig {
     /// Revenue account code of every line (Xero's default sales account is `200`).
     pub account_code: String,
+    /// Account of the rounding line of an invoice with a round-off (`round_off =
+    /// true`); `860` is Rounding in Xero's standard chart of accounts.
+    pub round_off_account: String,
     /// Invoice branding theme name; empty for Xero's default.
     pub branding_theme: String,
     /// `TaxType` names, as the tax rates are named in Xero.
@@ -135,6 +142,9 @@ pub struct QuickbooksConfig {
     pub item_setup: String,
     /// Product/service of call usage lines.
     pub item_usage: String,
+    /// Product/service of the rounding line of an invoice with a round-off
+    /// (`round_off = true`).
+    pub item_round_off: String,
     /// `ItemTaxCode` names, as the tax codes are named in QuickBooks.
     pub tax_code: TaxNames,
 }
@@ -162,6 +172,11 @@ impl FileExport {
         Ok(ExportConfig {
             xero: XeroConfig {
                 account_code: export_text("export.xero.account_code", xero.account_code, true)?,
+                round_off_account: export_text(
+                    "export.xero.round_off_account",
+                    xero.round_off_account,
+                    true,
+                )?,
                 branding_theme: export_text(
                     "export.xero.branding_theme",
                     xero.branding_theme,
@@ -211,6 +226,11 @@ impl FileExport {
                 item_usage: export_text(
                     "export.quickbooks.item_usage",
                     quickbooks.item_usage,
+                    true,
+                )?,
+                item_round_off: export_text(
+                    "export.quickbooks.item_round_off",
+                    quickbooks.item_round_off,
                     true,
                 )?,
                 tax_code: quickbooks.tax_code.validate(

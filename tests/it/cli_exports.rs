@@ -155,6 +155,112 @@ fn line_taxes_add_up_to_each_invoice_tax_to_the_paisa() {
     assert_line_taxes_add_up(&ran);
 }
 
+/// Per invoice number: the sum over its rows of `row` (a value from the header and
+/// the record).
+fn per_invoice(
+    text: &str,
+    number: &str,
+    row: impl Fn(&csv::StringRecord, &csv::StringRecord) -> Decimal,
+) -> BTreeMap<String, Decimal> {
+    let (h, rows) = records(text);
+    let n = column(&h, number);
+    let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+    for r in &rows {
+        *sums.entry(r[n].to_owned()).or_default() += row(&h, r);
+    }
+    sums
+}
+
+fn cell(h: &csv::StringRecord, r: &csv::StringRecord, name: &str) -> Decimal {
+    match &r[column(h, name)] {
+        "" => Decimal::ZERO,
+        text => Decimal::from_str(text).unwrap(),
+    }
+}
+
+#[test]
+fn with_round_off_each_exported_invoice_totals_what_invoices_csv_says() {
+    let text = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    let config = text.replace("round_off = false", "round_off = true")
+        + "\n[export.xero]\nround_off_account = \"4990\"\n\
+           [export.quickbooks]\nitem_round_off = \"Rounding Off\"\n";
+    let mut args = demo_run_args();
+    let at = args.iter().position(|a| a == "--config").unwrap() + 1;
+    args[at] = "cfg.toml".into();
+    let ran = Test::new()
+        .file("cfg.toml", config)
+        .args(args)
+        .args(["--out", "out", "--csv", "xero,zoho,quickbooks", "--no-pdf"])
+        .run()
+        .expect_code(0);
+    let invoices = ran.read("out/invoices.csv");
+    let totals = per_invoice(&invoices, "invoice_number", |h, r| cell(h, r, "total"));
+    let taxes = per_invoice(&invoices, "invoice_number", |h, r| {
+        cell(h, r, "cgst") + cell(h, r, "sgst") + cell(h, r, "igst")
+    });
+    let rounded = per_invoice(&invoices, "invoice_number", |h, r| cell(h, r, "round_off"));
+    assert!(
+        rounded.values().filter(|r| !r.is_zero()).count() >= 5,
+        "{rounded:?}"
+    );
+
+    let xero = per_invoice(&ran.read("out/xero.csv"), "*InvoiceNumber", |h, r| {
+        cell(h, r, "*Quantity") * cell(h, r, "*UnitAmount") + cell(h, r, "TaxAmount")
+    });
+    assert_eq!(xero, totals, "xero.csv");
+    let quickbooks = per_invoice(&ran.read("out/quickbooks.csv"), "InvoiceNo", |h, r| {
+        cell(h, r, "ItemAmount") + cell(h, r, "ItemTaxAmount")
+    });
+    assert_eq!(quickbooks, totals, "quickbooks.csv");
+    // Zoho works the tax out itself and takes the round-off once per invoice, from
+    // the Adjustment repeated on each of its rows.
+    let (h, rows) = records(&ran.read("out/zoho.csv"));
+    let mut zoho: BTreeMap<String, Decimal> = BTreeMap::new();
+    for r in &rows {
+        let number = r[column(&h, "Invoice Number")].to_owned();
+        let first = !zoho.contains_key(&number);
+        let entry = zoho.entry(number.clone()).or_insert(taxes[&number]);
+        *entry += cell(&h, r, "Quantity") * cell(&h, r, "Item Price");
+        if first {
+            *entry += cell(&h, r, "Adjustment");
+        }
+        assert_eq!(cell(&h, r, "Adjustment"), rounded[&number], "{number}");
+    }
+    assert_eq!(zoho, totals, "zoho.csv");
+
+    // The rounding rows: on the configured account and product, with no tax.
+    let (h, rows) = records(&ran.read("out/xero.csv"));
+    let rounding: Vec<_> = rows
+        .iter()
+        .filter(|r| &r[column(&h, "*Description")] == "Round off")
+        .collect();
+    assert_eq!(
+        rounding.len(),
+        rounded.values().filter(|r| !r.is_zero()).count()
+    );
+    for r in rounding {
+        assert_eq!(&r[column(&h, "*AccountCode")], "4990");
+        assert_eq!(&r[column(&h, "*TaxType")], "Tax Exempt");
+        assert_eq!(&r[column(&h, "TaxAmount")], "0.00");
+    }
+    let (h, rows) = records(&ran.read("out/quickbooks.csv"));
+    assert!(rows.iter().any(
+        |r| &r[column(&h, "Item(Product/Service)")] == "Rounding Off"
+            && &r[column(&h, "ItemDescription")] == "Round off"
+    ));
+}
+
+#[test]
+fn without_round_off_there_is_no_rounding_row_or_adjustment() {
+    let ran = Test::demo()
+        .args(["--csv", "xero,zoho", "--no-pdf"])
+        .run()
+        .expect_code(0);
+    assert!(!ran.read("out/xero.csv").contains("Round off"));
+    let (h, rows) = records(&ran.read("out/zoho.csv"));
+    assert!(rows.iter().all(|r| r[column(&h, "Adjustment")].is_empty()));
+}
+
 #[test]
 fn the_bom_goes_on_the_exports_only() {
     let ran = Test::demo()

@@ -63,8 +63,8 @@ struct LineView<'a> {
     number_id: &'a str,
     e164: &'a str,
     charge: &'static str,
-    service_from: String,
-    service_to: String,
+    service_from: Option<String>,
+    service_to: Option<String>,
     billable_days: Option<u32>,
     period_days: Option<u32>,
     unit_amount: Option<String>,
@@ -199,8 +199,8 @@ pub fn line(index: usize, l: &Line, taxes: &Taxes) -> Value {
         number_id: &l.number_id,
         e164: &l.e164,
         charge: l.charge.as_str(),
-        service_from: l.service_from.to_string(),
-        service_to: l.service_to.to_string(),
+        service_from: Some(l.service_from.to_string()),
+        service_to: Some(l.service_to.to_string()),
         billable_days: l.billable_days,
         period_days: l.period_days,
         unit_amount: l.unit_amount.map(|m| m.to_string()),
@@ -213,5 +213,31 @@ pub fn line(index: usize, l: &Line, taxes: &Taxes) -> Value {
         calls: l.usage.as_ref().map(|u| u.calls),
         billable_seconds: l.usage.as_ref().map(|u| u.billable_seconds),
         billable_minutes: l.usage.as_ref().map(|u| u.billable_minutes()),
+    })
+}
+
+/// The row of a layout with `round_off_row` for an invoice's round-off: charge
+/// `round_off`, the round-off as its amount, zero tax, and no number or dates.
+pub fn round_off_line(index: usize, round_off: Money) -> Value {
+    let zero = Money::zero(round_off.currency()).to_string();
+    Value::from_serializable(&LineView {
+        index,
+        number_id: "",
+        e164: "",
+        charge: "round_off",
+        service_from: None,
+        service_to: None,
+        billable_days: None,
+        period_days: None,
+        unit_amount: Some(round_off.to_string()),
+        amount: round_off.to_string(),
+        cgst: zero.clone(),
+        sgst: zero.clone(),
+        igst: zero.clone(),
+        tax: zero,
+        direction: None,
+        calls: None,
+        billable_seconds: None,
+        billable_minutes: None,
     })
 }

@@ -18,6 +18,10 @@
 //! bytes = 10000000         # bytes per file, header and BOM included
 //! ```
 //!
+//! `round_off_row = true` (top level) adds a row to every invoice with a non-zero
+//! round-off: its `line` has charge `round_off`, the round-off as `amount`, no tax,
+//! and no number or dates, so the tool's total matches the invoice's.
+//!
 //! Rendered cells are trimmed. `text` cells (names, descriptions, codes) that begin
 //! with `=`, `+`, `-`, `@`, tab or carriage return get a leading `'` so spreadsheets
 //! do not run them. Structured cells are never altered, so a negative amount stays a
@@ -55,6 +59,8 @@ struct LayoutFile {
     columns: Vec<ColumnFile>,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    round_off_row: bool,
 }
 
 /// `[limits]`: the most one file may hold; `None` is no limit.
@@ -103,6 +109,7 @@ pub struct Layout {
     columns: Vec<Column>,
     tera: Tera,
     limits: Limits,
+    round_off_row: bool,
 }
 
 impl Layout {
@@ -168,7 +175,14 @@ impl Layout {
             columns,
             tera,
             limits: file.limits,
+            round_off_row: file.round_off_row,
         })
+    }
+
+    /// Whether an invoice's non-zero round-off is written as a row of its own (a
+    /// `line` whose charge is `round_off`).
+    pub fn round_off_row(&self) -> bool {
+        self.round_off_row
     }
 
     /// How much one file of this layout may hold.

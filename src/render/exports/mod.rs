@@ -137,7 +137,7 @@ impl Exports {
         for issued in invoices {
             let mut ctx = run.clone();
             ctx.insert_value("invoice", context::invoice(issued, config));
-            let lines: Vec<_> = issued
+            let mut lines: Vec<_> = issued
                 .invoice
                 .lines
                 .iter()
@@ -145,11 +145,21 @@ impl Exports {
                 .enumerate()
                 .map(|(i, (line, taxes))| context::line(i + 1, line, &taxes))
                 .collect();
+            let items = lines.len();
+            // The round-off row goes last, only to the layouts that ask for it.
+            let round_off = issued.invoice.round_off;
+            if !round_off.amount().is_zero() {
+                lines.push(context::round_off_line(items + 1, round_off));
+            }
             for ((_, layout), out) in self.layouts.iter().zip(&mut rendered) {
+                let rows = match layout.round_off_row() {
+                    true => &lines[..],
+                    false => &lines[..items],
+                };
                 let mut w = writer();
-                layout.write_invoice(&mut w, &mut ctx, &issued.number, &lines)?;
+                layout.write_invoice(&mut w, &mut ctx, &issued.number, rows)?;
                 out.push(Rendered {
-                    rows: lines.len(),
+                    rows: rows.len(),
                     bytes: finish(w),
                 });
             }
