@@ -1,5 +1,8 @@
 //! `[export.*]`: the settings of the accounting CSV layouts (`run --csv`).
 
+use std::collections::BTreeMap;
+
+use didbill_core::inventory::Customer;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +54,7 @@ pub(super) struct FileZoho {
     item_setup: String,
     item_usage: String,
     item_tax: FileTaxNames,
+    gst_treatment: BTreeMap<String, String>,
 }
 
 impl Default for FileZoho {
@@ -62,6 +66,7 @@ impl Default for FileZoho {
             item_setup: "DID Setup Fee".into(),
             item_usage: "Call Usage".into(),
             item_tax: FileTaxNames::default(),
+            gst_treatment: BTreeMap::new(),
         }
     }
 }
@@ -131,6 +136,36 @@ pub struct ZohoConfig {
     pub item_usage: String,
     /// `Item Tax` names (Zoho's tax and tax-group names).
     pub item_tax: TaxNames,
+    /// `GST Treatment` per customer id, replacing the one didbill works out.
+    pub gst_treatment: BTreeMap<String, String>,
+}
+
+/// The `GST Treatment` values Zoho Books (India) accepts in an invoice import.
+pub const ZOHO_GST_TREATMENTS: [&str; 6] = [
+    "business_registered_regular",
+    "business_registered_composition",
+    "business_sez",
+    "business_unregistered",
+    "consumer",
+    "overseas",
+];
+
+impl ZohoConfig {
+    /// The customer's `GST Treatment`: the `[export.zoho.gst_treatment]` entry for
+    /// its id when there is one; else `overseas` for an export,
+    /// `business_registered_regular` with a GSTIN, `business_unregistered` for a
+    /// company without one, and `consumer` for a person.
+    pub fn gst_treatment(&self, customer: &Customer, export: bool) -> &str {
+        if let Some(set) = self.gst_treatment.get(&customer.id) {
+            return set;
+        }
+        match (export, customer.gstin.is_some(), customer.company) {
+            (true, _, _) => "overseas",
+            (false, true, _) => "business_registered_regular",
+            (false, false, true) => "business_unregistered",
+            (false, false, false) => "consumer",
+        }
+    }
 }
 
 /// `[export.quickbooks]`: QuickBooks Online invoice import settings.
@@ -202,6 +237,21 @@ impl FileExport {
                 item_rental: export_text("export.zoho.item_rental", zoho.item_rental, true)?,
                 item_setup: export_text("export.zoho.item_setup", zoho.item_setup, true)?,
                 item_usage: export_text("export.zoho.item_usage", zoho.item_usage, true)?,
+                gst_treatment: zoho
+                    .gst_treatment
+                    .into_iter()
+                    .map(|(id, value)| {
+                        let value = value.trim();
+                        match ZOHO_GST_TREATMENTS.contains(&value) {
+                            true => Ok((id, value.to_owned())),
+                            false => Err(format!(
+                                "export.zoho.gst_treatment.{id:?} = {value:?} is not a Zoho Books GST \
+                                 treatment; use one of {}",
+                                ZOHO_GST_TREATMENTS.join(", ")
+                            )),
+                        }
+                    })
+                    .collect::<std::result::Result<_, String>>()?,
                 item_tax: zoho.item_tax.validate(
                     "export.zoho.item_tax",
                     [

@@ -261,6 +261,98 @@ fn without_round_off_there_is_no_rounding_row_or_adjustment() {
     assert!(rows.iter().all(|r| r[column(&h, "Adjustment")].is_empty()));
 }
 
+/// The demo run with `extra` appended to its config and `accounts` edited, in
+/// `out/`, exporting `layouts`.
+fn demo_with(extra: &str, edit: impl Fn(&mut serde_json::Value), layouts: &str) -> Test {
+    let demo = demo_dir();
+    let config = std::fs::read_to_string(demo.join("didbill.toml")).unwrap() + extra;
+    let mut accounts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo.join("accounts.json")).unwrap()).unwrap();
+    for a in accounts["accounts"].as_array_mut().unwrap() {
+        edit(a);
+    }
+    Test::new()
+        .file("cfg.toml", config)
+        .file("snap/accounts.json", serde_json::to_vec(&accounts).unwrap())
+        .file(
+            "snap/numbers.json",
+            std::fs::read(demo.join("numbers.json")).unwrap(),
+        )
+        .args([
+            "run",
+            "--source",
+            "snap",
+            "--period",
+            "2026-11",
+            "--as-of",
+            "2026-12-02T00:00:00Z",
+            "--config",
+            "cfg.toml",
+            "--out",
+            "out",
+            "--no-pdf",
+            "--csv",
+            layouts,
+        ])
+}
+
+#[test]
+fn zoho_gst_treatment_follows_the_customer_and_can_be_set_per_customer() {
+    let ran = demo_with(
+        "\n[export.zoho.gst_treatment]\n\"MA_CHENNAI3\" = \"business_sez\"\n",
+        |a| {
+            if a["auth_id"] == "MA_HINDI006" {
+                a["company"] = serde_json::Value::Null;
+            }
+        },
+        "zoho",
+    )
+    .run()
+    .expect_code(0);
+    let (h, rows) = records(&ran.read("out/zoho.csv"));
+    let treatments: BTreeMap<&str, &str> = rows
+        .iter()
+        .map(|r| {
+            (
+                &r[column(&h, "Customer Name")],
+                &r[column(&h, "GST Treatment")],
+            )
+        })
+        .collect();
+    assert_eq!(
+        treatments["Acme Solutions Pvt Ltd"],
+        "business_registered_regular"
+    );
+    assert_eq!(
+        treatments["Chennai Care Clinics"], "business_sez",
+        "set in config"
+    );
+    assert_eq!(
+        treatments["Deccan Telecare"], "business_unregistered",
+        "a company, no GSTIN"
+    );
+    assert_eq!(treatments["सुरेश शर्मा"], "consumer", "a person, no GSTIN");
+    assert_eq!(treatments["Europa Calls GmbH"], "overseas");
+    assert!(rows
+        .iter()
+        .all(|r| &r[column(&h, "Item Type")] == "service"));
+
+    let ran = demo_with(
+        "\n[export.zoho.gst_treatment]\n\"MA_CHENNAI3\" = \"sez\"\n",
+        |_| {},
+        "zoho",
+    )
+    .run()
+    .expect_code(1);
+    let err = ran.stderr();
+    assert!(
+        err.contains("export.zoho.gst_treatment.\"MA_CHENNAI3\" = \"sez\"")
+            && err.contains("business_sez, business_unregistered"),
+        "{err}"
+    );
+    assert!(!ran.path("out").exists());
+}
+
 #[test]
 fn the_bom_goes_on_the_exports_only() {
     let ran = Test::demo()

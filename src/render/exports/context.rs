@@ -23,6 +23,8 @@ use didbill_core::period::Period;
 struct CustomerView<'a> {
     id: &'a str,
     name: &'a str,
+    company: bool,
+    gst_treatment: &'a str,
     email: Option<&'a str>,
     gstin: Option<&'a str>,
     address: &'a [String],
@@ -179,6 +181,8 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
         customer: CustomerView {
             id: &c.id,
             name: &c.name,
+            company: c.company,
+            gst_treatment: config.export.zoho.gst_treatment(c, inv.is_export()),
             email: c.email.as_deref(),
             gstin: c.gstin.as_deref(),
             address: &c.address,

@@ -323,6 +323,7 @@ mod tests {
         let customer = Customer {
             id: "MA_X".into(),
             name: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
+            company: true,
             email: Some("@evil".into()),
             address: vec![],
             street: Some("-1 Road".into()),
