@@ -31,6 +31,7 @@ pub(super) struct FileXero {
     account_code: String,
     round_off_account: String,
     branding_theme: String,
+    currency_suffix: String,
     tax_type: FileTaxNames,
 }
 
@@ -40,6 +41,7 @@ impl Default for FileXero {
             account_code: "200".into(),
             round_off_account: "860".into(),
             branding_theme: String::new(),
+            currency_suffix: String::new(),
             tax_type: FileTaxNames::default(),
         }
     }
@@ -53,6 +55,7 @@ pub(super) struct FileZoho {
     item_rental: String,
     item_setup: String,
     item_usage: String,
+    currency_suffix: String,
     item_tax: FileTaxNames,
     gst_treatment: BTreeMap<String, String>,
 }
@@ -65,6 +68,7 @@ impl Default for FileZoho {
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
             item_usage: "Call Usage".into(),
+            currency_suffix: DEFAULT_CURRENCY_SUFFIX.into(),
             item_tax: FileTaxNames::default(),
             gst_treatment: BTreeMap::new(),
         }
@@ -78,6 +82,7 @@ pub(super) struct FileQuickbooks {
     item_setup: String,
     item_usage: String,
     item_round_off: String,
+    currency_suffix: String,
     tax_code: FileTaxNames,
 }
 
@@ -88,6 +93,7 @@ impl Default for FileQuickbooks {
             item_setup: "DID Setup Fee".into(),
             item_usage: "Call Usage".into(),
             item_round_off: "Rounding".into(),
+            currency_suffix: DEFAULT_CURRENCY_SUFFIX.into(),
             tax_code: FileTaxNames::default(),
         }
     }
@@ -117,6 +123,9 @@ pub struct XeroConfig {
     pub round_off_account: String,
     /// Invoice branding theme name; empty for Xero's default.
     pub branding_theme: String,
+    /// Added to the contact name of a non-INR invoice (see [`currency_suffix`]);
+    /// empty by default, as a Xero contact takes invoices in several currencies.
+    pub currency_suffix: String,
     /// `TaxType` names, as the tax rates are named in Xero.
     pub tax_type: TaxNames,
 }
@@ -134,6 +143,8 @@ pub struct ZohoConfig {
     pub item_setup: String,
     /// Item name of call usage lines.
     pub item_usage: String,
+    /// Added to the customer name of a non-INR invoice (see [`currency_suffix`]).
+    pub currency_suffix: String,
     /// `Item Tax` names (Zoho's tax and tax-group names).
     pub item_tax: TaxNames,
     /// `GST Treatment` per customer id, replacing the one didbill works out.
@@ -180,6 +191,8 @@ pub struct QuickbooksConfig {
     /// Product/service of the rounding line of an invoice with a round-off
     /// (`round_off = true`).
     pub item_round_off: String,
+    /// Added to the customer name of a non-INR invoice (see [`currency_suffix`]).
+    pub currency_suffix: String,
     /// `ItemTaxCode` names, as the tax codes are named in QuickBooks.
     pub tax_code: TaxNames,
 }
@@ -217,6 +230,10 @@ impl FileExport {
                     xero.branding_theme,
                     false,
                 )?,
+                currency_suffix: currency_suffix(
+                    "export.xero.currency_suffix",
+                    xero.currency_suffix,
+                )?,
                 tax_type: xero.tax_type.validate(
                     "export.xero.tax_type",
                     [
@@ -237,6 +254,10 @@ impl FileExport {
                 item_rental: export_text("export.zoho.item_rental", zoho.item_rental, true)?,
                 item_setup: export_text("export.zoho.item_setup", zoho.item_setup, true)?,
                 item_usage: export_text("export.zoho.item_usage", zoho.item_usage, true)?,
+                currency_suffix: currency_suffix(
+                    "export.zoho.currency_suffix",
+                    zoho.currency_suffix,
+                )?,
                 gst_treatment: zoho
                     .gst_treatment
                     .into_iter()
@@ -283,6 +304,10 @@ impl FileExport {
                     quickbooks.item_round_off,
                     true,
                 )?,
+                currency_suffix: currency_suffix(
+                    "export.quickbooks.currency_suffix",
+                    quickbooks.currency_suffix,
+                )?,
                 tax_code: quickbooks.tax_code.validate(
                     "export.quickbooks.tax_code",
                     [
@@ -317,6 +342,32 @@ impl FileTaxNames {
             untaxed: pick("untaxed", self.untaxed, untaxed)?,
         })
     }
+}
+
+/// The suffix Zoho Books and QuickBooks get by default: they hold one currency per
+/// customer, so a customer's USD invoices go to the contact "Name (USD)".
+const DEFAULT_CURRENCY_SUFFIX: &str = " ({currency})";
+
+/// Checks a `currency_suffix`: added (with `{currency}` replaced by the code) to the
+/// contact name of every invoice not in INR, so each currency of a customer is a
+/// contact of its own while INR invoices keep the plain name. The rule goes by the
+/// currency alone, not by what a month holds, so a customer's contacts stay the
+/// same from month to month. Empty turns it off; otherwise it must name
+/// `{currency}`, or USD and EUR invoices would share one contact again. Not trimmed,
+/// so it can start with a space.
+fn currency_suffix(key: &str, value: String) -> std::result::Result<String, String> {
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{key} {value:?} must not contain line breaks, tabs or other control characters"
+        ));
+    }
+    if !value.is_empty() && !value.contains("{currency}") {
+        return Err(format!(
+            "{key} {value:?} must contain {{currency}} (e.g. \" ({{currency}})\"), so each \
+             currency gets a contact of its own; use \"\" to keep one name"
+        ));
+    }
+    Ok(value)
 }
 
 /// A name written into accounting CSV cells: trimmed, one line, and present when

@@ -353,6 +353,80 @@ fn zoho_gst_treatment_follows_the_customer_and_can_be_set_per_customer() {
     assert!(!ran.path("out").exists());
 }
 
+/// Each invoice number's contact name in `layout`.
+fn contacts(ran: &Ran, layout: &str, number: &str, name: &str) -> BTreeMap<String, String> {
+    let (h, rows) = records(&ran.read(&format!("out/{layout}.csv")));
+    rows.iter()
+        .map(|r| {
+            (
+                r[column(&h, number)].to_owned(),
+                r[column(&h, name)].to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_customer_with_inr_and_usd_invoices_gets_a_contact_per_currency() {
+    // Delhi Retail Hub: DID/26-27/00004 in INR, DID/26-27/00005 in USD.
+    let layouts = [
+        ("xero", "*InvoiceNumber", "*ContactName"),
+        ("zoho", "Invoice Number", "Customer Name"),
+        ("quickbooks", "InvoiceNo", "Customer"),
+    ];
+    let ran = demo_with("", |_| {}, "xero,zoho,quickbooks")
+        .run()
+        .expect_code(0);
+    for (layout, number, name) in layouts {
+        let c = contacts(&ran, layout, number, name);
+        assert_eq!(c["DID/26-27/00004"], "Delhi Retail Hub", "{layout}");
+        let usd = match layout {
+            // A Xero contact takes several currencies: one name unless configured.
+            "xero" => "Delhi Retail Hub",
+            _ => "Delhi Retail Hub (USD)",
+        };
+        assert_eq!(c["DID/26-27/00005"], usd, "{layout}");
+    }
+    let ran = demo_with(
+        "\n[export.xero]\ncurrency_suffix = \" - {currency}\"\n\
+         [export.zoho]\ncurrency_suffix = \"\"\n\
+         [export.quickbooks]\ncurrency_suffix = \" [{currency}]\"\n",
+        |a| {
+            if a["auth_id"] == "MA_DELHI004" {
+                a["company"] = "=Delhi Retail Hub".into();
+            }
+        },
+        "xero,zoho,quickbooks",
+    )
+    .run()
+    .expect_code(0);
+    for ((layout, number, name), (inr, usd)) in layouts.into_iter().zip([
+        ("'=Delhi Retail Hub", "'=Delhi Retail Hub - USD"),
+        ("'=Delhi Retail Hub", "'=Delhi Retail Hub"),
+        ("'=Delhi Retail Hub", "'=Delhi Retail Hub [USD]"),
+    ]) {
+        let c = contacts(&ran, layout, number, name);
+        assert_eq!(
+            (c["DID/26-27/00004"].as_str(), c["DID/26-27/00005"].as_str()),
+            (inr, usd),
+            "{layout}"
+        );
+    }
+
+    let ran = demo_with(
+        "\n[export.zoho]\ncurrency_suffix = \" (foreign)\"\n",
+        |_| {},
+        "zoho",
+    )
+    .run()
+    .expect_code(1);
+    let err = ran.stderr();
+    assert!(
+        err.contains("export.zoho.currency_suffix \" (foreign)\" must contain {currency}"),
+        "{err}"
+    );
+}
+
 #[test]
 fn the_bom_goes_on_the_exports_only() {
     let ran = Test::demo()
