@@ -438,6 +438,9 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         None => drafts(invoices, settings.invoice_date, due_date),
     };
 
+    let (export_files, export_warnings) =
+        exports.render(&issued, &settings.config, settings.period)?;
+    warnings.extend(export_warnings);
     let summary = Summary {
         period: settings.period.to_string(),
         as_of: settings.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -458,7 +461,6 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         summary.numbers_fetched
     );
 
-    let export_files = exports.render(&issued, &settings.config, settings.period)?;
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
     staged.write_file("invoices.csv", &csv_out::invoices(&issued))?;
     staged.write_file(

@@ -780,4 +780,20 @@ fn quickbooks_files_hold_100_invoices_and_1000_rows() {
             ("quickbooks-002.csv".to_owned(), numbers(2..=2), 500),
         ]
     );
+    // One invoice of 1,001 rows cannot fit any file: written whole, and named.
+    let ran = generated_month(1, 1001, "quickbooks");
+    assert_eq!(
+        parts(&ran, "quickbooks", "InvoiceNo"),
+        [("quickbooks.csv".to_owned(), numbers(1..=1), 1001)]
+    );
+    let summary: serde_json::Value = serde_json::from_str(&ran.read("out/summary.json")).unwrap();
+    let warning = "invoice DID/26-27/00001: its 1001 rows";
+    assert!(
+        summary["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with(warning)
+            && w.as_str().unwrap().contains("invoices = 100, rows = 1000")),
+        "{summary}"
+    );
 }

@@ -81,6 +81,19 @@ impl Limits {
         let within = |limit: Option<usize>, n: usize| limit.is_none_or(|max| n <= max);
         within(self.invoices, invoices) && within(self.rows, rows) && within(self.bytes, bytes)
     }
+
+    /// The limits set, as written in the layout: `invoices = 100, rows = 1000`.
+    pub fn describe(&self) -> String {
+        [
+            ("invoices", self.invoices),
+            ("rows", self.rows),
+            ("bytes", self.bytes),
+        ]
+        .into_iter()
+        .filter_map(|(key, limit)| limit.map(|n| format!("{key} = {n}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 #[derive(Deserialize)]

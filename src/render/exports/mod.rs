@@ -43,6 +43,9 @@ const BUILT_IN: [(&str, &str); 3] = [
     ),
 ];
 
+/// An export file: its name in the output folder and its bytes.
+pub type ExportFile = (String, Vec<u8>);
+
 /// UTF-8 byte-order mark, for Excel.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -118,16 +121,17 @@ impl Exports {
     }
 
     /// Renders every layout over the invoices (in the order given, which is
-    /// invoice-number order; lines in order): output file names and bytes. A layout
-    /// with `[limits]` is split into as many files as its tool needs (see [`pack`]).
+    /// invoice-number order; lines in order): output file names and bytes, and a
+    /// warning for each invoice too big for one file of its layout. A layout with
+    /// `[limits]` is split into as many files as its tool needs (see [`pack`]).
     pub fn render(
         &self,
         invoices: &[IssuedInvoice],
         config: &Config,
         period: Period,
-    ) -> Result<Vec<(String, Vec<u8>)>> {
+    ) -> Result<(Vec<ExportFile>, Vec<String>)> {
         if self.layouts.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
         // Each invoice's rows of each layout, kept apart so files can be cut
         // between invoices.
@@ -165,14 +169,29 @@ impl Exports {
             }
         }
         let mut files = Vec::new();
-        for ((name, layout), invoices) in self.layouts.iter().zip(rendered) {
+        let mut warnings = Vec::new();
+        for ((name, layout), rows) in self.layouts.iter().zip(rendered) {
             let mut w = writer();
             w.write_record(layout.headers()).expect("in-memory CSV");
             let mut head = finish(w);
             if self.bom {
                 head.splice(0..0, BOM.iter().copied());
             }
-            let parts = pack(&head, invoices, layout.limits());
+            let limits = layout.limits();
+            for (issued, r) in invoices.iter().zip(&rows) {
+                if !limits.allow(1, r.rows, head.len() + r.bytes.len()) {
+                    warnings.push(format!(
+                        "invoice {}: its {} rows ({} bytes) alone exceed one {name} file \
+                         ({}); it is in a file of its own, which the tool will refuse — enter \
+                         that invoice by hand",
+                        issued.number,
+                        r.rows,
+                        head.len() + r.bytes.len(),
+                        limits.describe()
+                    ));
+                }
+            }
+            let parts = pack(&head, rows, limits);
             let split = parts.len() > 1;
             files.extend(parts.into_iter().enumerate().map(|(i, bytes)| {
                 let file = match split {
@@ -182,7 +201,7 @@ impl Exports {
                 (file, bytes)
             }));
         }
-        Ok(files)
+        Ok((files, warnings))
     }
 }
 
@@ -369,7 +388,7 @@ mod tests {
     fn negative_amounts_stay_numbers_and_formula_text_is_neutralised() {
         let config = Config::default();
         let exports = Exports::load(&names(&["xero", "zoho", "quickbooks"]), None, false).unwrap();
-        let files = exports
+        let (files, _) = exports
             .render(
                 &[hostile_invoice(&config)],
                 &config,
@@ -457,11 +476,15 @@ mod tests {
         let period = "2026-11".parse().unwrap();
         let with = Exports::load(&names(&["zoho"]), None, true).unwrap();
         let without = Exports::load(&names(&["zoho"]), None, false).unwrap();
-        let a = &with.render(&invoices, &config, period).unwrap()[0];
-        let b = &without.render(&invoices, &config, period).unwrap()[0];
+        let a = &with.render(&invoices, &config, period).unwrap().0[0];
+        let b = &without.render(&invoices, &config, period).unwrap().0[0];
         assert_eq!(a.0, "zoho.csv");
         assert_eq!(a.1, [BOM, &b.1].concat());
         let none = Exports::load(&[], None, true).unwrap();
-        assert!(none.render(&invoices, &config, period).unwrap().is_empty());
+        assert!(none
+            .render(&invoices, &config, period)
+            .unwrap()
+            .0
+            .is_empty());
     }
 }
