@@ -1,5 +1,7 @@
 //! `didbill run --csv …`: the accounting exports on the demo snapshot, user
-//! templates, formula injection, the BOM, and bad layout names.
+//! templates, formula injection, the BOM, bad layout names, files split to each
+//! tool's limits, line taxes, the round-off, Zoho's GST treatment and one contact
+//! per currency.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -743,6 +745,28 @@ fn xero_files_hold_500_invoices_and_split_in_number_order_past_them() {
             ("xero-002.csv".to_owned(), numbers(501..=501), 1),
         ]
     );
+}
+
+#[test]
+fn zoho_files_stay_within_10_mb() {
+    let ran = generated_month(500, 50_000, "zoho");
+    let files = ran.tree("out");
+    let sizes: Vec<(&str, usize)> = files
+        .iter()
+        .filter(|(name, _)| name.starts_with("zoho"))
+        .map(|(name, bytes)| (name.as_str(), bytes.len()))
+        .collect();
+    assert_eq!(
+        sizes.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        ["zoho-001.csv", "zoho-002.csv"],
+        "{sizes:?}"
+    );
+    let total: usize = sizes.iter().map(|(_, n)| n).sum();
+    assert!(sizes.iter().all(|(_, n)| *n <= 10_000_000), "{sizes:?}");
+    // The first file is as full as whole invoices of ~100 rows allow.
+    assert!(sizes[0].1 > 10_000_000 - total / 500, "{sizes:?}");
+    let (_, rows) = records(&layout_text(&ran, "zoho"));
+    assert_eq!(rows.len(), 50_000);
 }
 
 #[test]
