@@ -450,6 +450,9 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         None => drafts(invoices, settings.invoice_date, due_date, &settings.fx),
     };
 
+    let (export_files, export_warnings) =
+        exports.render(&issued, &settings.config, settings.period)?;
+    warnings.extend(export_warnings);
     let summary = Summary {
         period: settings.period.to_string(),
         as_of: settings.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -470,7 +473,6 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         summary.numbers_fetched
     );
 
-    let export_files = exports.render(&issued, &settings.config, settings.period)?;
     staged.write_file("line_items.csv", &csv_out::line_items(&issued))?;
     staged.write_file(
         "invoices.csv",

@@ -1,5 +1,8 @@
 //! `[export.*]`: the settings of the accounting CSV layouts (`run --csv`).
 
+use std::collections::BTreeMap;
+
+use didbill_core::inventory::Customer;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +29,9 @@ pub(super) struct FileTaxNames {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct FileXero {
     account_code: String,
+    round_off_account: String,
     branding_theme: String,
+    currency_suffix: String,
     tax_type: FileTaxNames,
 }
 
@@ -34,7 +39,9 @@ impl Default for FileXero {
     fn default() -> Self {
         FileXero {
             account_code: "200".into(),
+            round_off_account: "860".into(),
             branding_theme: String::new(),
+            currency_suffix: String::new(),
             tax_type: FileTaxNames::default(),
         }
     }
@@ -48,7 +55,9 @@ pub(super) struct FileZoho {
     item_rental: String,
     item_setup: String,
     item_usage: String,
+    currency_suffix: String,
     item_tax: FileTaxNames,
+    gst_treatment: BTreeMap<String, String>,
 }
 
 impl Default for FileZoho {
@@ -59,7 +68,9 @@ impl Default for FileZoho {
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
             item_usage: "Call Usage".into(),
+            currency_suffix: DEFAULT_CURRENCY_SUFFIX.into(),
             item_tax: FileTaxNames::default(),
+            gst_treatment: BTreeMap::new(),
         }
     }
 }
@@ -70,6 +81,8 @@ pub(super) struct FileQuickbooks {
     item_rental: String,
     item_setup: String,
     item_usage: String,
+    item_round_off: String,
+    currency_suffix: String,
     tax_code: FileTaxNames,
 }
 
@@ -79,6 +92,8 @@ impl Default for FileQuickbooks {
             item_rental: "DID Rental".into(),
             item_setup: "DID Setup Fee".into(),
             item_usage: "Call Usage".into(),
+            item_round_off: "Rounding".into(),
+            currency_suffix: DEFAULT_CURRENCY_SUFFIX.into(),
             tax_code: FileTaxNames::default(),
         }
     }
@@ -103,8 +118,14 @@ pub struct TaxNames {
 pub struct XeroConfig {
     /// Revenue account code of every line (Xero's default sales account is `200`).
     pub account_code: String,
+    /// Account of the rounding line of an invoice with a round-off (`round_off =
+    /// true`); `860` is Rounding in Xero's standard chart of accounts.
+    pub round_off_account: String,
     /// Invoice branding theme name; empty for Xero's default.
     pub branding_theme: String,
+    /// Added to the contact name of a non-INR invoice (see [`currency_suffix`]);
+    /// empty by default, as a Xero contact takes invoices in several currencies.
+    pub currency_suffix: String,
     /// `TaxType` names, as the tax rates are named in Xero.
     pub tax_type: TaxNames,
 }
@@ -122,8 +143,40 @@ pub struct ZohoConfig {
     pub item_setup: String,
     /// Item name of call usage lines.
     pub item_usage: String,
+    /// Added to the customer name of a non-INR invoice (see [`currency_suffix`]).
+    pub currency_suffix: String,
     /// `Item Tax` names (Zoho's tax and tax-group names).
     pub item_tax: TaxNames,
+    /// `GST Treatment` per customer id, replacing the one didbill works out.
+    pub gst_treatment: BTreeMap<String, String>,
+}
+
+/// The `GST Treatment` values Zoho Books (India) accepts in an invoice import.
+pub const ZOHO_GST_TREATMENTS: [&str; 6] = [
+    "business_registered_regular",
+    "business_registered_composition",
+    "business_sez",
+    "business_unregistered",
+    "consumer",
+    "overseas",
+];
+
+impl ZohoConfig {
+    /// The customer's `GST Treatment`: the `[export.zoho.gst_treatment]` entry for
+    /// its id when there is one; else `overseas` for an export,
+    /// `business_registered_regular` with a GSTIN, `business_unregistered` for a
+    /// company without one, and `consumer` for a person.
+    pub fn gst_treatment(&self, customer: &Customer, export: bool) -> &str {
+        if let Some(set) = self.gst_treatment.get(&customer.id) {
+            return set;
+        }
+        match (export, customer.gstin.is_some(), customer.company) {
+            (true, _, _) => "overseas",
+            (false, true, _) => "business_registered_regular",
+            (false, false, true) => "business_unregistered",
+            (false, false, false) => "consumer",
+        }
+    }
 }
 
 /// `[export.quickbooks]`: QuickBooks Online invoice import settings.
@@ -135,6 +188,11 @@ pub struct QuickbooksConfig {
     pub item_setup: String,
     /// Product/service of call usage lines.
     pub item_usage: String,
+    /// Product/service of the rounding line of an invoice with a round-off
+    /// (`round_off = true`).
+    pub item_round_off: String,
+    /// Added to the customer name of a non-INR invoice (see [`currency_suffix`]).
+    pub currency_suffix: String,
     /// `ItemTaxCode` names, as the tax codes are named in QuickBooks.
     pub tax_code: TaxNames,
 }
@@ -162,10 +220,19 @@ impl FileExport {
         Ok(ExportConfig {
             xero: XeroConfig {
                 account_code: export_text("export.xero.account_code", xero.account_code, true)?,
+                round_off_account: export_text(
+                    "export.xero.round_off_account",
+                    xero.round_off_account,
+                    true,
+                )?,
                 branding_theme: export_text(
                     "export.xero.branding_theme",
                     xero.branding_theme,
                     false,
+                )?,
+                currency_suffix: currency_suffix(
+                    "export.xero.currency_suffix",
+                    xero.currency_suffix,
                 )?,
                 tax_type: xero.tax_type.validate(
                     "export.xero.tax_type",
@@ -187,6 +254,25 @@ impl FileExport {
                 item_rental: export_text("export.zoho.item_rental", zoho.item_rental, true)?,
                 item_setup: export_text("export.zoho.item_setup", zoho.item_setup, true)?,
                 item_usage: export_text("export.zoho.item_usage", zoho.item_usage, true)?,
+                currency_suffix: currency_suffix(
+                    "export.zoho.currency_suffix",
+                    zoho.currency_suffix,
+                )?,
+                gst_treatment: zoho
+                    .gst_treatment
+                    .into_iter()
+                    .map(|(id, value)| {
+                        let value = value.trim();
+                        match ZOHO_GST_TREATMENTS.contains(&value) {
+                            true => Ok((id, value.to_owned())),
+                            false => Err(format!(
+                                "export.zoho.gst_treatment.{id:?} = {value:?} is not a Zoho Books GST \
+                                 treatment; use one of {}",
+                                ZOHO_GST_TREATMENTS.join(", ")
+                            )),
+                        }
+                    })
+                    .collect::<std::result::Result<_, String>>()?,
                 item_tax: zoho.item_tax.validate(
                     "export.zoho.item_tax",
                     [
@@ -212,6 +298,15 @@ impl FileExport {
                     "export.quickbooks.item_usage",
                     quickbooks.item_usage,
                     true,
+                )?,
+                item_round_off: export_text(
+                    "export.quickbooks.item_round_off",
+                    quickbooks.item_round_off,
+                    true,
+                )?,
+                currency_suffix: currency_suffix(
+                    "export.quickbooks.currency_suffix",
+                    quickbooks.currency_suffix,
                 )?,
                 tax_code: quickbooks.tax_code.validate(
                     "export.quickbooks.tax_code",
@@ -247,6 +342,32 @@ impl FileTaxNames {
             untaxed: pick("untaxed", self.untaxed, untaxed)?,
         })
     }
+}
+
+/// The suffix Zoho Books and QuickBooks get by default: they hold one currency per
+/// customer, so a customer's USD invoices go to the contact "Name (USD)".
+const DEFAULT_CURRENCY_SUFFIX: &str = " ({currency})";
+
+/// Checks a `currency_suffix`: added (with `{currency}` replaced by the code) to the
+/// contact name of every invoice not in INR, so each currency of a customer is a
+/// contact of its own while INR invoices keep the plain name. The rule goes by the
+/// currency alone, not by what a month holds, so a customer's contacts stay the
+/// same from month to month. Empty turns it off; otherwise it must name
+/// `{currency}`, or USD and EUR invoices would share one contact again. Not trimmed,
+/// so it can start with a space.
+fn currency_suffix(key: &str, value: String) -> std::result::Result<String, String> {
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{key} {value:?} must not contain line breaks, tabs or other control characters"
+        ));
+    }
+    if !value.is_empty() && !value.contains("{currency}") {
+        return Err(format!(
+            "{key} {value:?} must contain {{currency}} (e.g. \" ({{currency}})\"), so each \
+             currency gets a contact of its own; use \"\" to keep one name"
+        ));
+    }
+    Ok(value)
 }
 
 /// A name written into accounting CSV cells: trimmed, one line, and present when

@@ -183,7 +183,9 @@ fn non_blank(s: &Option<String>) -> Option<String> {
 }
 
 fn customer(id: &str, a: &AccountRecord) -> Customer {
-    let name = non_blank(&a.company)
+    let company = non_blank(&a.company);
+    let is_company = company.is_some();
+    let name = company
         .or_else(|| non_blank(&a.name))
         .unwrap_or_else(|| id.to_owned());
     let mut address = Vec::new();
@@ -207,6 +209,7 @@ fn customer(id: &str, a: &AccountRecord) -> Customer {
     Customer {
         id: id.to_owned(),
         name,
+        company: is_company,
         email: non_blank(&a.email),
         address,
         street: non_blank(&a.address),

@@ -346,3 +346,34 @@ proptest! {
         prop_assert_eq!(billed_cost, calls.iter().map(|c| c.total_cost).sum::<Decimal>());
     }
 }
+
+/// Amounts in paise between −₹1,00,000 and ₹10,00,00,000, as money.
+fn paise(range: std::ops::Range<i64>) -> impl Strategy<Value = didbill_core::money::Money> {
+    range.prop_map(|p| {
+        didbill_core::money::Money::round(Decimal::new(p, 2), Currency::INR, Rounding::HalfUp)
+    })
+}
+
+proptest! {
+    #[test]
+    fn tax_shares_add_up_to_the_invoice_tax_each_within_a_paisa(
+        total in paise(-10_000_000..10_000_000_000),
+        weights in proptest::collection::vec(paise(-10_000_000..10_000_000_000), 1..60),
+    ) {
+        let parts = didbill_core::money::allocate(total, &weights);
+        prop_assert_eq!(parts.len(), weights.len());
+        let sum: Decimal = parts.iter().map(|p| p.amount()).sum();
+        prop_assert_eq!(sum, total.amount());
+        let whole: Decimal = weights.iter().map(|w| w.amount()).sum();
+        if !whole.is_zero() {
+            for (part, weight) in parts.iter().zip(&weights) {
+                let exact = total.amount() * weight.amount() / whole;
+                prop_assert!(
+                    (part.amount() - exact).abs() < Decimal::new(1, 2),
+                    "{} is more than a paisa from {}", part, exact
+                );
+            }
+        }
+        prop_assert_eq!(parts, didbill_core::money::allocate(total, &weights));
+    }
+}

@@ -403,7 +403,7 @@ fn pipeline(accounts: &[u8], numbers: &[u8], config: &Config) -> Result<(), Erro
     csv_out::totals(&issued, true);
     let layouts = ["xero", "zoho", "quickbooks"].map(String::from);
     let exports = Exports::load(&layouts, None, false).unwrap();
-    for (name, bytes) in exports.render(&issued, config, period)? {
+    for (name, bytes) in exports.render(&issued, config, period)?.0 {
         check_csv(&name, &bytes);
     }
     Ok(())

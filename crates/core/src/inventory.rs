@@ -27,6 +27,8 @@ pub struct Customer {
     pub id: String,
     /// The name on invoices: the company when it has text, else the contact name.
     pub name: String,
+    /// Whether the account names a company (so `name` is a business, not a person).
+    pub company: bool,
     /// Billing email, when known.
     pub email: Option<String>,
     /// Address lines for the invoice (street, city with postal code, state).

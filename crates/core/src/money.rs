@@ -8,6 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
@@ -134,6 +135,58 @@ impl fmt::Display for Money {
     }
 }
 
+/// Shares `total` out over `weights` in proportion, so the parts add up to `total`
+/// exactly: the largest-remainder method in minor units (paise). Each part starts
+/// as its exact share rounded down to the paisa; the paise still missing go one each
+/// to the parts with the largest remainders, ties to the earlier part. So every part
+/// is within one paisa of its exact share, and the result depends only on the
+/// inputs and their order.
+///
+/// Used to give each line of an invoice its share of the invoice's tax, which is
+/// rounded once on the subtotal (SPEC §2.3), for tools that take a tax per line.
+/// When the weights add up to zero there are no proportions, and all of `total`
+/// goes to the first part. No weights, no parts.
+///
+/// # Panics
+/// When a weight is in another currency than `total`.
+pub fn allocate(total: Money, weights: &[Money]) -> Vec<Money> {
+    let currency = total.currency;
+    let whole = Money::sum(currency, weights).amount;
+    let zero = Money::zero(currency);
+    let mut parts = vec![zero; weights.len()];
+    if whole.is_zero() {
+        if let Some(first) = parts.first_mut() {
+            *first = total;
+        }
+        return parts;
+    }
+    let paisa = Decimal::new(1, MINOR_DIGITS);
+    let units = total.amount / paisa;
+    let exact: Vec<Decimal> = weights.iter().map(|w| units * w.amount / whole).collect();
+    let floors: Vec<Decimal> = exact.iter().map(|e| e.floor()).collect();
+    let missing = units - floors.iter().sum::<Decimal>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    // Stable, so equal remainders keep line order.
+    order.sort_by(|&a, &b| (exact[b] - floors[b]).cmp(&(exact[a] - floors[a])));
+    // Between 0 and one less than the number of parts: each floor lost under a paisa.
+    let extra = missing.to_usize().unwrap_or(0);
+    for (i, part) in parts.iter_mut().enumerate() {
+        *part = Money {
+            amount: scaled(floors[i] * paisa),
+            currency,
+        };
+    }
+    for &i in order.iter().take(extra) {
+        parts[i].amount = scaled(parts[i].amount + paisa);
+    }
+    parts
+}
+
+/// `value` with exactly two decimals (and no negative zero).
+fn scaled(value: Decimal) -> Decimal {
+    Rounding::HalfUp.round_dp(value, MINOR_DIGITS)
+}
+
 /// Formats a decimal with exactly two decimals (rounding half up if it has more).
 pub fn format_2dp(value: Decimal) -> String {
     Rounding::HalfUp.round_dp(value, MINOR_DIGITS).to_string()
@@ -175,6 +228,55 @@ mod tests {
                 even,
                 "{input}"
             );
+        }
+    }
+
+    fn inr(s: &str) -> Money {
+        Money::round(d(s), Currency::INR, Rounding::HalfUp)
+    }
+
+    fn allocated(total: &str, weights: &[&str]) -> Vec<String> {
+        let weights: Vec<Money> = weights.iter().map(|w| inr(w)).collect();
+        allocate(inr(total), &weights)
+            .iter()
+            .map(Money::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn allocation_gives_the_missing_paise_to_the_largest_remainders_then_line_order() {
+        // 10.00 / 3 = 3.333…: one paisa short, the first of three equal remainders.
+        assert_eq!(
+            allocated("10.00", &["1", "1", "1"]),
+            ["3.34", "3.33", "3.33"]
+        );
+        // Exact shares stay exact.
+        assert_eq!(allocated("54.00", &["100", "200"]), ["18.00", "36.00"]);
+        // 0.05 over 300 : 100 : 1 → 3.73…, 1.24…, 0.01… paise: the largest remainder
+        // (0.74 of line 1) gets the one missing paisa before line 2 (0.24).
+        assert_eq!(
+            allocated("0.05", &["300", "100", "1"]),
+            ["0.04", "0.01", "0.00"]
+        );
+        // A credit line takes a negative share; a negative total rounds down too.
+        assert_eq!(allocated("1.00", &["3", "-1"]), ["1.50", "-0.50"]);
+        assert_eq!(
+            allocated("-0.10", &["1", "1", "1"]),
+            ["-0.03", "-0.03", "-0.04"]
+        );
+        // Weights adding up to zero have no proportions: the first line takes it all.
+        assert_eq!(allocated("0.00", &["5", "-5"]), ["0.00", "0.00"]);
+        assert_eq!(allocated("0.07", &["0", "0"]), ["0.07", "0.00"]);
+        assert!(allocated("0.00", &[]).is_empty());
+    }
+
+    #[test]
+    fn allocated_parts_add_up_to_the_total() {
+        let weights = ["300.00", "120.50", "0.01", "-45.00", "999.99"];
+        for total in ["351.08", "0.01", "-12.34", "1000000.00"] {
+            let parts = allocated(total, &weights);
+            let sum: Decimal = parts.iter().map(|p| d(p)).sum();
+            assert_eq!(sum, d(total), "{total}: {parts:?}");
         }
     }
 

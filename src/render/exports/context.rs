@@ -13,14 +13,18 @@ use serde::Serialize;
 use tera::{Context, Value};
 
 use crate::config::Config;
+use didbill_core::billing::invoice::Taxes;
 use didbill_core::billing::{GstTreatment, IssuedInvoice, Line};
 use didbill_core::gst;
+use didbill_core::money::Money;
 use didbill_core::period::Period;
 
 #[derive(Serialize)]
 struct CustomerView<'a> {
     id: &'a str,
     name: &'a str,
+    company: bool,
+    gst_treatment: &'a str,
     email: Option<&'a str>,
     gstin: Option<&'a str>,
     address: &'a [String],
@@ -61,12 +65,16 @@ struct LineView<'a> {
     number_id: &'a str,
     e164: &'a str,
     charge: &'static str,
-    service_from: String,
-    service_to: String,
+    service_from: Option<String>,
+    service_to: Option<String>,
     billable_days: Option<u32>,
     period_days: Option<u32>,
     unit_amount: Option<String>,
     amount: String,
+    cgst: String,
+    sgst: String,
+    igst: String,
+    tax: String,
     direction: Option<&'a str>,
     calls: Option<u64>,
     billable_seconds: Option<u64>,
@@ -173,6 +181,8 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
         customer: CustomerView {
             id: &c.id,
             name: &c.name,
+            company: c.company,
+            gst_treatment: config.export.zoho.gst_treatment(c, inv.is_export()),
             email: c.email.as_deref(),
             gstin: c.gstin.as_deref(),
             address: &c.address,
@@ -185,22 +195,53 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
     })
 }
 
-/// `line`: one line item; `index` counts from 1 within its invoice.
-pub fn line(index: usize, l: &Line) -> Value {
+/// `line`: one line item; `index` counts from 1 within its invoice, and `taxes` is
+/// its share of the invoice's tax ([`didbill_core::billing::Invoice::line_taxes`]).
+pub fn line(index: usize, l: &Line, taxes: &Taxes) -> Value {
     Value::from_serializable(&LineView {
         index,
         number_id: &l.number_id,
         e164: &l.e164,
         charge: l.charge.as_str(),
-        service_from: l.service_from.to_string(),
-        service_to: l.service_to.to_string(),
+        service_from: Some(l.service_from.to_string()),
+        service_to: Some(l.service_to.to_string()),
         billable_days: l.billable_days,
         period_days: l.period_days,
         unit_amount: l.unit_amount.map(|m| m.to_string()),
         amount: l.amount.to_string(),
+        cgst: taxes.cgst.to_string(),
+        sgst: taxes.sgst.to_string(),
+        igst: taxes.igst.to_string(),
+        tax: Money::sum(l.currency, [&taxes.cgst, &taxes.sgst, &taxes.igst]).to_string(),
         direction: l.usage.as_ref().map(|u| u.direction.as_str()),
         calls: l.usage.as_ref().map(|u| u.calls),
         billable_seconds: l.usage.as_ref().map(|u| u.billable_seconds),
         billable_minutes: l.usage.as_ref().map(|u| u.billable_minutes()),
+    })
+}
+
+/// The row of a layout with `round_off_row` for an invoice's round-off: charge
+/// `round_off`, the round-off as its amount, zero tax, and no number or dates.
+pub fn round_off_line(index: usize, round_off: Money) -> Value {
+    let zero = Money::zero(round_off.currency()).to_string();
+    Value::from_serializable(&LineView {
+        index,
+        number_id: "",
+        e164: "",
+        charge: "round_off",
+        service_from: None,
+        service_to: None,
+        billable_days: None,
+        period_days: None,
+        unit_amount: Some(round_off.to_string()),
+        amount: round_off.to_string(),
+        cgst: zero.clone(),
+        sgst: zero.clone(),
+        igst: zero.clone(),
+        tax: zero,
+        direction: None,
+        calls: None,
+        billable_seconds: None,
+        billable_minutes: None,
     })
 }

@@ -8,6 +8,20 @@
 //! kind = "number"          # text (default) | number | date | e164
 //! ```
 //!
+//! A layout may also say how much one file of it may hold, so a big month is split
+//! into files the tool accepts (see `mod.rs`); every key is optional:
+//!
+//! ```toml
+//! [limits]
+//! invoices = 500           # invoices per file
+//! rows = 1000              # data rows per file (the header not counted)
+//! bytes = 10000000         # bytes per file, header and BOM included
+//! ```
+//!
+//! `round_off_row = true` (top level) adds a row to every invoice with a non-zero
+//! round-off: its `line` has charge `round_off`, the round-off as `amount`, no tax,
+//! and no number or dates, so the tool's total matches the invoice's.
+//!
 //! Rendered cells are trimmed. `text` cells (names, descriptions, codes) that begin
 //! with `=`, `+`, `-`, `@`, tab or carriage return get a leading `'` so spreadsheets
 //! do not run them. Structured cells are never altered, so a negative amount stays a
@@ -43,6 +57,43 @@ pub enum Kind {
 #[serde(deny_unknown_fields)]
 struct LayoutFile {
     columns: Vec<ColumnFile>,
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default)]
+    round_off_row: bool,
+}
+
+/// `[limits]`: the most one file may hold; `None` is no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Invoices per file.
+    pub invoices: Option<usize>,
+    /// Data rows per file, the header not counted.
+    pub rows: Option<usize>,
+    /// Bytes per file, header and byte-order mark included.
+    pub bytes: Option<usize>,
+}
+
+impl Limits {
+    /// Whether a file of `invoices`, `rows` and `bytes` stays within every limit.
+    pub fn allow(&self, invoices: usize, rows: usize, bytes: usize) -> bool {
+        let within = |limit: Option<usize>, n: usize| limit.is_none_or(|max| n <= max);
+        within(self.invoices, invoices) && within(self.rows, rows) && within(self.bytes, bytes)
+    }
+
+    /// The limits set, as written in the layout: `invoices = 100, rows = 1000`.
+    pub fn describe(&self) -> String {
+        [
+            ("invoices", self.invoices),
+            ("rows", self.rows),
+            ("bytes", self.bytes),
+        ]
+        .into_iter()
+        .filter_map(|(key, limit)| limit.map(|n| format!("{key} = {n}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 #[derive(Deserialize)]
@@ -70,6 +121,8 @@ pub struct Layout {
     source: String,
     columns: Vec<Column>,
     tera: Tera,
+    limits: Limits,
+    round_off_row: bool,
 }
 
 impl Layout {
@@ -82,6 +135,18 @@ impl Layout {
             return Err(fail(
                 "no columns: add [[columns]] tables with header and value".into(),
             ));
+        }
+        if let Some(key) = [
+            ("invoices", file.limits.invoices),
+            ("rows", file.limits.rows),
+            ("bytes", file.limits.bytes),
+        ]
+        .into_iter()
+        .find_map(|(key, limit)| (limit == Some(0)).then_some(key))
+        {
+            return Err(fail(format!(
+                "limits.{key} = 0: a file must hold at least one; remove the key for no limit"
+            )));
         }
         let mut tera = Tera::new();
         filters::register(&mut tera);
@@ -122,7 +187,20 @@ impl Layout {
             source: source.to_owned(),
             columns,
             tera,
+            limits: file.limits,
+            round_off_row: file.round_off_row,
         })
+    }
+
+    /// Whether an invoice's non-zero round-off is written as a row of its own (a
+    /// `line` whose charge is `round_off`).
+    pub fn round_off_row(&self) -> bool {
+        self.round_off_row
+    }
+
+    /// How much one file of this layout may hold.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The header row.
@@ -287,6 +365,14 @@ mod tests {
                 "[[columns]]\nheader = \"A\"\nvalue = \"{% if x %}\"",
                 "column 1 \"A\"",
             ),
+            (
+                "[limits]\nrows = 0\n[[columns]]\nheader = \"A\"\nvalue = \"1\"",
+                "limits.rows = 0: a file must hold at least one",
+            ),
+            (
+                "[limits]\nlines = 5\n[[columns]]\nheader = \"A\"\nvalue = \"1\"",
+                "lines",
+            ),
         ];
         for (text, needle) in cases {
             let err = Layout::parse("my/layout.toml", text)
@@ -295,6 +381,24 @@ mod tests {
             assert!(err.starts_with("my/layout.toml: "), "{err}");
             assert!(err.contains(needle), "{text}\n→ {err}");
         }
+    }
+
+    #[test]
+    fn limits_are_read_from_the_layout_and_default_to_none() {
+        let one = "[[columns]]\nheader = \"A\"\nvalue = \"1\"";
+        assert_eq!(Layout::parse("x", one).unwrap().limits(), Limits::default());
+        let limited = format!("[limits]\ninvoices = 100\nrows = 1000\n{one}");
+        let limits = Layout::parse("x", &limited).unwrap().limits();
+        assert_eq!(
+            limits,
+            Limits {
+                invoices: Some(100),
+                rows: Some(1000),
+                bytes: None
+            }
+        );
+        assert!(limits.allow(100, 1000, usize::MAX));
+        assert!(!limits.allow(101, 1, 1) && !limits.allow(1, 1001, 1));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Accounting exports (`run --csv xero,zoho,quickbooks`): one CSV per layout, one row
-//! per line item, beside the canonical files.
+//! Accounting exports (`run --csv xero,zoho,quickbooks`): one CSV per layout (or, past
+//! the layout's `[limits]`, numbered parts `NAME-001.csv`, …), one row per line item,
+//! beside the canonical files.
 //!
 //! A layout is a TOML file of columns whose values are tera templates (see
 //! `layout.rs`). The built-in layouts (`templates/csv/*.toml`) are compiled into the
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::render::csv::{finish, writer};
 use didbill_core::billing::IssuedInvoice;
 use didbill_core::period::Period;
-use layout::Layout;
+use layout::{Layout, Limits};
 
 /// The `--csv` name of the canonical `line_items.csv`, which is always written.
 const GENERIC: &str = "generic";
@@ -41,6 +42,9 @@ const BUILT_IN: [(&str, &str); 3] = [
         include_str!("../../../templates/csv/quickbooks.toml"),
     ),
 ];
+
+/// An export file: its name in the output folder and its bytes.
+pub type ExportFile = (String, Vec<u8>);
 
 /// UTF-8 byte-order mark, for Excel.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -116,56 +120,123 @@ impl Exports {
         Ok(Exports { layouts, bom })
     }
 
-    /// Renders every layout over the invoices (in the order given, lines in order):
-    /// output file name and bytes.
+    /// Renders every layout over the invoices (in the order given, which is
+    /// invoice-number order; lines in order): output file names and bytes, and a
+    /// warning for each invoice too big for one file of its layout. A layout with
+    /// `[limits]` is split into as many files as its tool needs (see [`pack`]).
     pub fn render(
         &self,
         invoices: &[IssuedInvoice],
         config: &Config,
         period: Period,
-    ) -> Result<Vec<(String, Vec<u8>)>> {
+    ) -> Result<(Vec<ExportFile>, Vec<String>)> {
         if self.layouts.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
-        let mut writers: Vec<_> = self
-            .layouts
-            .iter()
-            .map(|(_, layout)| {
-                let mut w = writer();
-                w.write_record(layout.headers()).expect("in-memory CSV");
-                w
-            })
-            .collect();
+        // Each invoice's rows of each layout, kept apart so files can be cut
+        // between invoices.
+        let mut rendered: Vec<Vec<Rendered>> =
+            vec![Vec::with_capacity(invoices.len()); self.layouts.len()];
         let run = context::run_context(config, period);
         for issued in invoices {
             let mut ctx = run.clone();
             ctx.insert_value("invoice", context::invoice(issued, config));
-            let lines: Vec<_> = issued
+            let mut lines: Vec<_> = issued
                 .invoice
                 .lines
                 .iter()
+                .zip(issued.invoice.line_taxes())
                 .enumerate()
-                .map(|(i, line)| context::line(i + 1, line))
+                .map(|(i, (line, taxes))| context::line(i + 1, line, &taxes))
                 .collect();
-            for ((_, layout), w) in self.layouts.iter().zip(&mut writers) {
-                layout.write_invoice(w, &mut ctx, &issued.number, &lines)?;
+            let items = lines.len();
+            // The round-off row goes last, only to the layouts that ask for it.
+            let round_off = issued.invoice.round_off;
+            if !round_off.amount().is_zero() {
+                lines.push(context::round_off_line(items + 1, round_off));
+            }
+            for ((_, layout), out) in self.layouts.iter().zip(&mut rendered) {
+                let rows = match layout.round_off_row() {
+                    true => &lines[..],
+                    false => &lines[..items],
+                };
+                let mut w = writer();
+                layout.write_invoice(&mut w, &mut ctx, &issued.number, rows)?;
+                out.push(Rendered {
+                    rows: rows.len(),
+                    bytes: finish(w),
+                });
             }
         }
-        Ok(self
-            .layouts
-            .iter()
-            .zip(writers)
-            .map(|((name, _), w)| {
-                let body = finish(w);
-                let bytes = if self.bom {
-                    [BOM, &body].concat()
-                } else {
-                    body
+        let mut files = Vec::new();
+        let mut warnings = Vec::new();
+        for ((name, layout), rows) in self.layouts.iter().zip(rendered) {
+            let mut w = writer();
+            w.write_record(layout.headers()).expect("in-memory CSV");
+            let mut head = finish(w);
+            if self.bom {
+                head.splice(0..0, BOM.iter().copied());
+            }
+            let limits = layout.limits();
+            for (issued, r) in invoices.iter().zip(&rows) {
+                if !limits.allow(1, r.rows, head.len() + r.bytes.len()) {
+                    warnings.push(format!(
+                        "invoice {}: its {} rows ({} bytes) alone exceed one {name} file \
+                         ({}); it is in a file of its own, which the tool will refuse — enter \
+                         that invoice by hand",
+                        issued.number,
+                        r.rows,
+                        head.len() + r.bytes.len(),
+                        limits.describe()
+                    ));
+                }
+            }
+            let parts = pack(&head, rows, limits);
+            let split = parts.len() > 1;
+            files.extend(parts.into_iter().enumerate().map(|(i, bytes)| {
+                let file = match split {
+                    true => format!("{name}-{:03}.csv", i + 1),
+                    false => format!("{name}.csv"),
                 };
-                (format!("{name}.csv"), bytes)
-            })
-            .collect())
+                (file, bytes)
+            }));
+        }
+        Ok((files, warnings))
     }
+}
+
+/// One invoice's rows in one layout.
+#[derive(Clone)]
+struct Rendered {
+    rows: usize,
+    bytes: Vec<u8>,
+}
+
+/// Packs invoices, in order, into as few files as `limits` allow: a file takes the
+/// next invoice while it stays within every limit, and an invoice is never split
+/// (one that is too big alone gets a file of its own, which the tool may refuse).
+/// Every file starts with `head` (the header row, after the BOM if any); with no
+/// invoices there is one file holding only `head`.
+fn pack(head: &[u8], invoices: Vec<Rendered>, limits: Limits) -> Vec<Vec<u8>> {
+    let mut files = vec![head.to_vec()];
+    let (mut count, mut rows) = (0, 0);
+    for invoice in invoices {
+        let current = files.last_mut().expect("one file at least");
+        let fits = limits.allow(
+            count + 1,
+            rows + invoice.rows,
+            current.len() + invoice.bytes.len(),
+        );
+        if count > 0 && !fits {
+            files.push(head.to_vec());
+            (count, rows) = (0, 0);
+        }
+        let current = files.last_mut().expect("one file at least");
+        current.extend_from_slice(&invoice.bytes);
+        count += 1;
+        rows += invoice.rows;
+    }
+    files
 }
 
 /// The layout `name`: the user's file if there is one, else the built-in one.
@@ -271,6 +342,7 @@ mod tests {
         let customer = Customer {
             id: "MA_X".into(),
             name: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
+            company: true,
             email: Some("@evil".into()),
             address: vec![],
             street: Some("-1 Road".into()),
@@ -317,7 +389,7 @@ mod tests {
     fn negative_amounts_stay_numbers_and_formula_text_is_neutralised() {
         let config = Config::default();
         let exports = Exports::load(&names(&["xero", "zoho", "quickbooks"]), None, false).unwrap();
-        let files = exports
+        let (files, _) = exports
             .render(
                 &[hostile_invoice(&config)],
                 &config,
@@ -345,6 +417,59 @@ mod tests {
         assert_eq!((&quickbooks[9], &quickbooks[10]), ("-5.00", "-5.00"));
     }
 
+    fn rendered(rows: usize, bytes: &str) -> Rendered {
+        Rendered {
+            rows,
+            bytes: bytes.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn packing_cuts_between_invoices_at_each_limit() {
+        let text = |files: Vec<Vec<u8>>| -> Vec<String> {
+            files
+                .into_iter()
+                .map(|f| String::from_utf8(f).unwrap())
+                .collect()
+        };
+        let three = || {
+            vec![
+                rendered(2, "a\na\n"),
+                rendered(1, "b\n"),
+                rendered(3, "c\nc\nc\n"),
+            ]
+        };
+        let none = Limits::default();
+        assert_eq!(text(pack(b"H\n", three(), none)), ["H\na\na\nb\nc\nc\nc\n"]);
+        let two_invoices = Limits {
+            invoices: Some(2),
+            ..none
+        };
+        assert_eq!(
+            text(pack(b"H\n", three(), two_invoices)),
+            ["H\na\na\nb\n", "H\nc\nc\nc\n"]
+        );
+        let three_rows = Limits {
+            rows: Some(3),
+            ..none
+        };
+        assert_eq!(
+            text(pack(b"H\n", three(), three_rows)),
+            ["H\na\na\nb\n", "H\nc\nc\nc\n"]
+        );
+        // The header counts towards the bytes; an invoice too big alone still gets
+        // a file of its own rather than being cut.
+        let seven_bytes = Limits {
+            bytes: Some(7),
+            ..none
+        };
+        assert_eq!(
+            text(pack(b"H\n", three(), seven_bytes)),
+            ["H\na\na\n", "H\nb\n", "H\nc\nc\nc\n"]
+        );
+        assert_eq!(text(pack(b"H\n", Vec::new(), two_invoices)), ["H\n"]);
+    }
+
     #[test]
     fn the_bom_goes_only_on_exports_and_nothing_renders_without_layouts() {
         let config = Config::default();
@@ -352,11 +477,15 @@ mod tests {
         let period = "2026-11".parse().unwrap();
         let with = Exports::load(&names(&["zoho"]), None, true).unwrap();
         let without = Exports::load(&names(&["zoho"]), None, false).unwrap();
-        let a = &with.render(&invoices, &config, period).unwrap()[0];
-        let b = &without.render(&invoices, &config, period).unwrap()[0];
+        let a = &with.render(&invoices, &config, period).unwrap().0[0];
+        let b = &without.render(&invoices, &config, period).unwrap().0[0];
         assert_eq!(a.0, "zoho.csv");
         assert_eq!(a.1, [BOM, &b.1].concat());
         let none = Exports::load(&[], None, true).unwrap();
-        assert!(none.render(&invoices, &config, period).unwrap().is_empty());
+        assert!(none
+            .render(&invoices, &config, period)
+            .unwrap()
+            .0
+            .is_empty());
     }
 }

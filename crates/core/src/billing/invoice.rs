@@ -7,7 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::{Line, Rules, TaxRules};
 use crate::gst::PlaceOfSupply;
 use crate::inventory::Customer;
-use crate::money::{Currency, Money, Rounding};
+use crate::money::{self, Currency, Money, Rounding};
 
 /// An invoice before it has a number: the lines of one customer in one currency.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +50,20 @@ impl Invoice {
             .filter_map(|l| l.usage.as_ref())
             .map(|u| u.calls)
             .sum()
+    }
+
+    /// Each line's share of the invoice's CGST, SGST and IGST, in line order, by
+    /// [`money::allocate`] over the line amounts: the shares of each tax add up to
+    /// the invoice's figure exactly, each within a paisa of its exact share.
+    pub fn line_taxes(&self) -> Vec<Taxes> {
+        let amounts: Vec<Money> = self.lines.iter().map(|l| l.amount).collect();
+        let [cgst, sgst, igst] =
+            [self.cgst, self.sgst, self.igst].map(|tax| money::allocate(tax, &amounts));
+        cgst.into_iter()
+            .zip(sgst)
+            .zip(igst)
+            .map(|((cgst, sgst), igst)| Taxes { cgst, sgst, igst })
+            .collect()
     }
 
     /// Whether the invoice is an export of services (zero-rated).
@@ -425,5 +439,16 @@ mod tests {
             ["393.33", "35.40", "35.40", "-0.13", "464.00"]
         );
         assert_eq!(inv.tax().to_string(), "70.80");
+        // The lines' shares of 35.40: 11.4003… and 23.9996…; the missing paisa goes
+        // to the larger remainder (line 2), and IGST shares are all zero.
+        let shares: Vec<[String; 3]> = inv
+            .line_taxes()
+            .iter()
+            .map(|t| [t.cgst, t.sgst, t.igst].map(|m| m.to_string()))
+            .collect();
+        assert_eq!(
+            shares,
+            [["11.40", "11.40", "0.00"], ["24.00", "24.00", "0.00"]].map(|r| r.map(String::from))
+        );
     }
 }
