@@ -42,6 +42,8 @@ struct InvoiceView<'a> {
     due_date: String,
     due_days: i64,
     currency: &'a str,
+    /// Rupees per unit for an invoice in another currency (empty for rupees).
+    fx_rate: String,
     lines: usize,
     subtotal: String,
     cgst: String,
@@ -157,6 +159,7 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
         due_date: issued.due_date.to_string(),
         due_days: (issued.due_date - issued.invoice_date).num_days(),
         currency: inv.currency.as_str(),
+        fx_rate: issued.fx_rate.map(|r| r.to_string()).unwrap_or_default(),
         lines: inv.lines.len(),
         subtotal: inv.subtotal.to_string(),
         cgst: inv.cgst.to_string(),
