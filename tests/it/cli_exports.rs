@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use crate::common::{demo_dir, demo_run_args, generated_snapshot, snapshot_run_args, Ran, Test};
+use crate::common::{
+    demo_config_text, demo_dir, demo_run_args, generated_snapshot, snapshot_run_args, Ran, Test,
+};
 use rust_decimal::Decimal;
 
 const LAYOUTS: [&str; 3] = ["xero", "zoho", "quickbooks"];
@@ -182,17 +184,11 @@ fn cell(h: &csv::StringRecord, r: &csv::StringRecord, name: &str) -> Decimal {
 
 #[test]
 fn with_round_off_each_exported_invoice_totals_what_invoices_csv_says() {
-    let text = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
-    let config = text.replace("round_off = false", "round_off = true")
+    let config = demo_config_text().replace("round_off = false", "round_off = true")
         + "\n[export.xero]\nround_off_account = \"4990\"\n\
            [export.quickbooks]\nitem_round_off = \"Rounding Off\"\n";
-    let mut args = demo_run_args();
-    let at = args.iter().position(|a| a == "--config").unwrap() + 1;
-    args[at] = "cfg.toml".into();
-    let ran = Test::new()
-        .file("cfg.toml", config)
-        .args(args)
-        .args(["--out", "out", "--csv", "xero,zoho,quickbooks", "--no-pdf"])
+    let ran = Test::demo_configured(config)
+        .args(["--csv", "xero,zoho,quickbooks", "--no-pdf"])
         .run()
         .expect_code(0);
     let invoices = ran.read("out/invoices.csv");

@@ -2,26 +2,15 @@
 //! `[fx]`, recorded in the ledger, printed in `invoices.csv` and the PDF, and a
 //! real run without them refused.
 
-use crate::common::{demo_dir, demo_run_args, Test};
+use crate::common::{demo_config_text, demo_configured_args, Test};
 
 /// The demo configuration without its `[fx]` rate.
 fn demo_config_without_rates() -> String {
-    let text = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    let text = demo_config_text();
     let at = text
         .find("\n# Rupees per US dollar")
         .expect("the demo has a rate");
     text[..at].to_owned()
-}
-
-/// The demo run with `config` as its configuration.
-fn demo_with(config: &str) -> Test {
-    let mut args = demo_run_args();
-    let at = args.iter().position(|a| a == "--config").unwrap() + 1;
-    args[at] = "cfg.toml".into();
-    Test::new()
-        .file("cfg.toml", config)
-        .args(args)
-        .args(["--out", "out"])
 }
 
 fn pdf_text(ran: &crate::common::Ran, file: &str) -> String {
@@ -31,7 +20,9 @@ fn pdf_text(ran: &crate::common::Ran, file: &str) -> String {
 
 #[test]
 fn a_real_run_without_the_rate_of_a_taxed_foreign_currency_invoice_is_refused() {
-    let ran = demo_with(&demo_config_without_rates()).run().expect_code(1);
+    let ran = Test::demo_configured(demo_config_without_rates())
+        .run()
+        .expect_code(1);
     let err = ran.stderr();
     assert!(
         err.contains(
@@ -48,7 +39,7 @@ fn a_real_run_without_the_rate_of_a_taxed_foreign_currency_invoice_is_refused() 
     assert_eq!(listed.stdout().trim(), "no invoices", "{}", listed.stdout());
 
     // A dry run previews without rupee values and says a real run would stop.
-    let dry = demo_with(&demo_config_without_rates())
+    let dry = Test::demo_configured(demo_config_without_rates())
         .arg("--dry-run")
         .run()
         .expect_code(0);
@@ -66,7 +57,7 @@ fn a_real_run_without_the_rate_of_a_taxed_foreign_currency_invoice_is_refused() 
 #[test]
 fn a_dated_rate_is_used_printed_recorded_and_kept_by_re_runs() {
     // The file's rate of 28 November (within a week of the invoice date) wins over [fx].
-    let ran = demo_with(&std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap())
+    let ran = Test::demo_configured(demo_config_text())
         .file(
             "rates.csv",
             "date,currency,inr_per_unit\n2026-11-20,USD,83.00\n2026-11-28,USD,84.10\n2026-12-02,USD,85.00\n",
@@ -111,18 +102,8 @@ fn a_dated_rate_is_used_printed_recorded_and_kept_by_re_runs() {
             "rates.csv",
             "date,currency,inr_per_unit\n2026-12-01,USD,90.00\n",
         )
-        .file(
-            "cfg.toml",
-            std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap(),
-        )
-        .args(demo_run_args().into_iter().map(|a| {
-            if a.ends_with("didbill.toml") {
-                "cfg.toml".to_owned()
-            } else {
-                a
-            }
-        }))
-        .args(["--out", "out", "--fx-rates", "rates.csv"])
+        .args(demo_configured_args())
+        .args(["--fx-rates", "rates.csv"])
         .run()
         .expect_code(0);
     assert_eq!(rerun.tree("out"), outputs);

@@ -1,7 +1,7 @@
 //! The PDF invoices of whole runs: drafts, the bill-to block, the seller's
 //! payment details and signatory from the configuration.
 
-use crate::common::{demo_dir, demo_run_args, Ran, Test};
+use crate::common::{demo_config_text, Ran, Test};
 
 /// The text of one PDF of a run, with runs of whitespace as one space.
 fn pdf_text(ran: &Ran, file: &str) -> String {
@@ -12,16 +12,10 @@ fn pdf_text(ran: &Ran, file: &str) -> String {
 /// The demo run with `extra` added to its `[seller]` section, as `cfg.toml` (the
 /// demo's seller is complete: name, address and GSTIN).
 fn demo_with_seller_keys(extra: &str) -> Test {
-    let text = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    let text = demo_config_text();
     let config = text.replace("[seller]\n", &format!("[seller]\n{extra}\n"));
     assert_ne!(config, text);
-    let mut args = demo_run_args();
-    let at = args.iter().position(|a| a == "--config").unwrap() + 1;
-    args[at] = "cfg.toml".into();
-    Test::new()
-        .file("cfg.toml", config)
-        .args(args)
-        .args(["--out", "out"])
+    Test::demo_configured(config)
 }
 
 #[test]
@@ -154,21 +148,13 @@ fn a_malformed_ifsc_is_refused_naming_the_key() {
 
 #[test]
 fn without_gst_the_title_is_a_bill_of_supply_or_an_invoice_not_a_tax_invoice() {
-    let demo = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    let demo = demo_config_text();
     let untaxed = demo.replace("[tax]\nenabled = true", "[tax]\nenabled = false");
     assert_ne!(untaxed, demo);
     let unregistered = untaxed.replace("gstin = \"29ABCDE1234F1Z5\"", "gstin = \"\"");
     assert_ne!(unregistered, untaxed);
     for (config, title) in [(untaxed, "Bill of Supply"), (unregistered, "Invoice")] {
-        let mut args = demo_run_args();
-        let at = args.iter().position(|a| a == "--config").unwrap() + 1;
-        args[at] = "cfg.toml".into();
-        let ran = Test::new()
-            .file("cfg.toml", config)
-            .args(args)
-            .args(["--out", "out"])
-            .run()
-            .expect_code(0);
+        let ran = Test::demo_configured(config).run().expect_code(0);
         let text = pdf_text(&ran, "out/pdf/DID-26-27-00001.pdf");
         assert!(
             text.starts_with(title) || text.contains(&format!(" {title} ")),

@@ -310,15 +310,9 @@ fn demo_run_writes_one_readable_pdf_per_invoice_unless_no_pdf() {
 
 /// The demo run with its configuration's text edited (`from` → `to`), as `cfg.toml`.
 fn demo_with_config(from: &str, to: &str) -> Test {
-    let text = std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap();
+    let text = crate::common::demo_config_text();
     assert!(text.contains(from), "{from}");
-    let mut args = crate::common::demo_run_args();
-    let config = args.iter().position(|a| a == "--config").unwrap() + 1;
-    args[config] = "cfg.toml".into();
-    Test::new()
-        .file("cfg.toml", text.replace(from, to))
-        .args(args)
-        .args(["--out", "out"])
+    Test::demo_configured(text.replace(from, to))
 }
 
 /// The cells of `column` in a CSV file's rows.

@@ -24,6 +24,21 @@ pub fn audit_dir() -> PathBuf {
     repo().join("fixtures/audit")
 }
 
+/// The text of the demo's configuration, `fixtures/demo/didbill.toml`.
+pub fn demo_config_text() -> String {
+    std::fs::read_to_string(demo_dir().join("didbill.toml")).unwrap()
+}
+
+/// The arguments of [`Test::demo_configured`]: the demo run with `--config cfg.toml`
+/// and `--out out` (to run again in the same folder with [`Ran::then`]).
+pub fn demo_configured_args() -> Vec<String> {
+    let mut args = demo_run_args();
+    let at = args.iter().position(|a| a == "--config").unwrap() + 1;
+    args[at] = "cfg.toml".into();
+    args.extend(["--out".into(), "out".into()]);
+    args
+}
+
 /// The arguments of the README's demo run, without `--out`.
 pub fn demo_run_args() -> Vec<String> {
     let demo = demo_dir();
@@ -75,6 +90,14 @@ impl Test {
     /// The README's demo run on `fixtures/demo`, writing to `out/`.
     pub fn demo() -> Test {
         Test::new().args(demo_run_args()).args(["--out", "out"])
+    }
+
+    /// [`Test::demo`] with `config` (see [`demo_config_text`]) as its configuration
+    /// file, written as `cfg.toml`.
+    pub fn demo_configured(config: impl AsRef<[u8]>) -> Test {
+        Test::new()
+            .file("cfg.toml", config)
+            .args(demo_configured_args())
     }
 
     /// Adds one argument.
