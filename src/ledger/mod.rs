@@ -438,10 +438,11 @@ impl<S: Store> Book<S> {
         issued.sort_by_key(|(order, _)| *order);
         let invoices: Vec<IssuedInvoice> = issued.into_iter().map(|(_, i)| i).collect();
         // Only invoices issued now can lack a rate: stored ones keep what they had.
+        let fresh: HashSet<&str> = self.fresh.iter().map(|f| f.number.as_str()).collect();
         fx::refuse_missing_rates(
             invoices
                 .iter()
-                .filter(|i| self.fresh.iter().any(|f| f.number == i.number)),
+                .filter(|i| fresh.contains(i.number.as_str())),
         )?;
 
         let mut notes = std::mem::take(&mut self.notes);
