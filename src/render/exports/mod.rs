@@ -412,7 +412,7 @@ mod tests {
         assert_eq!(&xero[17], "-5.00");
         let zoho = &rows[1][0];
         assert_eq!(&zoho[3], "'=HYPERLINK(\"http://evil.example\",\"x\")");
-        assert_eq!(&zoho[15], "-5.00");
+        assert_eq!(&zoho[16], "-5.00");
         let quickbooks = &rows[2][0];
         assert_eq!((&quickbooks[9], &quickbooks[10]), ("-5.00", "-5.00"));
     }
