@@ -275,9 +275,9 @@ pub struct RunArgs {
     /// The invoice ledger (numbers, issued invoices, billed setup fees).
     #[arg(long, default_value = ledger::DEFAULT_PATH)]
     pub ledger: PathBuf,
-    /// Accounting CSVs to write beside the canonical files, comma-separated: xero,
-    /// zoho, quickbooks, or NAME for --templates DIR/csv/NAME.toml (generic is
-    /// line_items.csv, always written).
+    /// Accounting exports to write beside the canonical files, comma-separated:
+    /// xero, zoho, quickbooks, tally (TallyPrime vouchers, tally.xml), or NAME for
+    /// --templates DIR/csv/NAME.toml (generic is line_items.csv, always written).
     #[arg(long, value_name = "LAYOUTS", value_delimiter = ',')]
     pub csv: Vec<String>,
     /// Start the accounting CSVs (not the canonical files) with a UTF-8 BOM, for Excel.

@@ -13,6 +13,7 @@ pub(super) struct FileExport {
     xero: FileXero,
     zoho: FileZoho,
     quickbooks: FileQuickbooks,
+    tally: FileTally,
 }
 
 /// A tool's tax names per GST treatment; unset names default from `tax.rate`.
@@ -95,6 +96,34 @@ impl Default for FileQuickbooks {
             item_round_off: "Rounding".into(),
             currency_suffix: DEFAULT_CURRENCY_SUFFIX.into(),
             tax_code: FileTaxNames::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileTally {
+    company: String,
+    voucher_type: String,
+    sales_ledger: String,
+    export_sales_ledger: String,
+    cgst_ledger: String,
+    sgst_ledger: String,
+    igst_ledger: String,
+    round_off_ledger: String,
+}
+
+impl Default for FileTally {
+    fn default() -> Self {
+        FileTally {
+            company: String::new(),
+            voucher_type: "Sales".into(),
+            sales_ledger: "Sales".into(),
+            export_sales_ledger: String::new(),
+            cgst_ledger: "Output CGST".into(),
+            sgst_ledger: "Output SGST".into(),
+            igst_ledger: "Output IGST".into(),
+            round_off_ledger: "Round Off".into(),
         }
     }
 }
@@ -197,6 +226,29 @@ pub struct QuickbooksConfig {
     pub tax_code: TaxNames,
 }
 
+/// `[export.tally]`: the TallyPrime voucher import (`tally.xml`). Every name must
+/// be a ledger (or voucher type) that exists in the Tally company, spelled the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TallyConfig {
+    /// The Tally company to import into; empty for the company open in Tally.
+    pub company: String,
+    /// The voucher type of every voucher.
+    pub voucher_type: String,
+    /// The income ledger credited with the taxable value of a domestic invoice.
+    pub sales_ledger: String,
+    /// The income ledger of an export invoice (zero-rated); the sales ledger when
+    /// left empty.
+    pub export_sales_ledger: String,
+    /// The duty ledger credited with CGST.
+    pub cgst_ledger: String,
+    /// The duty ledger credited with SGST.
+    pub sgst_ledger: String,
+    /// The duty ledger credited with IGST.
+    pub igst_ledger: String,
+    /// The ledger that takes an invoice's round-off.
+    pub round_off_ledger: String,
+}
+
 /// Settings of the accounting CSV layouts, available to every layout template.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExportConfig {
@@ -206,6 +258,8 @@ pub struct ExportConfig {
     pub zoho: ZohoConfig,
     /// QuickBooks Online.
     pub quickbooks: QuickbooksConfig,
+    /// TallyPrime.
+    pub tally: TallyConfig,
 }
 
 impl FileExport {
@@ -216,6 +270,7 @@ impl FileExport {
             xero,
             zoho,
             quickbooks,
+            tally,
         } = self;
         Ok(ExportConfig {
             xero: XeroConfig {
@@ -318,6 +373,33 @@ impl FileExport {
                     ],
                 )?,
             },
+            tally: tally.validate()?,
+        })
+    }
+}
+
+impl FileTally {
+    fn validate(self) -> std::result::Result<TallyConfig, String> {
+        let required =
+            |key: &str, value: String| export_text(&format!("export.tally.{key}"), value, true);
+        let sales_ledger = required("sales_ledger", self.sales_ledger)?;
+        let export_sales_ledger = match export_text(
+            "export.tally.export_sales_ledger",
+            self.export_sales_ledger,
+            false,
+        )? {
+            empty if empty.is_empty() => sales_ledger.clone(),
+            set => set,
+        };
+        Ok(TallyConfig {
+            company: export_text("export.tally.company", self.company, false)?,
+            voucher_type: required("voucher_type", self.voucher_type)?,
+            sales_ledger,
+            export_sales_ledger,
+            cgst_ledger: required("cgst_ledger", self.cgst_ledger)?,
+            sgst_ledger: required("sgst_ledger", self.sgst_ledger)?,
+            igst_ledger: required("igst_ledger", self.igst_ledger)?,
+            round_off_ledger: required("round_off_ledger", self.round_off_ledger)?,
         })
     }
 }

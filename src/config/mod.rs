@@ -37,7 +37,7 @@ use didbill_core::pricing::Pricing;
 pub use api::ApiConfig;
 use api::FileApi;
 use export::FileExport;
-pub use export::{ExportConfig, QuickbooksConfig, TaxNames, XeroConfig, ZohoConfig};
+pub use export::{ExportConfig, QuickbooksConfig, TallyConfig, TaxNames, XeroConfig, ZohoConfig};
 use invoice::FileInvoice;
 pub use invoice::{InvoiceConfig, MAX_DUE_DAYS};
 use pricing::FilePricing;

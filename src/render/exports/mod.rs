@@ -11,6 +11,7 @@
 mod context;
 mod filters;
 mod layout;
+mod tally;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,10 @@ use layout::{Layout, Limits};
 
 /// The `--csv` name of the canonical `line_items.csv`, which is always written.
 const GENERIC: &str = "generic";
+
+/// The `--csv` name of the TallyPrime voucher export (`tally.xml`), which is XML
+/// written by [`tally`], not a CSV layout.
+const TALLY: &str = "tally";
 
 /// Names that would overwrite a canonical file.
 const RESERVED: [&str; 5] = [
@@ -81,7 +86,8 @@ pub fn layout_names(requested: &[String]) -> Result<Vec<String>> {
 
 /// The built-in, generic or reserved name `name` spells in any case, else `name`.
 fn canonical_name(name: &str) -> &str {
-    std::iter::once(GENERIC)
+    [GENERIC, TALLY]
+        .into_iter()
         .chain(RESERVED)
         .chain(BUILT_IN.iter().map(|(n, _)| *n))
         .find(|known| known.eq_ignore_ascii_case(name))
@@ -91,6 +97,7 @@ fn canonical_name(name: &str) -> &str {
 fn known() -> String {
     std::iter::once(GENERIC)
         .chain(BUILT_IN.iter().map(|(n, _)| *n))
+        .chain([TALLY])
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -99,6 +106,7 @@ fn known() -> String {
 #[derive(Debug)]
 pub struct Exports {
     layouts: Vec<(String, Layout)>,
+    tally: bool,
     bom: bool,
 }
 
@@ -115,16 +123,39 @@ impl Exports {
         }
         let layouts = names
             .iter()
+            .filter(|name| *name != TALLY)
             .map(|name| Ok((name.clone(), find(name, templates)?)))
             .collect::<Result<_>>()?;
-        Ok(Exports { layouts, bom })
+        Ok(Exports {
+            layouts,
+            tally: names.iter().any(|name| name == TALLY),
+            bom,
+        })
     }
 
     /// Renders every layout over the invoices (in the order given, which is
     /// invoice-number order; lines in order): output file names and bytes, and a
     /// warning for each invoice too big for one file of its layout. A layout with
-    /// `[limits]` is split into as many files as its tool needs (see [`pack`]).
+    /// `[limits]` is split into as many files as its tool needs (see [`pack`]);
+    /// `tally.xml`, when asked for, comes last.
     pub fn render(
+        &self,
+        invoices: &[IssuedInvoice],
+        config: &Config,
+        period: Period,
+    ) -> Result<(Vec<ExportFile>, Vec<String>)> {
+        let (mut files, warnings) = self.render_layouts(invoices, config, period)?;
+        if self.tally {
+            files.push((
+                tally::FILE.to_owned(),
+                tally::render(invoices, config, period)?,
+            ));
+        }
+        Ok((files, warnings))
+    }
+
+    /// The CSV layouts' files and warnings (see [`Exports::render`]).
+    fn render_layouts(
         &self,
         invoices: &[IssuedInvoice],
         config: &Config,
@@ -415,6 +446,38 @@ mod tests {
         assert_eq!(&zoho[16], "-5.00");
         let quickbooks = &rows[2][0];
         assert_eq!((&quickbooks[9], &quickbooks[10]), ("-5.00", "-5.00"));
+    }
+
+    #[test]
+    fn tally_xml_escapes_markup_and_hidden_characters_and_adds_no_formula_guard() {
+        let config = Config::default();
+        let mut invoice = hostile_invoice(&config);
+        invoice.invoice.customer.name = "A&B <Traders> \u{1b}[31m".into();
+        let exports = Exports::load(&names(&["tally", "xero"]), None, false).unwrap();
+        let (files, _) = exports
+            .render(&[invoice], &config, "2026-11".parse().unwrap())
+            .unwrap();
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["xero.csv", "tally.xml"]);
+        let xml = String::from_utf8(files[1].1.clone()).unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ENVELOPE>"));
+        assert!(
+            xml.contains("<PARTYLEDGERNAME>A&amp;B &lt;Traders&gt; \\u{1b}[31m</PARTYLEDGERNAME>"),
+            "{xml}"
+        );
+        assert!(!xml.contains('\u{1b}'));
+        // A credit line makes the total negative: the party is credited, the sales
+        // and tax ledgers debited.
+        let party = "<LEDGERNAME>A&amp;B &lt;Traders&gt; \\u{1b}[31m</LEDGERNAME>
+       <ISDEEMEDPOSITIVE>No</ISDEEMEDPOSITIVE>
+       <ISPARTYLEDGER>Yes</ISPARTYLEDGER>
+       <AMOUNT>5.90</AMOUNT>";
+        assert!(xml.contains(party), "{xml}");
+        let sales = "<LEDGERNAME>Sales</LEDGERNAME>
+       <ISDEEMEDPOSITIVE>Yes</ISDEEMEDPOSITIVE>
+       <AMOUNT>-5.00</AMOUNT>";
+        assert!(xml.contains(sales), "{xml}");
+        assert!(xml.contains("<AMOUNT>-0.45</AMOUNT>"), "{xml}");
     }
 
     fn rendered(rows: usize, bytes: &str) -> Rendered {

@@ -1,0 +1,256 @@
+//! `run --csv tally`: the run's invoices as TallyPrime sales vouchers, one XML file
+//! (`tally.xml`) in Tally's import format (`ENVELOPE` › `IMPORTDATA` ›
+//! `REQUESTDATA` › `TALLYMESSAGE` › `VOUCHER`), for *Import › Vouchers*.
+//!
+//! Each invoice is one voucher in the "Accounting Voucher View": the party ledger
+//! (the customer's name) is debited with the total, with a bill-wise "New Ref" of
+//! the invoice number so the receivable is tracked per invoice; the sales ledger is
+//! credited with the taxable value, the CGST/SGST/IGST duty ledgers with the tax, and
+//! the round-off ledger with the round-off. Tally writes a debit as a negative
+//! `AMOUNT` with `ISDEEMEDPOSITIVE` Yes and a credit as a positive one with No.
+//!
+//! Tally keeps its books in rupees, so every amount is in rupees: an INR invoice's
+//! own figures, and for an invoice in another currency the rupee values recorded
+//! with it ([`IssuedInvoice::inr_values`]): the taxable value and the GST at the
+//! invoice's exchange rate, the party debited with its total at that rate, and the
+//! few paise between the two (GST is computed on the rupee value, not converted) on
+//! the round-off ledger, so every voucher balances to zero.
+
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::config::{Config, TallyConfig};
+use crate::error::{Error, Result};
+use didbill_core::billing::IssuedInvoice;
+use didbill_core::money::Currency;
+use didbill_core::period::Period;
+use didbill_core::{country, gst};
+
+/// The file name of the export.
+pub const FILE: &str = "tally.xml";
+
+/// One ledger line of a voucher: the ledger and its signed rupee amount (negative
+/// is a debit).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// The ledger's name in Tally.
+    pub ledger: &'a str,
+    /// Rupees; negative for a debit, positive for a credit.
+    pub amount: Decimal,
+    /// Whether this is the party (customer) ledger.
+    pub party: bool,
+}
+
+/// `issued`'s voucher entries in rupees, party first; they add up to zero. Fails for
+/// an invoice in another currency without an exchange rate (tax disabled), whose
+/// rupee value didbill does not know.
+pub fn entries<'a>(
+    issued: &'a IssuedInvoice,
+    tally: &'a TallyConfig,
+    gst_percent: Decimal,
+) -> Result<Vec<Entry<'a>>> {
+    let inv = &issued.invoice;
+    let (total, taxable, cgst, sgst, igst) = if inv.currency == Currency::INR {
+        (
+            inv.total.amount(),
+            inv.subtotal.amount(),
+            inv.cgst.amount(),
+            inv.sgst.amount(),
+            inv.igst.amount(),
+        )
+    } else {
+        let inr = issued.inr_values(gst_percent).ok_or_else(|| {
+            Error::Data(format!(
+                "--csv tally: invoice {} ({}) is in {} and has no exchange rate (tax is off, so \
+                 none was recorded), and Tally's vouchers are in rupees: drop tally from --csv \
+                 for this month, or price the customer in INR; nothing was written",
+                issued.number, inv.customer.id, inv.currency
+            ))
+        })?;
+        let total = (inv.total.amount() * inr.rate)
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        (total, inr.taxable_value, inr.cgst, inr.sgst, inr.igst)
+    };
+    let sales = match inv.is_export() {
+        true => &tally.export_sales_ledger,
+        false => &tally.sales_ledger,
+    };
+    let round_off = total - taxable - cgst - sgst - igst;
+    let credits = [
+        (sales.as_str(), taxable),
+        (tally.cgst_ledger.as_str(), cgst),
+        (tally.sgst_ledger.as_str(), sgst),
+        (tally.igst_ledger.as_str(), igst),
+        (tally.round_off_ledger.as_str(), round_off),
+    ];
+    let party = Entry {
+        ledger: &inv.customer.name,
+        amount: -total,
+        party: true,
+    };
+    Ok(std::iter::once(party)
+        .chain(
+            credits
+                .into_iter()
+                .enumerate()
+                // The sales line always stands; a zero tax or round-off has no line.
+                .filter(|(i, (_, amount))| *i == 0 || !amount.is_zero())
+                .map(|(_, (ledger, amount))| Entry {
+                    ledger,
+                    amount,
+                    party: false,
+                }),
+        )
+        .collect())
+}
+
+/// `tally.xml` for `invoices` (in the order given, which is invoice-number order).
+pub fn render(invoices: &[IssuedInvoice], config: &Config, period: Period) -> Result<Vec<u8>> {
+    let tally = &config.export.tally;
+    // Every invoice's rupee entries first, so a missing rate fails before writing.
+    let vouchers = invoices
+        .iter()
+        .map(|issued| Ok((issued, entries(issued, tally, config.tax.rate)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 1);
+    write_envelope(&mut w, &vouchers, config, period)
+        .map_err(|e| Error::Usage(format!("writing {FILE}: {e}")))?;
+    let mut bytes = w.into_inner();
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn write_envelope(
+    w: &mut Writer<Vec<u8>>,
+    vouchers: &[(&IssuedInvoice, Vec<Entry>)],
+    config: &Config,
+    period: Period,
+) -> std::io::Result<()> {
+    let company = &config.export.tally.company;
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    w.create_element("ENVELOPE").write_inner_content(|w| {
+        w.create_element("HEADER")
+            .write_inner_content(|w| text(w, "TALLYREQUEST", "Import Data"))?;
+        w.create_element("BODY").write_inner_content(|w| {
+            w.create_element("IMPORTDATA").write_inner_content(|w| {
+                w.create_element("REQUESTDESC").write_inner_content(|w| {
+                    text(w, "REPORTNAME", "Vouchers")?;
+                    if !company.is_empty() {
+                        w.create_element("STATICVARIABLES")
+                            .write_inner_content(|w| text(w, "SVCURRENTCOMPANY", company))?;
+                    }
+                    Ok(())
+                })?;
+                w.create_element("REQUESTDATA").write_inner_content(|w| {
+                    vouchers.iter().try_for_each(|(issued, entries)| {
+                        voucher(w, issued, entries, config, period)
+                    })
+                })?;
+                Ok(())
+            })?;
+            Ok(())
+        })?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn voucher(
+    w: &mut Writer<Vec<u8>>,
+    issued: &IssuedInvoice,
+    entries: &[Entry],
+    config: &Config,
+    period: Period,
+) -> std::io::Result<()> {
+    let tally = &config.export.tally;
+    let inv = &issued.invoice;
+    let customer = &inv.customer;
+    let date = issued.invoice_date.format("%Y%m%d").to_string();
+    let mut narration = format!(
+        "DID numbers, {}; customer {}",
+        period.start().format("%B %Y"),
+        customer.id
+    );
+    if let (true, Some(rate)) = (inv.currency != Currency::INR, issued.fx_rate) {
+        narration.push_str(&format!(
+            "; {} {} at Rs. {} per {}",
+            inv.currency, inv.total, rate, inv.currency
+        ));
+    }
+    // An export has no Indian state; Tally takes the buyer's country instead.
+    let (state, residence) = match inv.is_export() {
+        true => (None, customer.country.as_deref().and_then(country::name)),
+        false => (gst::state_name(inv.place_of_supply.code()), Some("India")),
+    };
+    w.create_element("TALLYMESSAGE").write_inner_content(|w| {
+        w.create_element("VOUCHER")
+            .with_attributes([
+                ("VCHTYPE", tally.voucher_type.as_str()),
+                ("ACTION", "Create"),
+                ("OBJVIEW", "Accounting Voucher View"),
+            ])
+            .write_inner_content(|w| {
+                text(w, "DATE", &date)?;
+                text(w, "EFFECTIVEDATE", &date)?;
+                text(w, "VOUCHERTYPENAME", &tally.voucher_type)?;
+                text(w, "VOUCHERNUMBER", &issued.number)?;
+                text(w, "PERSISTEDVIEW", "Accounting Voucher View")?;
+                text(w, "PARTYLEDGERNAME", &customer.name)?;
+                if let Some(gstin) = &customer.gstin {
+                    text(w, "PARTYGSTIN", gstin)?;
+                }
+                if let Some(state) = state {
+                    text(w, "STATENAME", state)?;
+                    text(w, "PLACEOFSUPPLY", state)?;
+                }
+                if let Some(residence) = residence {
+                    text(w, "COUNTRYOFRESIDENCE", residence)?;
+                }
+                text(w, "NARRATION", &narration)?;
+                entries
+                    .iter()
+                    .try_for_each(|entry| ledger_entry(w, entry, &issued.number))
+            })?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn ledger_entry(w: &mut Writer<Vec<u8>>, entry: &Entry, number: &str) -> std::io::Result<()> {
+    // `-0` would read as a debit of nothing: zero is written unsigned.
+    let signed = match entry.amount.is_zero() {
+        true => Decimal::ZERO,
+        false => entry.amount,
+    };
+    let amount = format!("{signed:.2}");
+    let debit = if signed < Decimal::ZERO { "Yes" } else { "No" };
+    w.create_element("ALLLEDGERENTRIES.LIST")
+        .write_inner_content(|w| {
+            text(w, "LEDGERNAME", entry.ledger)?;
+            text(w, "ISDEEMEDPOSITIVE", debit)?;
+            if entry.party {
+                text(w, "ISPARTYLEDGER", "Yes")?;
+            }
+            text(w, "AMOUNT", &amount)?;
+            if entry.party {
+                w.create_element("BILLALLOCATIONS.LIST")
+                    .write_inner_content(|w| {
+                        text(w, "NAME", number)?;
+                        text(w, "BILLTYPE", "New Ref")?;
+                        text(w, "AMOUNT", &amount)
+                    })?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+/// `<name>value</name>`, the value escaped; characters XML 1.0 cannot carry (control
+/// characters other than tab and line breaks) are written as `\u{..}` escapes.
+fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()> {
+    let value = crate::text::escape_hidden(value);
+    w.create_element(name)
+        .write_text_content(BytesText::new(&value))?;
+    Ok(())
+}
