@@ -90,6 +90,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         tax_rate: Decimal::from(18),
         tax_enabled: true,
         export: false,
+        export_igst: false,
         intra_state: true,
         lines: items,
         subtotal,

@@ -23,6 +23,7 @@ pub(super) struct FileTaxNames {
     intra_state: Option<String>,
     inter_state: Option<String>,
     zero_rated: Option<String>,
+    export_with_igst: Option<String>,
     untaxed: Option<String>,
 }
 
@@ -136,8 +137,11 @@ pub struct TaxNames {
     pub intra_state: String,
     /// Supply to another state (IGST).
     pub inter_state: String,
-    /// Export of services (place of supply 96, no tax).
+    /// Export of services under LUT (place of supply 96, no tax).
     pub zero_rated: String,
+    /// Export of services on payment of IGST (`tax.export = "igst"`); the
+    /// inter-state name unless set.
+    pub export_with_igst: String,
     /// `tax.enabled = false`.
     pub untaxed: String,
 }
@@ -417,9 +421,15 @@ impl FileTaxNames {
             Some(v) => export_text(&format!("{section}.{key}"), v, false),
             None => Ok(default),
         };
+        let inter_state = pick("inter_state", self.inter_state, inter_state)?;
         Ok(TaxNames {
             intra_state: pick("intra_state", self.intra_state, intra_state)?,
-            inter_state: pick("inter_state", self.inter_state, inter_state)?,
+            export_with_igst: pick(
+                "export_with_igst",
+                self.export_with_igst,
+                inter_state.clone(),
+            )?,
+            inter_state,
             zero_rated: pick("zero_rated", self.zero_rated, zero_rated)?,
             untaxed: pick("untaxed", self.untaxed, untaxed)?,
         })

@@ -190,6 +190,7 @@ impl Config {
                 enabled: self.tax.enabled,
                 rate: self.tax.rate,
                 seller_state_code: self.seller.state_code.clone(),
+                export_with_igst: self.tax.export_with_igst,
             },
             round_off: self.round_off,
         }

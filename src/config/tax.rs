@@ -12,6 +12,7 @@ pub(super) struct FileTax {
     #[serde(deserialize_with = "decimal")]
     pub(super) rate: Decimal,
     sac: String,
+    export: String,
 }
 
 impl Default for FileTax {
@@ -20,6 +21,7 @@ impl Default for FileTax {
             enabled: true,
             rate: Decimal::from(18),
             sac: "9984".into(),
+            export: "lut".into(),
         }
     }
 }
@@ -33,6 +35,9 @@ pub struct TaxConfig {
     pub rate: Decimal,
     /// Services Accounting Code printed on invoices.
     pub sac: String,
+    /// Exports are supplied on payment of IGST (`export = "igst"`) rather than under
+    /// a letter of undertaking without it (`"lut"`, the default).
+    pub export_with_igst: bool,
 }
 
 impl FileTax {
@@ -60,10 +65,21 @@ impl FileTax {
                 "tax.sac {sac:?} must be a numeric SAC code such as \"9984\""
             ));
         }
+        let export_with_igst = match self.export.trim() {
+            "lut" => false,
+            "igst" => true,
+            other => {
+                return Err(format!(
+                    "tax.export {other:?} must be \"lut\" (exports under a letter of \
+                     undertaking, without IGST) or \"igst\" (exports on payment of IGST)"
+                ))
+            }
+        };
         Ok(TaxConfig {
             enabled: self.enabled,
             rate: self.rate,
             sac,
+            export_with_igst,
         })
     }
 }

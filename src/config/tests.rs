@@ -147,6 +147,38 @@ fn export_settings_default_from_the_tax_rate() {
 
     let c = Config::parse("[tax]\nrate = \"12.50\"").unwrap();
     assert_eq!(c.export.zoho.item_tax.inter_state, "IGST12.5");
+    // An export on payment of IGST takes the inter-state name unless set.
+    assert_eq!(c.export.zoho.item_tax.export_with_igst, "IGST12.5");
+    let c = Config::parse(
+        "[export.xero.tax_type]\ninter_state = \"IGST Out\"\n\
+         [export.zoho.item_tax]\nexport_with_igst = \"IGST18 Export\"",
+    )
+    .unwrap();
+    assert_eq!(c.export.xero.tax_type.export_with_igst, "IGST Out");
+    assert_eq!(c.export.zoho.item_tax.export_with_igst, "IGST18 Export");
+}
+
+#[test]
+fn exports_are_under_lut_unless_igst_is_chosen() {
+    assert!(!Config::parse("").unwrap().tax.export_with_igst);
+    assert!(
+        !Config::parse("[tax]\nexport = \"lut\"")
+            .unwrap()
+            .tax
+            .export_with_igst
+    );
+    let c = Config::parse("[tax]\nexport = \"igst\"").unwrap();
+    assert!(c.tax.export_with_igst);
+    assert!(
+        c.rules("2026-11".parse().unwrap(), chrono::DateTime::UNIX_EPOCH)
+            .tax
+            .export_with_igst
+    );
+    let err = Config::parse("[tax]\nexport = \"LUT-2026\"").unwrap_err();
+    assert!(
+        err.contains("tax.export \"LUT-2026\" must be \"lut\""),
+        "{err}"
+    );
 }
 
 #[test]

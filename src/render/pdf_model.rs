@@ -60,6 +60,7 @@ pub fn pdf_invoice(
         tax_rate: config.tax.rate,
         tax_enabled: config.tax.enabled,
         export: inv.is_export(),
+        export_igst: inv.treatment == GstTreatment::ExportWithIgst,
         intra_state: inv.treatment == GstTreatment::IntraState,
         lines: inv
             .lines

@@ -163,3 +163,46 @@ fn without_gst_the_title_is_a_bill_of_supply_or_an_invoice_not_a_tax_invoice() {
         assert!(!text.contains("Tax Invoice"), "{title}: {text}");
     }
 }
+
+/// `tax.export = "igst"`: exports carry IGST at the full rate, in the invoice
+/// currency and in rupees, with the endorsement for exports on payment of IGST; the
+/// accounting exports name the IGST tax.
+#[test]
+fn exports_on_payment_of_igst_carry_igst_and_say_so() {
+    let config = demo_config_text().replace("[tax]\n", "[tax]\nexport = \"igst\"\n");
+    let ran = Test::demo_configured(config)
+        .args(["--csv", "zoho,tally"])
+        .run()
+        .expect_code(0);
+    let invoices = ran.read("out/invoices.csv");
+    // Europa Calls GmbH: 350.00 INR and 7.50 USD (632.63 INR at 84.35), now with
+    // 18 % IGST: 63.00 INR, and 1.35 USD with 113.87 in rupees.
+    for row in [
+        "DID/26-27/00006,2026-12-01,2026-12-16,MA_EUROPA05,Europa Calls GmbH,,96,INR,1,350.00,0.00,0.00,63.00,0.00,413.00,,350.00,63.00\n",
+        "DID/26-27/00007,2026-12-01,2026-12-16,MA_EUROPA05,Europa Calls GmbH,,96,USD,1,7.50,0.00,0.00,1.35,0.00,8.85,84.35,632.63,113.87\n",
+    ] {
+        assert!(invoices.contains(row), "missing {row:?} in:\n{invoices}");
+    }
+    let text = pdf_text(&ran, "out/pdf/DID-26-27-00007.pdf");
+    for needle in [
+        "IGST @ 18%",
+        "Supply of services for export on payment of integrated tax",
+        "taxable value ₹632.63, IGST ₹113.87",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    for absent in ["zero-rated)", "under LUT"] {
+        assert!(!text.contains(absent), "{absent:?} in:\n{text}");
+    }
+    let zoho = ran.read("out/zoho.csv");
+    let europa: Vec<&str> = zoho.lines().filter(|l| l.contains("Europa")).collect();
+    assert!(!europa.is_empty());
+    assert!(
+        europa
+            .iter()
+            .all(|l| l.contains(",overseas,") && l.contains(",IGST18,18,")),
+        "{europa:?}"
+    );
+    let tally = ran.read("out/tally.xml");
+    assert!(tally.contains("<LEDGERNAME>Output IGST</LEDGERNAME>\n       <ISDEEMEDPOSITIVE>No</ISDEEMEDPOSITIVE>\n       <AMOUNT>113.87</AMOUNT>"), "{tally}");
+}

@@ -55,7 +55,7 @@ usage_markup_percent = "0"
 rental_markup_percent = 0
 "#,
     )
-    .args(["--csv", "xero,zoho,quickbooks"])
+    .args(["--csv", "xero,zoho,quickbooks,tally"])
     .run()
     .expect_code(0);
     let expected = demo_dir().join("expected");

@@ -98,7 +98,7 @@ fn run_args() -> Vec<String> {
 fn usage_run() -> Ran {
     snapshot(Test::new(), &november_calls())
         .args(run_args())
-        .args(["--csv", "xero,zoho,quickbooks"])
+        .args(["--csv", "xero,zoho,quickbooks,tally"])
         .run()
         .expect_code(0)
 }
@@ -192,7 +192,7 @@ fn calls_become_usage_lines_after_the_rentals_with_empty_number_cells() {
 fn no_usage_bills_the_numbers_only_exactly_as_before() {
     let ran = snapshot(Test::new(), &november_calls())
         .args(run_args())
-        .args(["--no-usage", "--csv", "xero,zoho,quickbooks"])
+        .args(["--no-usage", "--csv", "xero,zoho,quickbooks,tally"])
         .run()
         .expect_code(0);
     let expected = demo_dir().join("expected");
@@ -221,7 +221,7 @@ fn usage_is_in_the_ledger_re_runs_are_identical_and_changed_calls_conflict() {
     let again = first
         .then()
         .args(run_args())
-        .args(["--csv", "xero,zoho,quickbooks"])
+        .args(["--csv", "xero,zoho,quickbooks,tally"])
         .run()
         .expect_code(0);
     assert_eq!(again.tree("out"), outputs);

@@ -84,6 +84,7 @@ fn karnataka_invoice() -> PdfInvoice {
         tax_rate: d("18"),
         tax_enabled: true,
         export: false,
+        export_igst: false,
         intra_state: true,
         lines,
         subtotal,

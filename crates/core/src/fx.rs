@@ -93,7 +93,9 @@ impl InrValues {
                 let half = at(gst_percent / Decimal::TWO);
                 (half, half, Decimal::ZERO)
             }
-            GstTreatment::InterState => (Decimal::ZERO, Decimal::ZERO, at(gst_percent)),
+            GstTreatment::InterState | GstTreatment::ExportWithIgst => {
+                (Decimal::ZERO, Decimal::ZERO, at(gst_percent))
+            }
             GstTreatment::ZeroRated | GstTreatment::Untaxed => {
                 (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO)
             }

@@ -175,7 +175,7 @@ pub fn invoice(issued: &IssuedInvoice, config: &Config) -> Value {
         tax_treatment: treatment.key(),
         tax_rate: if matches!(
             treatment,
-            GstTreatment::IntraState | GstTreatment::InterState
+            GstTreatment::IntraState | GstTreatment::InterState | GstTreatment::ExportWithIgst
         ) {
             config.tax.rate.normalize().to_string()
         } else {

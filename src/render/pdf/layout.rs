@@ -373,7 +373,7 @@ fn totals_rows(inv: &PdfInvoice, words: &Words) -> Vec<(String, String, Style)> 
         money(inv.subtotal, cur),
         BODY,
     )];
-    if inv.export {
+    if inv.export && !inv.export_igst {
         rows.push((
             words.get("zero_rated").to_string(),
             money(inv.igst, cur),

@@ -177,6 +177,9 @@ pub struct PdfInvoice {
     pub tax_enabled: bool,
     /// Export of services: zero-rated, printed with the export note.
     pub export: bool,
+    /// An export on payment of IGST (`tax.export = "igst"`): an IGST row, not the
+    /// zero-rated one, and the endorsement saying so.
+    pub export_igst: bool,
     /// Supplied within the seller's state: CGST and SGST rows, not IGST.
     pub intra_state: bool,
     /// The invoice lines in print order.

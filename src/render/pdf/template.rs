@@ -103,6 +103,7 @@ struct InvoiceCtx<'a> {
     half_rate: String,
     tax_enabled: bool,
     export: bool,
+    export_igst: bool,
     intra_state: bool,
     line_count: usize,
     subtotal: String,
@@ -277,6 +278,7 @@ fn invoice_ctx(inv: &PdfInvoice) -> InvoiceCtx<'_> {
         half_rate: percent(inv.tax_rate / Decimal::TWO),
         tax_enabled: inv.tax_enabled,
         export: inv.export,
+        export_igst: inv.export_igst,
         intra_state: inv.intra_state,
         line_count: inv.lines.len(),
         subtotal: money(inv.subtotal, &inv.currency),
@@ -333,6 +335,7 @@ fn sample_invoice() -> PdfInvoice {
         tax_rate: Decimal::from(18),
         tax_enabled: true,
         export: false,
+        export_igst: false,
         intra_state: true,
         lines: vec![PdfLine {
             e164: Some("+918045678901".into()),

@@ -91,8 +91,11 @@ pub enum GstTreatment {
     IntraState,
     /// Supplied to another state: IGST at the full rate.
     InterState,
-    /// Export of services: zero-rated.
+    /// Export of services under a letter of undertaking: zero-rated, no tax.
     ZeroRated,
+    /// Export of services on payment of IGST at the full rate (zero-rated too: the
+    /// IGST is refunded to the supplier).
+    ExportWithIgst,
     /// Tax is turned off (`tax.enabled = false`).
     Untaxed,
 }
@@ -102,6 +105,8 @@ impl GstTreatment {
     pub fn of(pos: &PlaceOfSupply, tax: &TaxRules) -> GstTreatment {
         if !tax.enabled {
             GstTreatment::Untaxed
+        } else if *pos == PlaceOfSupply::Export && tax.export_with_igst {
+            GstTreatment::ExportWithIgst
         } else if *pos == PlaceOfSupply::Export {
             GstTreatment::ZeroRated
         } else if pos.code() == tax.seller_state_code {
@@ -112,20 +117,21 @@ impl GstTreatment {
     }
 
     /// Its name in templates and in the `[export.*]` tax tables: `intra_state`,
-    /// `inter_state`, `zero_rated` or `untaxed`.
+    /// `inter_state`, `zero_rated`, `export_with_igst` or `untaxed`.
     pub fn key(self) -> &'static str {
         match self {
             GstTreatment::IntraState => "intra_state",
             GstTreatment::InterState => "inter_state",
             GstTreatment::ZeroRated => "zero_rated",
+            GstTreatment::ExportWithIgst => "export_with_igst",
             GstTreatment::Untaxed => "untaxed",
         }
     }
 }
 
 /// GST on `subtotal`: CGST+SGST at half the rate each when supplied within the
-/// seller's state, IGST otherwise, nothing for exports or with tax disabled. Each
-/// amount is rounded on its own.
+/// seller's state, IGST otherwise and on exports with payment of IGST, nothing for
+/// exports under LUT or with tax disabled. Each amount is rounded on its own.
 pub fn taxes(subtotal: Money, pos: &PlaceOfSupply, rules: &Rules) -> Taxes {
     let zero = Money::zero(subtotal.currency());
     let mut t = Taxes {
@@ -142,7 +148,9 @@ pub fn taxes(subtotal: Money, pos: &PlaceOfSupply, rules: &Rules) -> Taxes {
             t.cgst = round(half);
             t.sgst = round(half);
         }
-        GstTreatment::InterState => t.igst = round(subtotal.amount() * rate / hundred),
+        GstTreatment::InterState | GstTreatment::ExportWithIgst => {
+            t.igst = round(subtotal.amount() * rate / hundred)
+        }
         GstTreatment::ZeroRated | GstTreatment::Untaxed => {}
     }
     t
@@ -372,6 +380,21 @@ mod tests {
         );
         assert_eq!(of(PlaceOfSupply::State("27"), &config), "inter_state");
         assert_eq!(of(PlaceOfSupply::Export, &config), "zero_rated");
+        let mut igst = Rules::default();
+        igst.tax.export_with_igst = true;
+        assert_eq!(of(PlaceOfSupply::Export, &igst), "export_with_igst");
+        assert_eq!(of(PlaceOfSupply::State("27"), &igst), "inter_state");
+        assert_eq!(of(PlaceOfSupply::State("29"), &igst), "intra_state");
+        let subtotal = Money::round(Decimal::new(10_005, 2), Currency::INR, Rounding::HalfUp);
+        let t = taxes(subtotal, &PlaceOfSupply::Export, &igst);
+        assert_eq!(
+            (t.cgst.to_string(), t.sgst.to_string(), t.igst.to_string()),
+            ("0.00".into(), "0.00".into(), "18.01".into())
+        );
+        let t = taxes(subtotal, &PlaceOfSupply::Export, &config);
+        assert!(t.igst.amount().is_zero());
+        igst.tax.enabled = false;
+        assert_eq!(of(PlaceOfSupply::Export, &igst), "untaxed");
         let mut off = Rules::default();
         off.tax.enabled = false;
         assert_eq!(of(PlaceOfSupply::State("29"), &off), "untaxed");

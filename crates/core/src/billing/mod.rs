@@ -57,6 +57,9 @@ pub struct TaxRules {
     pub rate: Decimal,
     /// The seller's GST state code, e.g. `29`.
     pub seller_state_code: String,
+    /// Exports are supplied on payment of IGST (refunded later) rather than under a
+    /// letter of undertaking (LUT) without it: `tax.export = "igst"`.
+    pub export_with_igst: bool,
 }
 
 /// Everything the engine needs to know about the run, resolved once.
@@ -112,6 +115,7 @@ impl Default for Rules {
                 enabled: true,
                 rate: Decimal::from(18),
                 seller_state_code: "29".into(),
+                export_with_igst: false,
             },
             round_off: false,
         }
