@@ -693,7 +693,8 @@ fn unknown_or_unsafe_layout_names_are_usage_errors() {
 
 /// A generated November of `customers` customers sharing `numbers` numbers (one
 /// invoice each, one rental line per number), exported as `layouts`.
-fn generated_month(customers: usize, numbers: usize, layouts: &str) -> Ran {
+/// A generated month of `customers` and `numbers` run with `--csv layouts`.
+pub(crate) fn generated_month(customers: usize, numbers: usize, layouts: &str) -> Ran {
     let (accounts, items) = generated_snapshot(customers, numbers);
     Test::new()
         .file("snap/accounts.json", accounts)

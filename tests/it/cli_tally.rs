@@ -9,7 +9,8 @@ use quick_xml::Reader;
 use quick_xml::XmlVersion;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::common::{demo_config_text, demo_configured_args, demo_dir, Test};
+use crate::cli_exports::generated_month;
+use crate::common::{demo_config_text, demo_configured_args, demo_dir, Ran, Test};
 
 /// One ledger line of a voucher as Tally reads it.
 #[derive(Debug)]
@@ -177,8 +178,71 @@ fn demo_tally_xml_matches_the_golden_file() {
     assert_eq!(ran.read("out/invoices.csv"), expected);
 }
 
-/// Every voucher balances, debits and credits are signed as Tally expects, and the
-/// amounts are the rupee figures of `invoices.csv` — with and without round-off.
+/// Every voucher of `ran`'s `tally.xml` balances, debits and credits are signed as
+/// Tally expects, and the amounts are the rupee figures of `invoices.csv`; returns
+/// how many vouchers have a round-off line.
+fn assert_vouchers_match_invoices_csv(ran: &Ran) -> usize {
+    let (company, vouchers) = vouchers(&ran.read("out/tally.xml"));
+    assert_eq!(company, None, "no company is named unless configured");
+    let invoices = invoices(&ran.read("out/invoices.csv"));
+    assert_eq!(vouchers.len(), invoices.len());
+    let mut round_offs = 0;
+    for (v, inv) in vouchers.iter().zip(&invoices) {
+        let number = &inv["invoice_number"];
+        assert_eq!(v.vchtype, "Sales");
+        assert_eq!(v.field("VOUCHERNUMBER"), Some(number.as_str()));
+        let date = inv["invoice_date"].replace('-', "");
+        assert_eq!(v.field("DATE"), Some(date.as_str()));
+        assert_eq!(
+            v.field("PARTYLEDGERNAME"),
+            Some(inv["customer_name"].as_str())
+        );
+        let gstin = Some(inv["customer_gstin"].as_str()).filter(|g| !g.is_empty());
+        assert_eq!(v.field("PARTYGSTIN"), gstin, "{number}");
+        let sum: Decimal = v.entries.iter().map(|e| e.amount).sum();
+        assert_eq!(sum, Decimal::ZERO, "{number} does not balance");
+        for e in &v.entries {
+            let debit = e.amount < Decimal::ZERO;
+            assert_eq!(e.deemed_positive, if debit { "Yes" } else { "No" }, "{e:?}");
+        }
+        let party = &v.entries[0];
+        assert!(party.party && party.ledger == inv["customer_name"]);
+        assert_eq!(
+            party.bill,
+            Some((number.clone(), "New Ref".into(), party.amount))
+        );
+        let (total, taxable, tax) = match inv["currency"].as_str() {
+            "INR" => (
+                d(&inv["total"]),
+                d(&inv["subtotal"]),
+                d(&inv["cgst"]) + d(&inv["sgst"]) + d(&inv["igst"]),
+            ),
+            _ => (
+                (d(&inv["total"]) * d(&inv["fx_rate"]))
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+                d(&inv["taxable_value_inr"]),
+                d(&inv["tax_inr"]),
+            ),
+        };
+        assert_eq!(party.amount, -total, "{number}");
+        assert_eq!(v.amount("Sales"), taxable, "{number}");
+        let taxes = v.amount("Output CGST") + v.amount("Output SGST") + v.amount("Output IGST");
+        assert_eq!(taxes, tax, "{number}");
+        if inv["currency"] == "INR" {
+            assert_eq!(v.amount("Round Off"), d(&inv["round_off"]), "{number}");
+            assert_eq!(v.amount("Output CGST"), d(&inv["cgst"]), "{number}");
+            assert_eq!(v.amount("Output IGST"), d(&inv["igst"]), "{number}");
+        }
+        if v.entries.iter().any(|e| e.ledger == "Round Off") {
+            round_offs += 1;
+        }
+        let export = inv["place_of_supply"] == "96";
+        assert_eq!(v.field("PLACEOFSUPPLY").is_none(), export, "{number}");
+    }
+    round_offs
+}
+
+/// The demo month, with and without round-off, and a generated 2,000-customer month.
 #[test]
 fn vouchers_balance_and_carry_the_rupee_figures_of_invoices_csv() {
     for round_off in [false, true] {
@@ -188,63 +252,7 @@ fn vouchers_balance_and_carry_the_rupee_figures_of_invoices_csv() {
             .args(["--csv", "tally"])
             .run()
             .expect_code(0);
-        let (company, vouchers) = vouchers(&ran.read("out/tally.xml"));
-        assert_eq!(company, None, "no company is named unless configured");
-        let invoices = invoices(&ran.read("out/invoices.csv"));
-        assert_eq!(vouchers.len(), invoices.len());
-        assert_eq!(vouchers.len(), 11);
-        let mut round_offs = 0;
-        for (v, inv) in vouchers.iter().zip(&invoices) {
-            let number = &inv["invoice_number"];
-            assert_eq!(v.vchtype, "Sales");
-            assert_eq!(v.field("VOUCHERNUMBER"), Some(number.as_str()));
-            assert_eq!(v.field("DATE"), Some("20261201"));
-            assert_eq!(
-                v.field("PARTYLEDGERNAME"),
-                Some(inv["customer_name"].as_str())
-            );
-            let gstin = Some(inv["customer_gstin"].as_str()).filter(|g| !g.is_empty());
-            assert_eq!(v.field("PARTYGSTIN"), gstin, "{number}");
-            let sum: Decimal = v.entries.iter().map(|e| e.amount).sum();
-            assert_eq!(sum, Decimal::ZERO, "{number} does not balance");
-            for e in &v.entries {
-                let debit = e.amount < Decimal::ZERO;
-                assert_eq!(e.deemed_positive, if debit { "Yes" } else { "No" }, "{e:?}");
-            }
-            let party = &v.entries[0];
-            assert!(party.party && party.ledger == inv["customer_name"]);
-            assert_eq!(
-                party.bill,
-                Some((number.clone(), "New Ref".into(), party.amount))
-            );
-            let (total, taxable, tax) = match inv["currency"].as_str() {
-                "INR" => (
-                    d(&inv["total"]),
-                    d(&inv["subtotal"]),
-                    d(&inv["cgst"]) + d(&inv["sgst"]) + d(&inv["igst"]),
-                ),
-                _ => (
-                    (d(&inv["total"]) * d(&inv["fx_rate"]))
-                        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
-                    d(&inv["taxable_value_inr"]),
-                    d(&inv["tax_inr"]),
-                ),
-            };
-            assert_eq!(party.amount, -total, "{number}");
-            assert_eq!(v.amount("Sales"), taxable, "{number}");
-            let taxes = v.amount("Output CGST") + v.amount("Output SGST") + v.amount("Output IGST");
-            assert_eq!(taxes, tax, "{number}");
-            if inv["currency"] == "INR" {
-                assert_eq!(v.amount("Round Off"), d(&inv["round_off"]), "{number}");
-                assert_eq!(v.amount("Output CGST"), d(&inv["cgst"]), "{number}");
-                assert_eq!(v.amount("Output IGST"), d(&inv["igst"]), "{number}");
-            }
-            if v.entries.iter().any(|e| e.ledger == "Round Off") {
-                round_offs += 1;
-            }
-            let export = inv["place_of_supply"] == "96";
-            assert_eq!(v.field("PLACEOFSUPPLY").is_none(), export, "{number}");
-        }
+        let round_offs = assert_vouchers_match_invoices_csv(&ran);
         // The USD invoice to Delhi is a few paise apart between its converted total
         // and its rupee GST; with round_off = true most INR invoices have one too.
         assert!(
@@ -256,6 +264,9 @@ fn vouchers_balance_and_carry_the_rupee_figures_of_invoices_csv() {
             "{round_offs} round-off lines with round_off = {round_off}"
         );
     }
+    let ran = generated_month(2_000, 7_001, "tally");
+    assert_vouchers_match_invoices_csv(&ran);
+    assert!(ran.read("out/invoices.csv").lines().count() > 2_000);
 }
 
 #[test]

@@ -254,3 +254,142 @@ fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()>
         .write_text_content(BytesText::new(&value))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    use super::*;
+    use didbill_core::billing::{self, ChargeKind, Line};
+    use didbill_core::gst::PlaceOfSupply;
+    use didbill_core::inventory::Customer;
+    use didbill_core::money::{Money, Rounding};
+
+    /// An invoice of `amounts` (in paise) in `currency` to `pos`, issued at `rate`.
+    fn issued(
+        amounts: &[i64],
+        currency: Currency,
+        pos: PlaceOfSupply,
+        round_off: bool,
+        rate: Option<Decimal>,
+    ) -> (IssuedInvoice, Config) {
+        let mut config = Config::default();
+        config.round_off = round_off;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let lines = amounts
+            .iter()
+            .enumerate()
+            .map(|(i, paise)| {
+                let amount = Money::round(Decimal::new(*paise, 2), currency, Rounding::HalfUp);
+                Line {
+                    customer_id: "MA_P".into(),
+                    currency,
+                    number_id: format!("n{i}"),
+                    e164: format!("+9180410{i:05}"),
+                    charge: ChargeKind::Rental,
+                    service_from: day,
+                    service_to: day,
+                    billable_days: Some(1),
+                    period_days: Some(30),
+                    unit_amount: Some(amount),
+                    amount,
+                    provider_amount: amount,
+                    setup_key: None,
+                    usage: None,
+                }
+            })
+            .collect();
+        let customer = Customer {
+            id: "MA_P".into(),
+            name: "Prop Co".into(),
+            company: true,
+            email: None,
+            address: vec![],
+            street: None,
+            city: None,
+            postal_code: None,
+            country: (pos == PlaceOfSupply::Export).then(|| "DE".into()),
+            gstin: None,
+            state: None,
+            cash_credits: None,
+        };
+        let rules = config.rules("2026-11".parse().unwrap(), chrono::DateTime::UNIX_EPOCH);
+        let invoice = billing::invoice::invoice(customer, currency, lines, pos, &rules);
+        let issued = IssuedInvoice {
+            number: "DID/26-27/00001".into(),
+            invoice_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            due_date: NaiveDate::from_ymd_opt(2026, 12, 16).unwrap(),
+            invoice,
+            fx_rate: rate,
+        };
+        (issued, config)
+    }
+
+    proptest! {
+        /// Every voucher balances; the party carries the total and the sales ledger
+        /// the taxable value, both in rupees; the tax ledgers carry the rupee GST;
+        /// for a foreign invoice the round-off line takes the invoice's own round-off
+        /// in rupees and the conversion's paise (within a paisa per unit of the
+        /// rate, plus three paise).
+        #[test]
+        fn vouchers_balance_in_rupees(
+            amounts in proptest::collection::vec(-50_000i64..5_000_000, 1..12),
+            usd in any::<bool>(),
+            pos in prop_oneof![
+                Just(PlaceOfSupply::State("29")),
+                Just(PlaceOfSupply::State("27")),
+                Just(PlaceOfSupply::Export),
+            ],
+            round_off in any::<bool>(),
+            rate_paise in 100i64..15_000,
+        ) {
+            let currency = if usd { Currency::parse("USD").unwrap() } else { Currency::INR };
+            let rate = usd.then(|| Decimal::new(rate_paise, 2));
+            let (issued, config) = issued(&amounts, currency, pos, round_off, rate);
+            let entries = entries(&issued, &config.export.tally, config.tax.rate).unwrap();
+            let sum: Decimal = entries.iter().map(|e| e.amount).sum();
+            prop_assert_eq!(sum, Decimal::ZERO);
+            prop_assert!(entries[0].party && entries.iter().skip(1).all(|e| !e.party));
+            let ledger = |name: &str| -> Decimal {
+                entries.iter().filter(|e| e.ledger == name).map(|e| e.amount).sum()
+            };
+            let inv = &issued.invoice;
+            match issued.inr_values(config.tax.rate) {
+                None => {
+                    prop_assert_eq!(entries[0].amount, -inv.total.amount());
+                    prop_assert_eq!(ledger("Sales"), inv.subtotal.amount());
+                    prop_assert_eq!(ledger("Output CGST"), inv.cgst.amount());
+                    prop_assert_eq!(ledger("Output SGST"), inv.sgst.amount());
+                    prop_assert_eq!(ledger("Output IGST"), inv.igst.amount());
+                    prop_assert_eq!(ledger("Round Off"), inv.round_off.amount());
+                }
+                Some(inr) => {
+                    let total = (inv.total.amount() * inr.rate)
+                        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                    prop_assert_eq!(entries[0].amount, -total);
+                    prop_assert_eq!(ledger("Sales"), inr.taxable_value);
+                    prop_assert_eq!(ledger("Output CGST"), inr.cgst);
+                    prop_assert_eq!(ledger("Output IGST"), inr.igst);
+                    let bound = (inv.round_off.amount() * inr.rate).abs()
+                        + inr.rate / Decimal::ONE_HUNDRED
+                        + Decimal::new(3, 2);
+                    prop_assert!(ledger("Round Off").abs() <= bound, "{} > {}", ledger("Round Off"), bound);
+                }
+            }
+            prop_assert!(entries.iter().skip(2).all(|e| !e.amount.is_zero()));
+        }
+    }
+
+    #[test]
+    fn a_foreign_invoice_without_a_rate_names_itself() {
+        let usd = Currency::parse("USD").unwrap();
+        let (issued, config) = issued(&[1000], usd, PlaceOfSupply::Export, false, None);
+        let err = entries(&issued, &config.export.tally, config.tax.rate).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(
+            err.to_string().contains("DID/26-27/00001 (MA_P) is in USD"),
+            "{err}"
+        );
+    }
+}
