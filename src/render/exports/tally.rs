@@ -274,8 +274,10 @@ mod tests {
         round_off: bool,
         rate: Option<Decimal>,
     ) -> (IssuedInvoice, Config) {
-        let mut config = Config::default();
-        config.round_off = round_off;
+        let config = Config {
+            round_off,
+            ..Config::default()
+        };
         let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         let lines = amounts
             .iter()
