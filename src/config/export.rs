@@ -370,9 +370,9 @@ impl FileExport {
                 tax_code: quickbooks.tax_code.validate(
                     "export.quickbooks.tax_code",
                     [
-                        format!("{r}% GST"),
-                        format!("{r}% IGST"),
-                        "0% IGST".into(),
+                        format!("India GST {r}% (CGST+SGST)"),
+                        format!("India IGST {r}%"),
+                        "India IGST 0% (export)".into(),
                         "Out of Scope".into(),
                     ],
                 )?,

@@ -142,7 +142,12 @@ fn export_settings_default_from_the_tax_rate() {
     let q = &c.export.quickbooks.tax_code;
     assert_eq!(
         [&q.intra_state, &q.inter_state, &q.zero_rated, &q.untaxed],
-        ["18% GST", "18% IGST", "0% IGST", "Out of Scope"]
+        [
+            "India GST 18% (CGST+SGST)",
+            "India IGST 18%",
+            "India IGST 0% (export)",
+            "Out of Scope"
+        ]
     );
 
     let c = Config::parse("[tax]\nrate = \"12.50\"").unwrap();
