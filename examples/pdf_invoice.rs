@@ -75,7 +75,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         seller: PdfParty {
             name: "Demo Telecom Pvt Ltd".into(),
             address_lines: vec!["1 MG Road".into(), "Bengaluru 560001".into()],
-            gstin: Some("29ABCDE1234F1Z5".into()),
+            gstin: Some("29ABCDE1234F1ZW".into()),
             email: Some("billing@example.com".into()),
         },
         customer: PdfParty {

@@ -36,7 +36,7 @@ AS_OF=2026-12-02T00:00:00Z
 export DIDBILL_MAX_SNAPSHOT_MIB=4096
 mkdir -p "$WORK"
 # 100,000 customers need more than the default five-digit invoice sequence.
-printf '[seller]\nname = "Bench Telecom Pvt Ltd"\naddress = ["1 MG Road", "Bengaluru 560001"]\ngstin = "29ABCDE1234F1Z5"\n\n[fx]\nUSD = "84.35"\n\n[invoice]\nnumber_format = "{prefix}/{fy}/{seq:06}"\n' > "$WORK/bench.toml"
+printf '[seller]\nname = "Bench Telecom Pvt Ltd"\naddress = ["1 MG Road", "Bengaluru 560001"]\ngstin = "29ABCDE1234F1ZW"\n\n[fx]\nUSD = "84.35"\n\n[invoice]\nnumber_format = "{prefix}/{fy}/{seq:06}"\n' > "$WORK/bench.toml"
 
 if [ -n "${BENCH_BIN_DIR:-}" ]; then
     BINS=$BENCH_BIN_DIR

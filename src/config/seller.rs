@@ -80,7 +80,7 @@ impl FileSeller {
         let address = self
             .address
             .unwrap_or_else(|| vec!["1 MG Road".into(), "Bengaluru 560001".into()]);
-        let raw_gstin = self.gstin.unwrap_or_else(|| "29ABCDE1234F1Z5".into());
+        let raw_gstin = self.gstin.unwrap_or_else(|| "29ABCDE1234F1ZW".into());
         let email = self.email.unwrap_or_else(|| "billing@example.com".into());
         let gstin = raw_gstin.trim().to_owned();
         let state_code = match &self.state_code {

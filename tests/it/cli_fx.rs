@@ -51,7 +51,7 @@ fn a_real_run_without_the_rate_of_a_taxed_foreign_currency_invoice_is_refused() 
     );
     assert!(dry
         .read("out/invoices.csv")
-        .contains(",MA_DELHI004,Delhi Retail Hub,07AABCD4321E1Z9,07,USD,3,8.67,0.00,0.00,1.56,0.00,10.23,,,\n"));
+        .contains(",MA_DELHI004,Delhi Retail Hub,07AABCD4321E1Z8,07,USD,3,8.67,0.00,0.00,1.56,0.00,10.23,,,\n"));
 }
 
 #[test]

@@ -714,7 +714,7 @@ fn invoices_list_and_show_read_the_ledger() {
     assert_eq!(
         row,
         "DID/26-27/00004,2026-12-01,2026-12-16,2026-11,26-27,4,MA_DELHI004,Delhi Retail Hub,\
-         07AABCD4321E1Z9,07,INR,1,600.00,0.00,0.00,108.00,108.00,0.00,708.00"
+         07AABCD4321E1Z8,07,INR,1,600.00,0.00,0.00,108.00,108.00,0.00,708.00"
     );
     assert!(
         hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),

@@ -130,7 +130,7 @@ fn a_real_run_needs_the_seller_configured_and_names_the_missing_keys() {
         .file(
             "didbill.toml",
             "[seller]\nname = \"Acme Voice LLP\"\naddress = [\"2 Residency Road\", \"Bengaluru 560025\"]\n\
-             gstin = \"29AAACA1234A1Z5\"\n[fx]\nUSD = \"84.35\"\n",
+             gstin = \"29AAACA1234A1ZG\"\n[fx]\nUSD = \"84.35\"\n",
         )
         .run()
         .expect_code(0);

@@ -134,7 +134,7 @@ fn calls_become_usage_lines_after_the_rentals_with_empty_number_cells() {
     let invoices = ran.read("out/invoices.csv");
     // Usage is taxed like rentals: Acme is in Karnataka (CGST + SGST), Iyer in Telangana (IGST).
     assert!(
-        invoices.contains("\nDID/26-27/00001,2026-12-01,2026-12-16,MA_ACME0001,Acme Solutions Pvt Ltd,29AAACA1234A1Z5,29,INR,10,1970.45,177.34,177.34,0.00,0.00,2325.13,,1970.45,354.68\n"),
+        invoices.contains("\nDID/26-27/00001,2026-12-01,2026-12-16,MA_ACME0001,Acme Solutions Pvt Ltd,29AAACA1234A1ZG,29,INR,10,1970.45,177.34,177.34,0.00,0.00,2325.13,,1970.45,354.68\n"),
         "{invoices}"
     );
     assert!(

@@ -541,7 +541,7 @@ fn toml_line() -> impl Strategy<Value = String> {
             "[\"1 Road\", \"Town\"]",
             "\"{prefix}/{fy}/{seq:05}\"",
             "\"{fy}{seq:09}\"",
-            "\"29ABCDE1234F1Z5\"",
+            "\"29ABCDE1234F1ZW\"",
             "\"http://127.0.0.1:1/\"",
             "1979-05-27T07:32:00Z",
             "{ x = 1 }",

@@ -21,7 +21,7 @@ fn seller() -> PdfParty {
     PdfParty {
         name: "Demo Telecom Pvt Ltd".into(),
         address_lines: vec!["1 MG Road".into(), "Bengaluru 560001".into()],
-        gstin: Some("29ABCDE1234F1Z5".into()),
+        gstin: Some("29ABCDE1234F1ZW".into()),
         email: Some("billing@example.com".into()),
     }
 }
@@ -115,7 +115,7 @@ fn invoice_text_has_parties_lines_taxes_and_total() {
     for needle in [
         "Tax Invoice",
         "DID/26-27/00042",
-        "29ABCDE1234F1Z5",
+        "29ABCDE1234F1ZW",
         "29AAGCS1234K1ZQ",
         "Sahyadri Logistics Private Limited",
         "Karnataka (29)",

@@ -359,6 +359,91 @@ pub fn gstin_state_code(gstin: &str) -> Option<&'static str> {
     STATES.iter().find(|s| s.code == prefix).map(|s| s.code)
 }
 
+/// Why a text is not a valid GSTIN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GstinError {
+    /// Not 15 characters long.
+    Length(usize),
+    /// Has lower-case letters (GSTINs are upper case).
+    LowerCase,
+    /// Does not start with a GST state code (01–38, 97).
+    StateCode,
+    /// Characters 3–12 are not a PAN (5 letters, 4 digits, a letter), or characters
+    /// 13–14 not an entity code and a letter or digit.
+    Shape,
+    /// The last character is not the check character of the first fourteen.
+    CheckCharacter {
+        /// The check character the first fourteen characters give.
+        expected: char,
+    },
+}
+
+impl std::fmt::Display for GstinError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GstinError::Length(n) => write!(f, "has {n} characters, not 15"),
+            GstinError::LowerCase => write!(f, "has lower-case letters"),
+            GstinError::StateCode => write!(f, "does not start with a GST state code"),
+            GstinError::Shape => write!(
+                f,
+                "is not state code, PAN (5 letters, 4 digits, a letter), entity code, a \
+                 letter or digit and a check character"
+            ),
+            GstinError::CheckCharacter { expected } => write!(
+                f,
+                "fails its checksum (the check character of the first 14 characters is \
+                 {expected:?}): a character is mistyped"
+            ),
+        }
+    }
+}
+
+/// The 36 characters of the GSTIN checksum, in value order.
+const GSTIN_CHARS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// The check character of a GSTIN's first 14 characters (upper-case letters and
+/// digits), by GSTN's mod-36 algorithm: each character's value (0–9, A=10 … Z=35)
+/// is multiplied by 1 and 2 alternately, each product's base-36 digits are added,
+/// and the check character brings the sum to a multiple of 36.
+pub fn gstin_check_character(first14: &str) -> Option<char> {
+    let mut sum = 0u32;
+    for (i, b) in first14.bytes().enumerate() {
+        let value = GSTIN_CHARS.iter().position(|c| *c == b)? as u32;
+        let product = value * if i % 2 == 0 { 1 } else { 2 };
+        sum += product / 36 + product % 36;
+    }
+    Some(GSTIN_CHARS[((36 - sum % 36) % 36) as usize] as char)
+}
+
+/// Checks a GSTIN: 15 characters, upper case, a state code, a PAN, an entity code
+/// and the mod-36 check character.
+pub fn check_gstin(gstin: &str) -> Result<(), GstinError> {
+    let b = gstin.as_bytes();
+    if gstin.chars().count() != 15 {
+        return Err(GstinError::Length(gstin.chars().count()));
+    }
+    if gstin.chars().any(|c| c.is_lowercase()) {
+        return Err(GstinError::LowerCase);
+    }
+    if gstin_state_code(gstin).is_none() {
+        return Err(GstinError::StateCode);
+    }
+    let shape = b[2..7].iter().all(u8::is_ascii_uppercase)
+        && b[7..11].iter().all(u8::is_ascii_digit)
+        && b[11].is_ascii_uppercase()
+        && b[12..15]
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+    if !shape {
+        return Err(GstinError::Shape);
+    }
+    let expected = gstin_check_character(&gstin[..14]).ok_or(GstinError::Shape)?;
+    if b[14] as char != expected {
+        return Err(GstinError::CheckCharacter { expected });
+    }
+    Ok(())
+}
+
 /// Lower case, `&` as `and`, punctuation dropped, single spaces.
 fn normalise(name: &str) -> String {
     let spaced = name.to_lowercase().replace('&', " and ");
@@ -416,6 +501,33 @@ impl PlaceOfSupply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gstins_are_checked_by_shape_and_mod_36_checksum() {
+        // Published example GSTINs whose check characters are right.
+        for valid in ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "29ABCDE1234F1ZW"] {
+            assert_eq!(check_gstin(valid), Ok(()), "{valid}");
+        }
+        // One character off: the checksum catches it.
+        assert_eq!(
+            check_gstin("27AAPFU0939F1ZW"),
+            Err(GstinError::CheckCharacter { expected: 'V' })
+        );
+        assert_eq!(
+            check_gstin("27AAPFU0938F1ZV"),
+            Err(GstinError::CheckCharacter { expected: 'W' })
+        );
+        assert_eq!(check_gstin("27aapfu0939f1zv"), Err(GstinError::LowerCase));
+        assert_eq!(check_gstin("27AAPFU0939F1Z"), Err(GstinError::Length(14)));
+        assert_eq!(check_gstin("27AAPFU0939F1ZVV"), Err(GstinError::Length(16)));
+        assert_eq!(check_gstin("99AAPFU0939F1ZV"), Err(GstinError::StateCode));
+        assert_eq!(check_gstin("27AAPF10939F1ZV"), Err(GstinError::Shape));
+        assert_eq!(check_gstin("27AAPFU0939F-ZV"), Err(GstinError::Shape));
+        assert_eq!(gstin_check_character("29ABCDE1234F1Z"), Some('W'));
+        assert!(GstinError::CheckCharacter { expected: 'W' }
+            .to_string()
+            .contains("'W'"));
+    }
 
     #[test]
     fn every_state_and_ut_resolves_by_name_and_abbreviation() {

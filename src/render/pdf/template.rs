@@ -317,7 +317,7 @@ fn sample_invoice() -> PdfInvoice {
     let party = PdfParty {
         name: "Sample".into(),
         address_lines: vec![],
-        gstin: Some("29ABCDE1234F1Z5".into()),
+        gstin: Some("29ABCDE1234F1ZW".into()),
         email: Some("billing@example.com".into()),
     };
     PdfInvoice {
