@@ -21,6 +21,7 @@ pub mod numbers;
 pub mod output;
 pub mod progress;
 pub mod render;
+pub mod returns;
 pub mod run;
 pub mod source;
 pub mod text;

@@ -85,6 +85,53 @@ pub enum Command {
     Fetch(FetchArgs),
     /// List rented numbers: status, application, fees, next billing date, KYC flags.
     Numbers(NumbersArgs),
+    /// Write the month's GSTR-1 (offline-tool JSON, section CSVs, reconciliation) from the ledger.
+    Gstr1(Gstr1Args),
+}
+
+/// Arguments of `didbill gstr1`.
+#[derive(Debug, Args)]
+pub struct Gstr1Args {
+    /// The return's month, YYYY-MM: the documents dated in it.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Period,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
+    /// Configuration file (default: ./didbill.toml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output folder (default: gstr1/YYYY-MM).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Rupee rates for documents the ledger has none for: CSV date,currency,inr_per_unit.
+    #[arg(long, value_name = "FILE")]
+    pub fx_rates: Option<PathBuf>,
+    /// Report a customer whose GSTIN is invalid as unregistered instead of stopping.
+    #[arg(long)]
+    pub unregistered_if_invalid: bool,
+}
+
+impl Gstr1Args {
+    /// Resolves the arguments and the configuration into `gstr1` settings.
+    pub fn settings(&self) -> Result<crate::returns::gstr1::Gstr1Settings> {
+        let config = Config::load(self.config.as_deref())?;
+        let fx = match &self.fx_rates {
+            Some(path) => crate::fx::read_rates_file(path, config.fx.clone())?,
+            None => config.fx.clone(),
+        };
+        Ok(crate::returns::gstr1::Gstr1Settings {
+            period: self.period,
+            ledger: self.ledger.clone(),
+            fx,
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("gstr1").join(self.period.to_string())),
+            unregistered_if_invalid: self.unregistered_if_invalid,
+            config,
+        })
+    }
 }
 
 /// Which endpoint lists the numbers (`--fetch`).

@@ -97,6 +97,11 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             warn("warning", &warnings);
             out.print(&listing)
         }
+        Command::Gstr1(args) => {
+            let report = crate::returns::gstr1::execute(&args.settings()?)?;
+            warn("warning", &report.warnings);
+            out.print(report.text.as_bytes())
+        }
     }
 }
 

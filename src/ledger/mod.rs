@@ -52,6 +52,7 @@
 pub mod content;
 pub mod plan;
 pub mod report;
+mod returns;
 mod schema;
 pub mod sqlite;
 pub mod store;

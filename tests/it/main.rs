@@ -15,6 +15,7 @@ mod cli_exports;
 mod cli_extremes;
 mod cli_faults;
 mod cli_fx;
+mod cli_gstr1;
 mod cli_ledger;
 mod cli_messages;
 mod cli_pdf;

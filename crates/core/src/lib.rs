@@ -12,6 +12,7 @@ pub mod billing;
 pub mod country;
 pub mod fx;
 pub mod gst;
+pub mod gstr1;
 pub mod inventory;
 pub mod money;
 pub mod numbering;

@@ -1,0 +1,3 @@
+//! GST returns from the ledger: `didbill gstr1` ([`gstr1`]).
+
+pub mod gstr1;
