@@ -42,7 +42,7 @@ use invoice::FileInvoice;
 pub use invoice::{InvoiceConfig, MAX_DUE_DAYS};
 use pricing::FilePricing;
 use seller::FileSeller;
-pub use seller::{looks_like_gstin, Payment, Seller};
+pub use seller::{Payment, Seller};
 use tax::FileTax;
 pub use tax::TaxConfig;
 

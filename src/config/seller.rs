@@ -98,10 +98,15 @@ impl FileSeller {
                 })?
                 .to_owned(),
         };
-        if !gstin.is_empty() && !looks_like_gstin(&gstin) {
-            return Err(format!(
-                "seller.gstin {gstin:?} is not a GSTIN (15 characters: state code, PAN, entity, Z, check)"
-            ));
+        if !gstin.is_empty() {
+            // Printed on every invoice and the key of the GST return: a mistyped
+            // character is caught by the checksum here, not by the GST portal.
+            gst::check_gstin(&gstin).map_err(|e| {
+                format!(
+                    "seller.gstin {gstin:?} is not a valid GSTIN: it {e} (15 characters: state \
+                     code, PAN, entity code, Z, check character)"
+                )
+            })?;
         }
         let optional = [
             ("seller.bank_name", &self.bank_name),
@@ -173,18 +178,4 @@ fn looks_like_ifsc(ifsc: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_uppercase)
         && b[4] == b'0'
         && b[5..].iter().all(u8::is_ascii_alphanumeric)
-}
-
-/// The shape of a GSTIN: state code, PAN (5 letters, 4 digits, a letter), entity
-/// code, `Z`, check character.
-pub fn looks_like_gstin(g: &str) -> bool {
-    let b = g.as_bytes();
-    b.len() == 15
-        && gst::gstin_state_code(g).is_some()
-        && b[2..7].iter().all(u8::is_ascii_uppercase)
-        && b[7..11].iter().all(u8::is_ascii_digit)
-        && b[11].is_ascii_uppercase()
-        && b[12].is_ascii_alphanumeric()
-        && b[13].is_ascii_alphanumeric()
-        && b[14].is_ascii_alphanumeric()
 }

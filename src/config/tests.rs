@@ -42,7 +42,7 @@ fn every_key_can_be_set() {
         [seller]
         name = "Acme"
         address = ["x"]
-        gstin = "27ABCDE1234F1Z5"
+        gstin = "27ABCDE1234F1Z0"
         state_code = "27"
         email = "a@b.c"
         [tax]
@@ -90,6 +90,10 @@ fn bad_values_are_named() {
         ("[seller]\nstate_code = \"99\"", "state_code"),
         ("[seller]\ngstin = \"\"", "state_code"),
         ("[seller]\ngstin = \"29SHORT\"", "GSTIN"),
+        (
+            "[seller]\ngstin = \"29ABCDE1234F1Z5\"",
+            "fails its checksum",
+        ),
         ("renewal_grace_hours = -1", "renewal_grace_hours"),
         ("[tax]\nsac = \"98a4\"", "sac"),
         ("renewal_grace_hours = 4294967295", "renewal_grace_hours"),

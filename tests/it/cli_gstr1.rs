@@ -259,16 +259,20 @@ fn an_invalid_customer_gstin_stops_the_return_unless_reported_as_unregistered() 
 
 #[test]
 fn an_invalid_seller_gstin_stops_the_return() {
+    let billed = billed(None);
     let text = std::fs::read_to_string(fixture("didbill.toml"))
         .unwrap()
         .replace("29ABCDE1234F1ZW", "29ABCDE1234F1Z5");
-    let ran = gstr1(billed(Some(&text))).expect_code(1);
+    let ran = gstr1(billed.file("cfg.toml", text)).expect_code(1);
     assert!(
-        ran.stderr()
-            .contains("seller.gstin \"29ABCDE1234F1Z5\" fails its checksum"),
+        ran.stderr().contains(
+            "seller.gstin \"29ABCDE1234F1Z5\" is not a valid GSTIN: it fails its checksum \
+             (the check character of the first 14 characters is 'W')"
+        ),
         "{}",
         ran.stderr()
     );
+    assert!(!ran.path("gstr1").exists());
 }
 
 /// A generated month of `customers`: registered and unregistered, within and
