@@ -6,11 +6,36 @@ use chrono::{DateTime, Duration, Months, SubsecRound, Utc};
 use rust_decimal::Decimal;
 
 use crate::inventory::{self};
+use didbill_core::gst;
 use didbill_core::inventory::Status;
 use vobiz::dto::{AccountRecord, JsonDecimal, Loose};
 
 use super::records::Num;
 use super::{amount, Check, Finding, Params};
+
+/// `gstin_invalid`: accounts whose GSTIN, as billing reads it (trimmed, upper
+/// case), is not 15 characters of state code, PAN, entity code and a valid mod-36
+/// check character.
+pub(super) fn gstin_invalid(accounts: &BTreeMap<&str, &AccountRecord>) -> Vec<Finding> {
+    accounts
+        .iter()
+        .filter_map(|(&id, account)| {
+            let gstin = account.gstin.as_deref()?.trim().to_ascii_uppercase();
+            let error = gst::check_gstin(&gstin)
+                .err()
+                .filter(|_| !gstin.is_empty())?;
+            Some(Finding {
+                check: Check::GstinInvalid,
+                customer_id: id.to_owned(),
+                e164: String::new(),
+                detail: format!(
+                    "GSTIN {gstin:?} {error}; correct it in the account before invoices \
+                     to it are reported in GSTR-1"
+                ),
+            })
+        })
+        .collect()
+}
 
 /// `no_active_number`: accounts none of whose numbers has status `active`.
 pub(super) fn no_active_number(

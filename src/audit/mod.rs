@@ -50,8 +50,8 @@ mod records;
 mod render;
 
 use checks::{
-    billing_dates_inconsistent, kyc_pending, lapsed, no_active_number, no_application,
-    renewal_at_risk,
+    billing_dates_inconsistent, gstin_invalid, kyc_pending, lapsed, no_active_number,
+    no_application, renewal_at_risk,
 };
 use records::{accounts, distinct_numbers};
 #[cfg(test)]
@@ -65,6 +65,8 @@ pub use render::{render, CSV_HEADER};
 pub enum Check {
     /// `next_billing_date` is not `last_billing_date` plus one calendar month.
     BillingDatesInconsistent,
+    /// The account's GSTIN is malformed or fails its checksum.
+    GstinInvalid,
     /// Aadhaar verification is required and not done.
     KycPending,
     /// The renewal is overdue beyond the grace period.
@@ -79,8 +81,9 @@ pub enum Check {
 
 impl Check {
     /// Every check, in output order.
-    pub const ALL: [Check; 6] = [
+    pub const ALL: [Check; 7] = [
         Check::BillingDatesInconsistent,
+        Check::GstinInvalid,
         Check::KycPending,
         Check::Lapsed,
         Check::NoActiveNumber,
@@ -92,6 +95,7 @@ impl Check {
     pub fn as_str(self) -> &'static str {
         match self {
             Check::BillingDatesInconsistent => "billing_dates_inconsistent",
+            Check::GstinInvalid => "gstin_invalid",
             Check::KycPending => "kyc_pending",
             Check::Lapsed => "lapsed",
             Check::NoActiveNumber => "no_active_number",
@@ -105,6 +109,9 @@ impl Check {
         match self {
             Check::BillingDatesInconsistent => {
                 "the renewal is off the monthly anniversary: the next debit, and the lapse date billing relies on, may be wrong"
+            }
+            Check::GstinInvalid => {
+                "the GSTIN is not valid: invoices to it cannot be reported as B2B, so the customer loses the tax credit"
             }
             Check::KycPending => {
                 "Aadhaar KYC is required and not verified: the number can be blocked until it is"
@@ -270,6 +277,7 @@ pub fn audit(snapshot: &Snapshot, params: &Params) -> Report {
     let numbers = distinct_numbers(&snapshot.numbers, &mut warnings);
 
     let mut findings = no_active_number(&accounts, &numbers);
+    findings.extend(gstin_invalid(&accounts));
     for n in numbers.iter().filter(|n| !n.ignored()) {
         findings.extend(no_application(n));
         findings.extend(kyc_pending(n));

@@ -601,3 +601,49 @@ fn check_names_are_in_output_order() {
         );
     }
 }
+
+#[test]
+fn gstin_invalid_checks_the_gstin_billing_would_use() {
+    let with = |id: &str, gstin: &str| {
+        snapshot_account(&format!(
+            r#"{{"auth_id": "{id}", "name": "N", "cash_credits": "1000", "gstin": {gstin}}}"#
+        ))
+    };
+    let accounts = vec![
+        with("MA_1", r#""27aapfu0939f1zv""#),
+        with("MA_2", r#""  ""#),
+        with("MA_3", "null"),
+        with("MA_4", r#""27AAPFU0939F1ZW""#),
+        with("MA_5", r#""27AAPFU0939F1Z""#),
+    ];
+    let numbers = ["MA_1", "MA_2", "MA_3", "MA_4", "MA_5"]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            number(
+                &format!("+91804000{i:04}"),
+                &[("account_id", &format!("\"{id}\""))],
+            )
+        })
+        .collect();
+    let report = run_with(accounts, numbers, &params());
+    let found: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == Check::GstinInvalid)
+        .map(|f| (f.customer_id.clone(), f.detail.clone()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "MA_4");
+    assert!(
+        found[0]
+            .1
+            .contains("\"27AAPFU0939F1ZW\" fails its checksum"),
+        "{found:?}"
+    );
+    assert_eq!(found[1].0, "MA_5");
+    assert!(
+        found[1].1.contains("has 14 characters, not 15"),
+        "{found:?}"
+    );
+}

@@ -95,7 +95,7 @@ fn fail_on_findings_exits_5_after_writing_the_findings() {
         .run()
         .expect_code(5);
     assert_eq!(ran.stdout(), expected("audit.csv"));
-    assert!(ran.stderr().contains("15 finding(s)"), "{}", ran.stderr());
+    assert!(ran.stderr().contains("16 finding(s)"), "{}", ran.stderr());
 }
 
 #[test]
