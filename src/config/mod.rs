@@ -43,8 +43,8 @@ pub use invoice::{InvoiceConfig, MAX_DUE_DAYS};
 use pricing::FilePricing;
 use seller::FileSeller;
 pub use seller::{Payment, Seller};
-use tax::FileTax;
 pub use tax::TaxConfig;
+use tax::{FileGst, FileTax};
 
 use crate::error::{Error, Result};
 
@@ -67,6 +67,7 @@ pub struct FileConfig {
     round_off: bool,
     seller: FileSeller,
     tax: FileTax,
+    gst: FileGst,
     invoice: FileInvoice,
     api: FileApi,
     export: FileExport,
@@ -85,6 +86,7 @@ impl Default for FileConfig {
             round_off: false,
             seller: FileSeller::default(),
             tax: FileTax::default(),
+            gst: FileGst::default(),
             invoice: FileInvoice::default(),
             api: FileApi::default(),
             export: FileExport::default(),
@@ -244,7 +246,7 @@ impl FileConfig {
         }
         let seller = self.seller.validate()?;
         // The export tax names are built from the rate, so it is checked first.
-        let tax = self.tax.validate()?;
+        let tax = self.tax.validate(&self.gst)?;
         let export = self.export.validate(tax.rate)?;
         let invoice = self.invoice.validate()?;
         let api = self.api.validate()?;

@@ -49,6 +49,9 @@ fn every_key_can_be_set() {
         enabled = false
         rate = 12.5
         sac = "998422"
+        export = "igst"
+        [gst]
+        sac_digits = 6
         [invoice]
         number_format = "INV-{fy}-{seq:04}"
         prefix = "X"
@@ -68,6 +71,8 @@ fn every_key_can_be_set() {
     assert_eq!(c.api.base_url, "http://127.0.0.1:9000");
     assert_eq!(c.invoice.number_format.render("26-27", 7), "INV-26-27-0007");
     assert_eq!(c.seller.state_code, "27");
+    assert_eq!(c.tax.sac, "998422");
+    assert!(c.tax.export_with_igst);
 }
 
 #[test]
@@ -96,6 +101,16 @@ fn bad_values_are_named() {
         ),
         ("renewal_grace_hours = -1", "renewal_grace_hours"),
         ("[tax]\nsac = \"98a4\"", "sac"),
+        (
+            "[tax]\nsac = \"998422\"",
+            "tax.sac \"998422\" must be a SAC of 4 digits",
+        ),
+        (
+            "[gst]\nsac_digits = 6",
+            "tax.sac \"9984\" must be a SAC of 6 digits starting with 99",
+        ),
+        ("[gst]\nsac_digits = 5", "gst.sac_digits 5 must be 4 or 6"),
+        ("[tax]\nsac = \"1234\"", "starting with 99"),
         ("renewal_grace_hours = 4294967295", "renewal_grace_hours"),
         ("[invoice]\ndue_days = 4000000000", "due_days"),
         ("[seller]\nname = \"Acme\\u001b[2J\"", "seller.name"),
