@@ -11,6 +11,7 @@
 #   BENCH_FULL=2000:20000        (a) the fetch and (b) the full run
 #   BENCH_CSV=10000:100000       (c) the smaller CSV-only run
 #   BENCH_CSV_LARGE=100000:1000000   (c) the larger one
+#   BENCH_GSTR1=100000:100000    (e) the month whose ledger `gstr1` reads
 #   BENCH_BIN_DIR=DIR            use DIR/didbill and DIR/examples/* instead of building
 #   BENCH_CRITERION=0            skip (d), the criterion benches
 #   BENCH_PORT=N                 the fake API's port (default: any free one)
@@ -31,6 +32,7 @@ PORT=${BENCH_PORT:-0}
 FULL=${BENCH_FULL:-2000:20000}
 CSV=${BENCH_CSV:-10000:100000}
 CSV_LARGE=${BENCH_CSV_LARGE:-100000:1000000}
+GSTR1=${BENCH_GSTR1:-100000:100000}
 AS_OF=2026-12-02T00:00:00Z
 # The 1,000,000-number snapshot is about 800 MB, above the default read limit.
 export DIDBILL_MAX_SNAPSHOT_MIB=4096
@@ -106,6 +108,7 @@ shown() { echo "${1%:*} customers / ${1#*:} numbers"; }
 INV_FULL=$(snapshot "$FULL")
 INV_CSV=$(snapshot "$CSV")
 INV_CSV_LARGE=$(snapshot "$CSV_LARGE")
+INV_GSTR1=$(snapshot "$GSTR1")
 
 echo "== (a) fetch through the fake Vobiz API, 20 ms per request, concurrency 8, $(shown "$FULL")"
 export VOBIZ_AUTH_ID=MA_BENCH VOBIZ_AUTH_TOKEN=bench-token
@@ -174,6 +177,14 @@ printf 'larger / smaller: ratio of the medians %.2f; median of the paired ratios
     "$(awk -v a="$(awk '{ print $1 }' "$WORK/csv-large.times" | median)" \
            -v b="$(awk '{ print $1 }' "$WORK/csv.times" | median)" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
     "$(median < "$WORK/csv.ratios")" "$(awk '{ printf "%.2f ", $1 }' "$WORK/csv.ratios")"
+
+echo "== (e) gstr1 over the ledger of one month, $(shown "$GSTR1")"
+# The month is billed once (not measured) into a ledger of its own.
+rm -rf "$WORK/gstr1.sqlite"* "$WORK/gstr1-run"
+"$BIN" run --period 2026-11 --as-of "$AS_OF" --config "$WORK/bench.toml" --source "$INV_GSTR1" \
+    --ledger "$WORK/gstr1.sqlite" --out "$WORK/gstr1-run" --no-pdf --quiet > /dev/null
+echo "invoices in the ledger: $(($(wc -l < "$WORK/gstr1-run/invoices.csv") - 1))"
+measure gstr1 "$BIN" gstr1 --period 2026-12 --ledger "$WORK/gstr1.sqlite" --config "$WORK/bench.toml" --out "$WORK/out"
 
 [ "${BENCH_CRITERION:-1}" = 0 ] && exit 0
 echo "== (d) criterion: cargo bench --bench engine / --bench pdf"

@@ -142,6 +142,7 @@ fn the_benchmark_procedure_runs_end_to_end_at_a_tiny_size() {
         .env("BENCH_FULL", "20:200")
         .env("BENCH_CSV", "30:300")
         .env("BENCH_CSV_LARGE", "60:600")
+        .env("BENCH_GSTR1", "40:40")
         .env("BENCH_CRITERION", "0")
         .output()
         .expect("bash runs");
@@ -166,7 +167,7 @@ fn the_benchmark_procedure_runs_end_to_end_at_a_tiny_size() {
         "{fetch}"
     );
     // (b) and (c): a median wall time and peak memory for every run.
-    for name in ["full ", "csv ", "csv-large "] {
+    for name in ["full ", "csv ", "csv-large ", "gstr1 "] {
         let line = stdout
             .lines()
             .find(|l| l.starts_with(name))
