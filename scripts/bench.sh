@@ -11,7 +11,7 @@
 #   BENCH_FULL=2000:20000        (a) the fetch and (b) the full run
 #   BENCH_CSV=10000:100000       (c) the smaller CSV-only run
 #   BENCH_CSV_LARGE=100000:1000000   (c) the larger one
-#   BENCH_GSTR1=100000:100000    (e) the month whose ledger `gstr1` reads
+#   BENCH_GSTR1=110000:330000    (e) the month whose ledger `gstr1` reads (~100,000 invoices)
 #   BENCH_BIN_DIR=DIR            use DIR/didbill and DIR/examples/* instead of building
 #   BENCH_CRITERION=0            skip (d), the criterion benches
 #   BENCH_PORT=N                 the fake API's port (default: any free one)
@@ -32,7 +32,7 @@ PORT=${BENCH_PORT:-0}
 FULL=${BENCH_FULL:-2000:20000}
 CSV=${BENCH_CSV:-10000:100000}
 CSV_LARGE=${BENCH_CSV_LARGE:-100000:1000000}
-GSTR1=${BENCH_GSTR1:-100000:100000}
+GSTR1=${BENCH_GSTR1:-110000:330000}
 AS_OF=2026-12-02T00:00:00Z
 # The 1,000,000-number snapshot is about 800 MB, above the default read limit.
 export DIDBILL_MAX_SNAPSHOT_MIB=4096

@@ -325,13 +325,20 @@ fn note(r: &Reported, registered: bool) -> Note {
     }
 }
 
-/// Groups `items` by `key`, keeping first-seen order of keys.
-fn grouped<K: PartialEq, T>(items: impl Iterator<Item = (K, T)>) -> Vec<(K, Vec<T>)> {
+/// Groups `items` by `key`, keeping first-seen order of keys (one hash lookup per
+/// item: a month holds tens of thousands of recipients).
+fn grouped<K: std::hash::Hash + Eq + Clone, T>(
+    items: impl Iterator<Item = (K, T)>,
+) -> Vec<(K, Vec<T>)> {
+    let mut index: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
     let mut groups: Vec<(K, Vec<T>)> = Vec::new();
     for (key, item) in items {
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(item),
-            None => groups.push((key, vec![item])),
+        match index.get(&key) {
+            Some(&i) => groups[i].1.push(item),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key, vec![item]));
+            }
         }
     }
     groups
