@@ -95,11 +95,7 @@ fn accounts(args: &Args, rng: &mut fastrand::Rng) -> String {
         let gstin = if !abroad && rng.bool() {
             // A registered customer's GSTIN, with its mod-36 check character so that
             // `didbill gstr1` reports it as B2B.
-            let first14 = format!(
-                "{code}AAACB{:04}C{}Z",
-                rng.u32(..10_000),
-                rng.u32(..10)
-            );
+            let first14 = format!("{code}AAACB{:04}C{}Z", rng.u32(..10_000), rng.u32(..10));
             let check = didbill_core::gst::gstin_check_character(&first14)
                 .expect("a GSTIN of digits and capitals");
             format!("\"{first14}{check}\"")

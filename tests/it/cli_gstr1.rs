@@ -384,3 +384,27 @@ fn the_reconciliation_of_a_large_month_equals_the_ledger() {
     assert_eq!(b2b_invoices, 800);
     assert_eq!(ret["doc_issue"]["doc_det"][0]["docs"][0]["totnum"], 2_000);
 }
+
+/// With `tax.rate = 0` the domestic supplies are nil-rated: the `nil` section, by
+/// registration and supply type, and no B2B or B2C tables.
+#[test]
+fn a_zero_rate_reports_nil_rated_supplies() {
+    let text = std::fs::read_to_string(fixture("didbill.toml"))
+        .unwrap()
+        .replace("rate = 18", "rate = 0");
+    let ran = gstr1(billed(Some(&text))).expect_code(0);
+    let ret = json(&ran);
+    assert_eq!(
+        keys(&ret),
+        ["doc_issue", "exp", "fp", "gstin", "hsn", "nil"]
+    );
+    let text = ran.read("gstr1/2026-11/gstr1.json");
+    for row in [
+        "\"sply_ty\": \"INTRAB2B\",\n        \"expt_amt\": 0.00,\n        \"nil_amt\": 1000.00,",
+        "\"sply_ty\": \"INTRB2B\",\n        \"expt_amt\": 0.00,\n        \"nil_amt\": 4108.75,",
+        "\"sply_ty\": \"INTRB2C\",\n        \"expt_amt\": 0.00,\n        \"nil_amt\": 170241.53,",
+        "\"sply_ty\": \"INTRAB2C\",\n        \"expt_amt\": 0.00,\n        \"nil_amt\": 500.00,",
+    ] {
+        assert!(text.contains(row), "missing {row:?} in:\n{text}");
+    }
+}
