@@ -79,7 +79,8 @@ impl Store for SqliteStore<'_> {
         let read = || -> rusqlite::Result<BilledSetups> {
             let mut stmt = self.tx.prepare(
                 "SELECT s.number_id, s.purchased_at, i.customer_id, i.currency, i.period
-                 FROM setup_charges s JOIN invoices i ON i.id = s.invoice_id",
+                 FROM setup_charges s JOIN invoices i ON i.id = s.invoice_id
+                 WHERE i.id NOT IN (SELECT invoice_id FROM cancellations)",
             )?;
             let mut billed = BilledSetups::default();
             let rows = stmt.query_map([], |r| {
@@ -118,7 +119,8 @@ impl Store for SqliteStore<'_> {
             let mut stmt = self.tx.prepare(
                 "SELECT customer_id, currency, id, number, seq, invoice_date, due_date, content_hash,
                      fx_rate
-                 FROM invoices WHERE period = ?1",
+                 FROM invoices
+                 WHERE period = ?1 AND id NOT IN (SELECT invoice_id FROM cancellations)",
             )?;
             let rows = stmt.query_map([period.to_string()], |r| {
                 Ok((
