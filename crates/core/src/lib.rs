@@ -14,6 +14,7 @@ pub mod fx;
 pub mod gst;
 pub mod inventory;
 pub mod money;
+pub mod notes;
 pub mod numbering;
 pub mod period;
 pub mod pricing;
