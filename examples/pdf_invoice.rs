@@ -101,6 +101,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         payment: PdfPayment::default(),
         signatory: PdfSignatory::default(),
         rupees: None,
+        note: None,
     }
 }
 

@@ -24,6 +24,7 @@ use crate::output::StagedDir;
 use crate::progress;
 use crate::render::csv::{self as csv_out, CallCounts, Summary};
 use crate::render::exports::Exports;
+use crate::render::notes as note_files;
 use crate::render::pdf::PdfRenderer;
 use crate::render::pdf_model;
 use crate::source::{self, calls, SourceSettings};
@@ -450,6 +451,12 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         None => drafts(invoices, settings.invoice_date, due_date, &settings.fx),
     };
 
+    // The period's credit and debit notes are rewritten with its invoices, so a
+    // re-run keeps them in the folder it replaces.
+    let period_notes = match &book {
+        Some(book) => book.period_notes(settings.period)?,
+        None => Vec::new(),
+    };
     let (export_files, export_warnings) =
         exports.render(&issued, &settings.config, settings.period)?;
     warnings.extend(export_warnings);
@@ -467,6 +474,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         dry_run: settings.dry_run,
         calls: call_counts,
         warnings,
+        notes: note_files::summary(&period_notes),
     };
     debug_assert_eq!(
         summary.billed + summary.not_billable + summary.exceptions,
@@ -494,6 +502,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     if let Some(renderer) = &pdf {
         write_pdfs(renderer, &issued, settings, &staged)?;
     }
+    note_files::write(&staged, &period_notes, &settings.config, pdf.as_ref())?;
 
     // Ledger first, then outputs, then the run is marked done (see `ledger`).
     let record = RunRecord {

@@ -17,9 +17,11 @@ use clap::FromArgMatches;
 pub use args::{Cli, Command, InvoicesCommand};
 
 use crate::audit;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetch;
 use crate::ledger::{report, Ledger};
+use crate::note;
 use crate::numbers;
 use crate::render::pdf_model;
 use crate::run;
@@ -86,6 +88,14 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             let ledger = Ledger::open_read_only(&args.ledger)?;
             let (invoice, lines) = find_invoice(&ledger, &args.number, &args.ledger)?;
             out.print(report::show(&invoice, &lines, args.format).as_bytes())
+        }
+        Command::Invoices(InvoicesCommand::Cancel(args)) => {
+            let config = Config::load(args.config.as_deref())?;
+            out.print(note::cancel(&config, &args.ledger, &args.number, &args.reason)?.as_bytes())
+        }
+        Command::Note(command) => {
+            let settings = command.settings()?;
+            out.print(note::issue(&settings)?.as_bytes())
         }
         Command::Fetch(args) => {
             let report = fetch::execute(&args.settings(env)?)?;

@@ -50,6 +50,7 @@
 //! drafts `DRAFT-0001`, …, and cannot know which setup fees were billed before.
 
 pub mod content;
+pub mod notes;
 pub mod plan;
 pub mod report;
 mod schema;
@@ -578,25 +579,34 @@ impl<S: Store> Book<S> {
                 repairs: self.repairs,
             });
         }
-        let by_number: HashMap<&str, (&[Line], Option<rust_decimal::Decimal>)> = issued
+        type Rendered<'i> = (&'i [Line], Option<rust_decimal::Decimal>, &'i [String]);
+        let by_number: HashMap<&str, Rendered> = issued
             .iter()
-            .map(|i| (i.number.as_str(), (&i.invoice.lines[..], i.fx_rate)))
+            .map(|i| {
+                (
+                    i.number.as_str(),
+                    (
+                        &i.invoice.lines[..],
+                        i.fx_rate,
+                        &i.invoice.customer.address[..],
+                    ),
+                )
+            })
             .collect();
         let new = self
             .fresh
             .iter()
             .map(|f| {
-                let (lines, fx_rate) =
-                    by_number
-                        .get(f.number.as_str())
-                        .copied()
-                        .ok_or_else(|| Error::Ledger {
-                            path: self.path.clone(),
-                            message: format!(
-                                "cannot record invoice {}: it is not among the invoices rendered",
-                                f.number
-                            ),
-                        })?;
+                let (lines, fx_rate, customer_address) = by_number
+                    .get(f.number.as_str())
+                    .copied()
+                    .ok_or_else(|| Error::Ledger {
+                        path: self.path.clone(),
+                        message: format!(
+                            "cannot record invoice {}: it is not among the invoices rendered",
+                            f.number
+                        ),
+                    })?;
                 Ok(NewInvoice {
                     number: &f.number,
                     financial_year: &f.financial_year,
@@ -604,6 +614,7 @@ impl<S: Store> Book<S> {
                     invoice_date: f.invoice_date,
                     due_date: f.due_date,
                     customer_name: &f.customer_name,
+                    customer_address,
                     content: &f.content,
                     hash: &f.hash,
                     lines,

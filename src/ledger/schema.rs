@@ -136,6 +136,8 @@ ALTER TABLE invoices ADD COLUMN fx_rate TEXT;
 /// an invoice whose number stays burned; the customer's next invoice for that
 /// period gets a new number, so the one-invoice-per-customer-currency-period rule
 /// and the once-only setup fee now hold among invoices that are not cancelled.
+/// Invoices also record the customer's address as billed (a note prints the
+/// recipient's address, Rule 53(1A)(e)); older invoices have none.
 /// SQLite cannot drop a table constraint, so `invoices` and `setup_charges` are
 /// rebuilt (rows, ids and triggers kept) with those rules as triggers.
 const V4: &str = "
@@ -168,11 +170,12 @@ CREATE TABLE invoices_v4 (
     run_id          INTEGER NOT NULL REFERENCES runs (id),
     created_at      TEXT    NOT NULL,
     fx_rate         TEXT,
+    customer_address TEXT   NOT NULL DEFAULT '',
     UNIQUE (financial_year, seq)
 ) STRICT;
 INSERT INTO invoices_v4 SELECT id, number, financial_year, seq, customer_id, customer_name,
     customer_gstin, place_of_supply, currency, period, invoice_date, due_date, subtotal, cgst,
-    sgst, igst, round_off, total, content_hash, run_id, created_at, fx_rate FROM invoices;
+    sgst, igst, round_off, total, content_hash, run_id, created_at, fx_rate, '' FROM invoices;
 
 CREATE TABLE setup_charges_v4 (
     number_id       TEXT    NOT NULL,
@@ -223,6 +226,7 @@ CREATE TABLE notes (
     note_date       TEXT    NOT NULL,
     reason          TEXT    NOT NULL CHECK (reason <> ''),
     customer_name   TEXT    NOT NULL,
+    customer_address TEXT   NOT NULL,
     customer_gstin  TEXT    NOT NULL,
     place_of_supply TEXT    NOT NULL,
     currency        TEXT    NOT NULL,
@@ -498,10 +502,10 @@ mod tests {
         let note = |number: &str, seq: i64, invoice_id: i64| {
             format!(
                 "INSERT INTO notes (number, kind, financial_year, seq, invoice_id, note_date,
-                     reason, customer_name, customer_gstin, place_of_supply, currency, subtotal,
+                     reason, customer_name, customer_address, customer_gstin, place_of_supply, currency, subtotal,
                      cgst, sgst, igst, round_off, total, created_at)
                  VALUES ('{number}', 'credit', '26-27', {seq}, {invoice_id}, '2026-12-05', 'r',
-                     '', '', '29', 'INR', '1.00', '0.00', '0.00', '0.00', '0.00', '1.00', '');"
+                     '', '', '', '29', 'INR', '1.00', '0.00', '0.00', '0.00', '0.00', '1.00', '');"
             )
         };
         let gap = conn
