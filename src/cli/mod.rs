@@ -87,7 +87,8 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
         Command::Invoices(InvoicesCommand::Show(args)) => {
             let ledger = Ledger::open_read_only(&args.ledger)?;
             let (invoice, lines) = find_invoice(&ledger, &args.number, &args.ledger)?;
-            out.print(report::show(&invoice, &lines, args.format).as_bytes())
+            let notes = ledger.invoice_notes(&invoice.invoice_number)?;
+            out.print(report::show(&invoice, &lines, &notes, args.format).as_bytes())
         }
         Command::Invoices(InvoicesCommand::Cancel(args)) => {
             let config = Config::load(args.config.as_deref())?;

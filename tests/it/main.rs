@@ -24,6 +24,7 @@ mod cli_safety;
 mod cli_usage;
 mod closed_pipe;
 mod hostile_input;
+mod notes;
 mod pdf;
 mod readme;
 mod secrets;
