@@ -130,13 +130,7 @@ pub fn issue(s: &NoteSettings) -> Result<String> {
             NoteKind::Credit => &notes.credit_format,
             NoteKind::Debit => &notes.debit_format,
         },
-        tax: NoteTax {
-            rate: s.config.tax.rate,
-            enabled: s.config.tax.enabled,
-            seller_state_code: &s.config.seller.state_code,
-            rounding: s.config.rounding,
-            round_off: s.config.round_off,
-        },
+        tax: NoteTax::of(&s.config),
     };
     let (note, period) = book.issue_note(&request)?;
     let period_notes = book.period_notes(period)?;

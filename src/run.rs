@@ -446,6 +446,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
                 format: &settings.config.invoice.number_format,
                 customers: &settings.customers,
                 fx: &settings.fx,
+                tax: crate::ledger::notes::NoteTax::of(&settings.config),
             },
         )?,
         None => drafts(invoices, settings.invoice_date, due_date, &settings.fx),

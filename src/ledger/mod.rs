@@ -265,6 +265,8 @@ pub struct IssueRequest<'a> {
     pub customers: &'a [String],
     /// Exchange rates for the invoices issued new that need one.
     pub fx: &'a FxRates,
+    /// How the GST of a line difference is computed (for the exit-4 message).
+    pub tax: notes::NoteTax<'a>,
 }
 
 /// The run facts kept in the `runs` table.
@@ -374,9 +376,7 @@ impl<S: Store> Book<S> {
         };
         let planned = match plan::plan(&candidates, stored, &series, request.invoice_date) {
             Ok(planned) => planned,
-            Err(Refusal::Changed(changed)) => {
-                return Err(self.conflict(request.period, &changed, &hashed))
-            }
+            Err(Refusal::Changed(changed)) => return Err(self.conflict(request, &changed, &hashed)),
             Err(Refusal::SeriesFull { needed, max }) => {
                 return Err(Error::Data(format!(
                     "financial year {fy} would need invoice sequence number {needed}, more than \
@@ -499,11 +499,12 @@ impl<S: Store> Book<S> {
     /// invoice-number order; `hashed` the run's invoices the changes point into).
     fn conflict(
         &self,
-        period: Period,
+        request: &IssueRequest,
         changed: &[Change],
         hashed: &[(Invoice, InvoiceContent, String)],
     ) -> Error {
         const SHOWN: usize = 8;
+        let period = request.period;
         let mut late_usage = false;
         let mut text = format!(
             "period {period} is already invoiced and this run would change {} issued invoice(s); \
@@ -549,18 +550,31 @@ impl<S: Store> Book<S> {
             if more > 0 {
                 text.push_str(&format!("; and {more} more change(s)"));
             }
+            if let Ok(before) = &before {
+                let lines = before.line_differences(now.as_ref(), &request.tax);
+                for line in lines.iter().take(SHOWN) {
+                    text.push_str(&format!("\n      {line}"));
+                }
+                if lines.len() > SHOWN {
+                    text.push_str(&format!(
+                        "\n      … and {} more line(s)",
+                        lines.len() - SHOWN
+                    ));
+                }
+            }
         }
-        text.push_str(
-            "\nAn issued invoice cannot change (GST corrects one with a credit or debit note, \
-             which didbill does not issue yet): re-run with the inventory snapshot it was made \
-             from, or record the difference as a credit or debit note in your accounting system.",
-        );
+        text.push_str(&format!(
+            "\nAn issued invoice cannot change: GST corrects it with a credit note (the \
+             negative differences above) or a debit note (the positive ones), issued with \
+             `didbill note credit|debit --invoice NUMBER`. Or re-run with the inventory snapshot \
+             the invoices of {period} were made from."
+        ));
         if late_usage {
             text.push_str(&format!(
                 "\nCall usage changed: calls that reached the API after {period} was invoiced are \
                  billed by no later run (a call belongs to the month it started in). Bill the \
-                 difference shown above with a debit note (a credit note when it is negative); \
-                 didbill does not issue debit or credit notes yet (a later version will). To see \
+                 difference shown above with a debit note (a credit note when it is negative), \
+                 `didbill note debit --invoice NUMBER --amount X …`. To see \
                  {period}'s invoices as they would be now, run it with --dry-run --out \
                  ANOTHER_FOLDER."
             ));

@@ -68,6 +68,19 @@ pub struct NoteTax<'a> {
     pub round_off: bool,
 }
 
+impl NoteTax<'_> {
+    /// The note tax settings of `config`.
+    pub fn of(config: &crate::config::Config) -> NoteTax<'_> {
+        NoteTax {
+            rate: config.tax.rate,
+            enabled: config.tax.enabled,
+            seller_state_code: &config.seller.state_code,
+            rounding: config.rounding,
+            round_off: config.round_off,
+        }
+    }
+}
+
 impl<S: Store> Book<S> {
     /// Issues one note (not yet committed: see [`Book::commit_documents`]); returns
     /// it as recorded, with the period it belongs to.

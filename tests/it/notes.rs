@@ -735,3 +735,35 @@ fn two_processes_issuing_notes_at_once_keep_the_series_gap_free_and_the_folder_c
         "every note of both processes, numbers distinct and gap-free"
     );
 }
+
+#[test]
+fn a_changed_rerun_lists_each_differing_line_with_its_signed_amount_and_gst() {
+    let first = Test::demo().run().expect_code(0);
+    let ran = crate::cli_ledger::edited_demo(first.then(), |items| {
+        // Acme's first number costs more; every Kochi number disappears (released
+        // retroactively).
+        items[0]["monthly_fee"] = serde_json::json!(350);
+        items.retain(|n| n["account_id"] != "MA_KOCHI007");
+    })
+    .args(crate::cli_ledger::demo_args_on("snap"))
+    .run()
+    .expect_code(4);
+    let err = ran.stderr();
+    assert!(
+        err.contains(
+            "\n      rental +918041000001 from 2026-11-01 (changed): +50.00 INR, GST +9.00\n"
+        ),
+        "{err}"
+    );
+    // Kochi (Kerala, inter-state): each vanished line with its IGST, to be credited.
+    assert!(
+        err.contains(
+            "\n      rental +914842000001 from 2026-11-01 (vanished): -199.00 INR, GST -35.82\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("issued with `didbill note credit|debit --invoice NUMBER`"),
+        "{err}"
+    );
+}

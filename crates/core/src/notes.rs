@@ -143,6 +143,56 @@ pub fn credit_left(total: Money, credited: &[Money]) -> Money {
     Money::round(left.max(Decimal::ZERO), total.currency(), Rounding::HalfUp)
 }
 
+/// One line whose amount differs between what an invoice billed and what the data
+/// says now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineChange<K> {
+    /// The line's identity (its charge, number and first day).
+    pub key: K,
+    /// What was billed for it (0 for a line the invoice did not have).
+    pub billed: Decimal,
+    /// What the data says now (0 for a line that vanished).
+    pub now: Decimal,
+}
+
+impl<K> LineChange<K> {
+    /// `now − billed`: positive for a debit, negative for a credit.
+    pub fn difference(&self) -> Decimal {
+        self.now - self.billed
+    }
+}
+
+/// The lines whose amounts differ, in key order: the amounts of each key summed on
+/// either side (a key on one side only counts 0 on the other).
+pub fn line_changes<K: Ord + Clone>(
+    billed: &[(K, Decimal)],
+    now: &[(K, Decimal)],
+) -> Vec<LineChange<K>> {
+    let mut sums: std::collections::BTreeMap<K, (Decimal, Decimal)> = Default::default();
+    for (key, amount) in billed {
+        sums.entry(key.clone()).or_default().0 += *amount;
+    }
+    for (key, amount) in now {
+        sums.entry(key.clone()).or_default().1 += *amount;
+    }
+    sums.into_iter()
+        .filter(|(_, (billed, now))| billed != now)
+        .map(|(key, (billed, now))| LineChange { key, billed, now })
+        .collect()
+}
+
+/// The GST on a signed difference of taxable value under an invoice's treatment,
+/// each tax rounded once (a negative difference has negative tax).
+pub fn tax_of_difference(
+    difference: Money,
+    treatment: GstTreatment,
+    rate: Decimal,
+    rounding: Rounding,
+) -> Money {
+    let t = taxes_of(difference, treatment, rate, rounding);
+    Money::sum(difference.currency(), [&t.cgst, &t.sgst, &t.igst])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +293,37 @@ mod tests {
         assert_eq!(credit_deadline(date("2026-04-01")), date("2027-11-30"));
         assert_eq!(credit_deadline(date("2027-03-01")), date("2027-11-30"));
         assert_eq!(credit_deadline(date("2027-04-01")), date("2028-11-30"));
+    }
+
+    #[test]
+    fn line_changes_name_vanished_new_and_changed_lines_with_signed_differences() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let billed = [("a", d("300.00")), ("b", d("100.00")), ("c", d("5.00"))];
+        let now = [("a", d("250.00")), ("c", d("5.00")), ("n", d("40.00"))];
+        let changes = line_changes(&billed, &now);
+        let shown: Vec<(&str, Decimal)> = changes.iter().map(|c| (c.key, c.difference())).collect();
+        assert_eq!(
+            shown,
+            [("a", d("-50.00")), ("b", d("-100.00")), ("n", d("40.00"))]
+        );
+        assert_eq!(
+            tax_of_difference(
+                inr("-50.05"),
+                GstTreatment::IntraState,
+                Decimal::from(18),
+                Rounding::HalfUp
+            ),
+            inr("-9.00")
+        );
+        assert_eq!(
+            tax_of_difference(
+                inr("40.00"),
+                GstTreatment::InterState,
+                Decimal::from(18),
+                Rounding::HalfUp
+            ),
+            inr("7.20")
+        );
     }
 
     #[test]
