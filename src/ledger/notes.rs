@@ -17,7 +17,7 @@ use super::Book;
 use crate::error::{Error, Result};
 use didbill_core::billing::GstTreatment;
 use didbill_core::money::{Currency, Money, Rounding};
-use didbill_core::notes::{issued_treatment, note_totals, NoteKind};
+use didbill_core::notes::{issued_treatment, note_totals, NoteKind, NoteTotals};
 use didbill_core::numbering::NumberFormat;
 use didbill_core::period::{financial_year, Period};
 
@@ -142,7 +142,7 @@ impl<S: Store> Book<S> {
             note_date: request.date,
         };
         let (number, seq) = plan::plan_note(&check, &series)
-            .map_err(|refusal| refused(refusal, request, &invoice, &fy))?;
+            .map_err(|refusal| refused(refusal, request, &invoice, &totals, &fy))?;
         if self.store.note_number_taken(&number)? {
             return Err(Error::Ledger {
                 path: self.path.clone(),
@@ -294,6 +294,7 @@ fn refused(
     refusal: NoteRefusal,
     request: &NoteRequest,
     invoice: &InvoiceOnRecord,
+    totals: &NoteTotals,
     fy: &str,
 ) -> Error {
     let number = &invoice.number;
@@ -307,9 +308,11 @@ fn refused(
             request.date, invoice.invoice_date
         ),
         NoteRefusal::OverCap { left } => format!(
-            "invoice {number} (total {} {}) has {left} {} left to credit; this credit note's total \
-             would exceed it; nothing was written",
-            invoice.content.total, invoice.content.currency, invoice.content.currency
+            "invoice {number} (total {} {cur}) has {left} {cur} left to credit, and this credit \
+             note's total with GST would be {} {cur}; credit at most what is left; nothing was written",
+            invoice.content.total,
+            totals.total,
+            cur = invoice.content.currency,
         ),
         NoteRefusal::PastDeadline { deadline } => format!(
             "a credit note with GST for the supplies of invoice {number} ({}) must be issued by \
