@@ -62,6 +62,9 @@ pub struct RunSettings {
     pub pdf: bool,
     /// Bill call usage from CDRs (`false` with `--no-usage`).
     pub usage: bool,
+    /// `--issue-notes`: settle changed issued invoices with credit and debit notes
+    /// instead of stopping with exit 4.
+    pub issue_notes: bool,
     /// Exchange rates for invoices in another currency (`--fx-rates`, `[fx]`).
     pub fx: FxRates,
 }
@@ -447,6 +450,16 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
                 customers: &settings.customers,
                 fx: &settings.fx,
                 tax: crate::ledger::notes::NoteTax::of(&settings.config),
+                auto_notes: settings
+                    .issue_notes
+                    .then(|| crate::ledger::notes::AutoNotes {
+                        credit_format: &settings.config.notes.credit_format,
+                        debit_format: &settings.config.notes.debit_format,
+                        date: settings
+                            .as_of
+                            .with_timezone(&settings.config.timezone)
+                            .date_naive(),
+                    }),
             },
         )?,
         None => drafts(invoices, settings.invoice_date, due_date, &settings.fx),

@@ -433,6 +433,10 @@ pub struct RunArgs {
     /// Bill the numbers only: read no call records (CDRs) and bill no call usage.
     #[arg(long)]
     pub no_usage: bool,
+    /// When issued invoices of the period changed, issue a credit note (decreases)
+    /// and a debit note (increases) for each instead of stopping with exit 4.
+    #[arg(long)]
+    pub issue_notes: bool,
     /// Customers, configuration, API and progress.
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -568,6 +572,7 @@ impl RunArgs {
             pdf: !self.no_pdf,
             templates: self.templates.clone(),
             usage: !self.no_usage,
+            issue_notes: self.issue_notes,
         })
     }
 }

@@ -28,6 +28,20 @@ pub enum NoteAmount {
     Lines(Vec<usize>),
     /// A taxable value (2 decimals, positive); the note adds its GST.
     Amount(Decimal),
+    /// Lines worked out by a run (`--issue-notes`): the differences between what
+    /// was billed and what the data says now.
+    Differences(Vec<NoteLine>),
+}
+
+/// What a run's `--issue-notes` needs to issue notes for changed invoices.
+#[derive(Clone, Copy, Debug)]
+pub struct AutoNotes<'a> {
+    /// `credit_note.number_format`.
+    pub credit_format: &'a NumberFormat,
+    /// `debit_note.number_format`.
+    pub debit_format: &'a NumberFormat,
+    /// The notes' date (the run's as-of date).
+    pub date: NaiveDate,
 }
 
 /// A note to issue against one invoice.
@@ -85,6 +99,7 @@ impl<S: Store> Book<S> {
     /// Issues one note (not yet committed: see [`Book::commit_documents`]); returns
     /// it as recorded, with the period it belongs to.
     pub fn issue_note(&mut self, request: &NoteRequest) -> Result<(NoteRecord, Period)> {
+        self.documents = true;
         let invoice = self.known_invoice(request.invoice)?;
         let content = &invoice.content;
         let currency = Currency::parse(&content.currency).ok_or_else(|| self.damaged(&invoice))?;
@@ -192,11 +207,67 @@ impl<S: Store> Book<S> {
             )));
         }
         self.store.record_cancellation(invoice.id, reason)?;
+        self.documents = true;
         invoice
             .content
             .period
             .parse()
             .map_err(|_| self.damaged(&invoice))
+    }
+
+    /// Settles an issued invoice whose content changed against `now` (`None`: no
+    /// longer produced): when the invoice plus its line notes already bill what
+    /// `now` does, or `auto` is given and the differences are issued as a credit
+    /// note (decreases, vanished lines whole) and a debit note (increases, new
+    /// lines), returns the invoice as recorded; otherwise `None` (a conflict). An
+    /// invoice whose lines are unchanged and that has no notes (say, only its
+    /// GSTIN changed) is never settled: a note cannot correct that.
+    pub fn settle(
+        &mut self,
+        number: &str,
+        now: Option<&super::content::InvoiceContent>,
+        auto: Option<&AutoNotes>,
+        tax: NoteTax,
+    ) -> Result<Option<InvoiceOnRecord>> {
+        let invoice = self.known_invoice(number)?;
+        let notes = self.store.invoice_notes(invoice.id)?;
+        let changes = settlement(&invoice.content, &notes, now);
+        if changes.is_empty() {
+            return Ok((!notes.is_empty()).then_some(invoice));
+        }
+        let Some(auto) = auto else {
+            return Ok(None);
+        };
+        let (credits, debits): (Vec<_>, Vec<_>) =
+            changes.into_iter().partition(|(_, credit)| *credit);
+        let lines = |v: Vec<(NoteLine, bool)>| v.into_iter().map(|(l, _)| l).collect::<Vec<_>>();
+        let (credits, debits) = (lines(credits), lines(debits));
+        for (kind, lines, format) in [
+            (NoteKind::Credit, credits, auto.credit_format),
+            (NoteKind::Debit, debits, auto.debit_format),
+        ] {
+            if lines.is_empty() {
+                continue;
+            }
+            self.issue_note(&NoteRequest {
+                kind,
+                invoice: number,
+                amount: NoteAmount::Differences(lines),
+                description: None,
+                reason: match kind {
+                    NoteKind::Credit => {
+                        "Billed more than the data now shows (didbill run --issue-notes)"
+                    }
+                    NoteKind::Debit => {
+                        "Billed less than the data now shows (didbill run --issue-notes)"
+                    }
+                },
+                date: auto.date,
+                format,
+                tax,
+            })?;
+        }
+        Ok(Some(invoice))
     }
 
     /// The notes of the invoices of `period`, for its output folder.
@@ -265,6 +336,7 @@ fn note_lines(
                 })
                 .collect()
         }
+        NoteAmount::Differences(lines) => Ok(lines.clone()),
         NoteAmount::Amount(amount) => {
             let last_day = period.end().pred_opt().unwrap_or(period.start());
             Ok(vec![NoteLine {
@@ -326,4 +398,70 @@ fn refused(
             request.kind.as_str()
         ),
     })
+}
+
+/// The note lines that would bring `invoice` plus its line notes to `now`: each
+/// line's difference, with whether it is a credit. Typed amounts (`adjustment`
+/// lines) are the user's own corrections and are left out of the comparison.
+fn settlement(
+    invoice: &super::content::InvoiceContent,
+    notes: &[NoteRecord],
+    now: Option<&super::content::InvoiceContent>,
+) -> Vec<(NoteLine, bool)> {
+    use std::collections::BTreeMap;
+    type Key = (String, String, String, String);
+    let key = super::content::owned_key;
+    let amount = |l: &LineContent| l.amount.parse::<Decimal>().unwrap_or_default();
+    // The line each key prints as: what the data says now, else what was billed.
+    let mut shown: BTreeMap<Key, (&LineContent, Option<i64>)> = BTreeMap::new();
+    let mut billed: Vec<(Key, Decimal)> = Vec::new();
+    for (i, l) in invoice.lines.iter().enumerate() {
+        shown.insert(key(l), (l, Some(i as i64 + 1)));
+        billed.push((key(l), amount(l)));
+    }
+    for note in notes {
+        for nl in note
+            .lines
+            .iter()
+            .filter(|nl| nl.line.charge != "adjustment")
+        {
+            let sign = match note.kind {
+                NoteKind::Credit => -Decimal::ONE,
+                NoteKind::Debit => Decimal::ONE,
+            };
+            shown.entry(key(&nl.line)).or_insert((&nl.line, None));
+            billed.push((key(&nl.line), sign * amount(&nl.line)));
+        }
+    }
+    let current: Vec<(Key, Decimal)> = now
+        .map(|c| c.lines.iter().map(|l| (key(l), amount(l))).collect())
+        .unwrap_or_default();
+    let mut now_lines: BTreeMap<Key, &LineContent> = BTreeMap::new();
+    if let Some(c) = now {
+        for l in &c.lines {
+            now_lines.insert(key(l), l);
+        }
+    }
+    didbill_core::notes::line_changes(&billed, &current)
+        .into_iter()
+        .filter_map(|change| {
+            let difference = change.difference();
+            // A debit prints the line as it is now; a credit as it was billed.
+            let now_line = now_lines.get(&change.key).map(|l| (*l, None));
+            let (base, invoice_line_no) = now_line
+                .filter(|_| !difference.is_sign_negative())
+                .or_else(|| shown.get(&change.key).copied())
+                .or(now_line)?;
+            let mut line = base.clone();
+            line.amount = didbill_core::money::format_2dp(difference.abs());
+            Some((
+                NoteLine {
+                    invoice_line_no,
+                    description: line.charge.clone(),
+                    line,
+                },
+                difference.is_sign_negative(),
+            ))
+        })
+        .collect()
 }

@@ -763,7 +763,89 @@ fn a_changed_rerun_lists_each_differing_line_with_its_signed_amount_and_gst() {
         "{err}"
     );
     assert!(
-        err.contains("issued with `didbill note credit|debit --invoice NUMBER`"),
+        err.contains(
+            "Re-run with --issue-notes to issue them line by line, or issue them with \
+             `didbill note credit|debit --invoice NUMBER`"
+        ),
         "{err}"
     );
+}
+
+#[test]
+fn issue_notes_credits_a_retroactive_release_debits_an_increase_and_a_rerun_is_idempotent() {
+    let first = Test::demo().run().expect_code(0);
+    let original = first.tree("out");
+    let edited = crate::cli_ledger::edited_demo(first.then(), |items| {
+        items[0]["monthly_fee"] = serde_json::json!(350);
+        items.retain(|n| n["account_id"] != "MA_KOCHI007");
+    });
+    // A dry run issues no note (it opens no ledger) ...
+    let mut dry = crate::cli_ledger::demo_args_on("snap");
+    let out = dry.iter().position(|a| a == "--out").unwrap() + 1;
+    dry[out] = "draft".into();
+    let dry = edited
+        .args(dry)
+        .args(["--dry-run", "--issue-notes"])
+        .run()
+        .expect_code(0);
+    assert!(!dry.path("draft/notes.csv").exists());
+    // ... a real one does, for each changed invoice.
+    let ran = dry
+        .then()
+        .args(crate::cli_ledger::demo_args_on("snap"))
+        .arg("--issue-notes")
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        notes_csv_rows(&ran),
+        [
+            "CN/26-27/00001,credit,2026-12-02,DID/26-27/00009,2026-12-01,MA_KOCHI007,Anil Thomas,\
+             32AAGCK9876F1Z3,32,INR,Billed more than the data now shows (didbill run --issue-notes),\
+             4,473.42,0.00,0.00,85.22,0.00,558.64",
+            "DN/26-27/00001,debit,2026-12-02,DID/26-27/00001,2026-12-01,MA_ACME0001,\
+             Acme Solutions Pvt Ltd,29AAACA1234A1Z5,29,INR,Billed less than the data now shows \
+             (didbill run --issue-notes),1,50.00,4.50,4.50,0.00,0.00,59.00",
+        ]
+    );
+    let lines = ran.read("out/note_lines.csv");
+    assert!(
+        lines.contains(
+            "DN/26-27/00001,DID/26-27/00001,2026-12-01,MA_ACME0001,Acme Solutions Pvt Ltd,INR,\
+             5eed0000-0000-0000-0000-000000000001,+918041000001,rental,2026-11-01,2026-11-30,30,30,\
+             350.00,50.00,rental\n"
+        ),
+        "{lines}"
+    );
+    // The issued invoices are written as issued, not as the data says now.
+    let issued = |tree: &[(String, Vec<u8>)], file: &str| {
+        tree.iter()
+            .find(|(p, _)| p == file)
+            .map(|(_, b)| b.clone())
+            .unwrap()
+    };
+    let now = ran.tree("out");
+    for file in ["invoices.csv", "line_items.csv", "pdf/DID-26-27-00001.pdf"] {
+        assert!(
+            issued(&original, file) == issued(&now, file),
+            "{file} changed"
+        );
+    }
+    // Invoice plus notes equal the data: no new note, byte-identical outputs.
+    let again = ran
+        .then()
+        .args(crate::cli_ledger::demo_args_on("snap"))
+        .run()
+        .expect_code(0);
+    assert!(
+        again.tree("out") == now,
+        "the re-run rewrites the same files"
+    );
+    let again = again
+        .then()
+        .args(crate::cli_ledger::demo_args_on("snap"))
+        .arg("--issue-notes")
+        .run()
+        .expect_code(0);
+    assert!(again.tree("out") == now);
+    assert_eq!(notes_csv_rows(&again).len(), 2);
 }
