@@ -26,7 +26,6 @@ use sha2::{Digest, Sha256};
 
 use didbill_core::billing::{Invoice, Line};
 use didbill_core::money::{format_2dp, Currency, Money, Rounding};
-use didbill_core::notes::{issued_treatment, line_changes, tax_of_difference};
 use didbill_core::period::Period;
 
 /// Domain separation for the content hash; bump the version if the content changes.
@@ -280,70 +279,6 @@ impl InvoiceContent {
             format_2dp(difference),
             now.currency
         ))
-    }
-
-    /// Each line whose amount differs from `self` (as issued) to `now` (`None`: the
-    /// invoice is no longer produced), with the signed difference of its amount and
-    /// of its GST under the issued invoice's treatment: what a credit note (negative)
-    /// or a debit note (positive) for it would carry. One phrase per line, in line
-    /// identity order.
-    pub fn line_differences(
-        &self,
-        now: Option<&InvoiceContent>,
-        tax: &super::notes::NoteTax,
-    ) -> Vec<String> {
-        let amount = |l: &LineContent| Decimal::from_str(&l.amount).unwrap_or_default();
-        let keyed = |c: &InvoiceContent| -> Vec<((String, String, String, String), Decimal)> {
-            c.lines
-                .iter()
-                .map(|l| {
-                    let (number, charge, from, direction) = l.key();
-                    let what = match direction {
-                        "" => l.e164.clone(),
-                        d => d.to_owned(),
-                    };
-                    (
-                        (charge.to_owned(), number.to_owned(), from.to_owned(), what),
-                        amount(l),
-                    )
-                })
-                .collect()
-        };
-        let billed = keyed(self);
-        let current = now.map(keyed).unwrap_or_default();
-        let currency = Currency::parse(&self.currency).unwrap_or(Currency::INR);
-        let money = |s: &str| Decimal::from_str(s).unwrap_or_default();
-        let treatment = issued_treatment(
-            money(&self.cgst),
-            money(&self.sgst),
-            money(&self.igst),
-            &self.place_of_supply,
-            tax.seller_state_code,
-            tax.enabled,
-        );
-        let signed = |d: Decimal| match d.is_sign_negative() {
-            true => format_2dp(d),
-            false => format!("+{}", format_2dp(d)),
-        };
-        line_changes(&billed, &current)
-            .into_iter()
-            .map(|change| {
-                let difference = Money::round(change.difference(), currency, Rounding::HalfUp);
-                let gst = tax_of_difference(difference, treatment, tax.rate, tax.rounding);
-                let (charge, _, from, what) = &change.key;
-                let state = match (change.billed.is_zero(), change.now.is_zero()) {
-                    (true, _) => "new",
-                    (_, true) => "vanished",
-                    _ => "changed",
-                };
-                format!(
-                    "{charge} {what} from {from} ({state}): {} {}, GST {}",
-                    signed(difference.amount()),
-                    self.currency,
-                    signed(gst.amount())
-                )
-            })
-            .collect()
     }
 
     /// What changed from `self` (as issued) to `now`, one human phrase per change:

@@ -673,7 +673,11 @@ impl<S: Store> Book<S> {
                 text.push_str(&format!("; and {more} more change(s)"));
             }
             if let Ok(before) = &before {
-                let lines = before.line_differences(now.as_ref(), &request.tax);
+                let notes = self
+                    .store
+                    .invoice_notes(change.stored.id)
+                    .unwrap_or_default();
+                let lines = notes::differences_shown(before, &notes, now.as_ref(), &request.tax);
                 for line in lines.iter().take(SHOWN) {
                     text.push_str(&format!("\n      {line}"));
                 }

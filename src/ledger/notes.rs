@@ -239,8 +239,8 @@ impl<S: Store> Book<S> {
             return Ok(None);
         };
         let (credits, debits): (Vec<_>, Vec<_>) =
-            changes.into_iter().partition(|(_, credit)| *credit);
-        let lines = |v: Vec<(NoteLine, bool)>| v.into_iter().map(|(l, _)| l).collect::<Vec<_>>();
+            changes.into_iter().partition(Difference::is_credit);
+        let lines = |v: Vec<Difference>| v.into_iter().map(|d| d.line).collect::<Vec<_>>();
         let (credits, debits) = (lines(credits), lines(debits));
         for (kind, lines, format) in [
             (NoteKind::Credit, credits, auto.credit_format),
@@ -400,14 +400,83 @@ fn refused(
     })
 }
 
-/// The note lines that would bring `invoice` plus its line notes to `now`: each
-/// line's difference, with whether it is a credit. Typed amounts (`adjustment`
-/// lines) are the user's own corrections and are left out of the comparison.
+/// One line on which an invoice plus its line notes and the data now differ.
+#[derive(Clone, Debug)]
+pub(super) struct Difference {
+    /// The note line that settles it (its amount the difference, positive).
+    line: NoteLine,
+    /// What the invoice and its notes bill for it.
+    billed: Decimal,
+    /// What the data says now.
+    now: Decimal,
+}
+
+impl Difference {
+    fn is_credit(&self) -> bool {
+        self.now < self.billed
+    }
+}
+
+/// The differences `invoice` (plus `notes`) has with `now`, one phrase per line
+/// for the exit-4 message: the signed difference of its amount and of its GST under
+/// the invoice's treatment (what the settling note would carry).
+pub(super) fn differences_shown(
+    invoice: &super::content::InvoiceContent,
+    notes: &[NoteRecord],
+    now: Option<&super::content::InvoiceContent>,
+    tax: &NoteTax,
+) -> Vec<String> {
+    let money = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+    let currency = Currency::parse(&invoice.currency).unwrap_or(Currency::INR);
+    let treatment = issued_treatment(
+        money(&invoice.cgst),
+        money(&invoice.sgst),
+        money(&invoice.igst),
+        &invoice.place_of_supply,
+        tax.seller_state_code,
+        tax.enabled,
+    );
+    let signed = |d: Decimal| match d.is_sign_negative() {
+        true => didbill_core::money::format_2dp(d),
+        false => format!("+{}", didbill_core::money::format_2dp(d)),
+    };
+    settlement(invoice, notes, now)
+        .into_iter()
+        .map(|d| {
+            let difference = Money::round(d.now - d.billed, currency, Rounding::HalfUp);
+            let gst = didbill_core::notes::tax_of_difference(
+                difference,
+                treatment,
+                tax.rate,
+                tax.rounding,
+            );
+            let l = &d.line.line;
+            let what = l.call_direction.as_deref().unwrap_or(&l.e164);
+            let state = match (d.billed.is_zero(), d.now.is_zero()) {
+                (true, _) => "new",
+                (_, true) => "vanished",
+                _ => "changed",
+            };
+            format!(
+                "{} {what} from {} ({state}): {} {}, GST {}",
+                l.charge,
+                l.service_from,
+                signed(difference.amount()),
+                invoice.currency,
+                signed(gst.amount())
+            )
+        })
+        .collect()
+}
+
+/// The note lines that would bring `invoice` plus its line notes to `now`, one per
+/// differing line. Typed amounts (`adjustment` lines) are the user's own
+/// corrections and are left out of the comparison.
 fn settlement(
     invoice: &super::content::InvoiceContent,
     notes: &[NoteRecord],
     now: Option<&super::content::InvoiceContent>,
-) -> Vec<(NoteLine, bool)> {
+) -> Vec<Difference> {
     use std::collections::BTreeMap;
     type Key = (String, String, String, String);
     let key = super::content::owned_key;
@@ -454,14 +523,15 @@ fn settlement(
                 .or(now_line)?;
             let mut line = base.clone();
             line.amount = didbill_core::money::format_2dp(difference.abs());
-            Some((
-                NoteLine {
+            Some(Difference {
+                line: NoteLine {
                     invoice_line_no,
                     description: line.charge.clone(),
                     line,
                 },
-                difference.is_sign_negative(),
-            ))
+                billed: change.billed,
+                now: change.now,
+            })
         })
         .collect()
 }

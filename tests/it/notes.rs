@@ -849,3 +849,51 @@ fn issue_notes_credits_a_retroactive_release_debits_an_increase_and_a_rerun_is_i
     assert!(again.tree("out") == now);
     assert_eq!(notes_csv_rows(&again).len(), 2);
 }
+
+#[test]
+fn the_exit_4_differences_count_the_line_notes_already_issued() {
+    let first = Test::demo().run().expect_code(0);
+    // The first Kochi number was credited by hand when it was released.
+    let credited = first
+        .then()
+        .args([
+            "note",
+            "credit",
+            "--invoice",
+            "DID/26-27/00009",
+            "--line",
+            "1",
+        ])
+        .args([
+            "--reason",
+            "Released",
+            "--date",
+            "2026-12-02",
+            "--as-of",
+            "2026-12-03T00:00:00Z",
+        ])
+        .args([
+            "--config",
+            &crate::common::demo_dir()
+                .join("didbill.toml")
+                .display()
+                .to_string(),
+        ])
+        .args(["--out", "out"])
+        .run()
+        .expect_code(0);
+    let ran = crate::cli_ledger::edited_demo(credited.then(), |items| {
+        items.retain(|n| n["account_id"] != "MA_KOCHI007");
+    })
+    .args(crate::cli_ledger::demo_args_on("snap"))
+    .run()
+    .expect_code(4);
+    let err = ran.stderr();
+    assert!(!err.contains("+914842000001 from"), "{err}");
+    assert!(
+        err.contains(
+            "\n      rental +914842000002 from 2026-11-01 (vanished): -100.00 INR, GST -18.00\n"
+        ),
+        "{err}"
+    );
+}
