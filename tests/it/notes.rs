@@ -897,3 +897,49 @@ fn the_exit_4_differences_count_the_line_notes_already_issued() {
         "{err}"
     );
 }
+
+#[test]
+fn a_note_killed_after_its_ledger_commit_is_written_by_the_next_run_of_the_period() {
+    let ran = issued();
+    let ran = note(
+        ran,
+        "credit",
+        "DID/26-27/00001",
+        &["--line", "2", "--reason", "r", "--date", "2026-12-05"],
+    )
+    .expect_code(0);
+    let complete = ran.tree("out");
+    // The crash window: the note is in the ledger, its files never reached the
+    // folder, and the dead process left a half-written staging folder.
+    std::fs::remove_file(ran.path("out/notes.csv")).unwrap();
+    std::fs::remove_file(ran.path("out/note_lines.csv")).unwrap();
+    std::fs::remove_file(ran.path("out/pdf/CN-26-27-00001.pdf")).unwrap();
+    std::fs::create_dir(ran.path(".out.didbill-tmp-4194304")).unwrap();
+    std::fs::write(ran.path(".out.didbill-tmp-4194304/notes.csv"), "partial").unwrap();
+
+    let rerun = ran.then().args(demo_configured_args()).run().expect_code(0);
+    let files = |t: &[(String, Vec<u8>)]| -> Vec<(String, Vec<u8>)> {
+        t.iter()
+            .filter(|(p, _)| p != "summary.json")
+            .cloned()
+            .collect()
+    };
+    assert!(
+        files(&rerun.tree("out")) == files(&complete),
+        "the note's files are back"
+    );
+    assert!(!rerun.path(".out.didbill-tmp-4194304").exists());
+    // The next note takes the next number: nothing was lost or used twice.
+    let next = note(
+        rerun,
+        "credit",
+        "DID/26-27/00001",
+        &["--line", "3", "--reason", "r", "--date", "2026-12-06"],
+    )
+    .expect_code(0);
+    assert!(
+        next.stdout().contains("credit note CN/26-27/00002 "),
+        "{}",
+        next.stdout()
+    );
+}
