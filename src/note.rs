@@ -77,6 +77,25 @@ fn refuse_demo_seller(config: &Config, what: &str) -> Result<()> {
     )))
 }
 
+/// Refuses an output folder that holds another period's run (its `summary.json`):
+/// a note belongs beside its own invoice.
+fn refuse_other_period(out: &std::path::Path, period: Period) -> Result<()> {
+    let Ok(text) = std::fs::read(out.join("summary.json")) else {
+        return Ok(());
+    };
+    let held = serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("period").and_then(|p| p.as_str()).map(str::to_owned));
+    match held {
+        Some(held) if held != period.to_string() => Err(Error::Usage(format!(
+            "{} holds the outputs of period {held}, and the invoice is of {period}; pass the \
+             --out folder of {period}",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Issues the note; returns the line to print.
 pub fn issue(s: &NoteSettings) -> Result<String> {
     refuse_demo_seller(&s.config, &format!("a {}", s.kind.title().to_lowercase()))?;
@@ -116,6 +135,7 @@ pub fn issue(s: &NoteSettings) -> Result<String> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(period.to_string()));
+    refuse_other_period(&out, period)?;
     let staged = StagedDir::create(&out, "summary.json")?;
     let mut book = ledger.begin()?;
     let notes = &s.config.notes;
@@ -158,13 +178,7 @@ pub fn issue(s: &NoteSettings) -> Result<String> {
 }
 
 /// Cancels an invoice; returns the line to print.
-pub fn cancel(
-    config: &Config,
-    ledger: &std::path::Path,
-    number: &str,
-    reason: &str,
-) -> Result<String> {
-    refuse_demo_seller(config, "a cancellation")?;
+pub fn cancel(ledger: &std::path::Path, number: &str, reason: &str) -> Result<String> {
     let mut ledger = existing_ledger(ledger)?;
     let mut book = ledger.begin()?;
     let period = book.cancel(number, reason)?;

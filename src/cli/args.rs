@@ -346,9 +346,6 @@ pub struct InvoicesCancelArgs {
     /// Why it is cancelled.
     #[arg(long, value_parser = parse_text)]
     pub reason: String,
-    /// Configuration file [default: ./didbill.toml if present].
-    #[arg(long)]
-    pub config: Option<PathBuf>,
     /// The ledger file.
     #[arg(long, default_value = ledger::DEFAULT_PATH)]
     pub ledger: PathBuf,

@@ -17,7 +17,6 @@ use clap::FromArgMatches;
 pub use args::{Cli, Command, InvoicesCommand};
 
 use crate::audit;
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetch;
 use crate::ledger::{report, Ledger};
@@ -91,8 +90,7 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             out.print(report::show(&invoice, &lines, &notes, args.format).as_bytes())
         }
         Command::Invoices(InvoicesCommand::Cancel(args)) => {
-            let config = Config::load(args.config.as_deref())?;
-            out.print(note::cancel(&config, &args.ledger, &args.number, &args.reason)?.as_bytes())
+            out.print(note::cancel(&args.ledger, &args.number, &args.reason)?.as_bytes())
         }
         Command::Note(command) => {
             let settings = command.settings()?;

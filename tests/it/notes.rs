@@ -450,15 +450,7 @@ fn a_cancelled_invoice_takes_no_note_and_the_next_run_issues_a_new_number() {
     .expect_code(0);
     let with_notes = ran
         .then()
-        .args([
-            "invoices",
-            "cancel",
-            "DID/26-27/00001",
-            "--reason",
-            "dup",
-            "--config",
-            "cfg.toml",
-        ])
+        .args(["invoices", "cancel", "DID/26-27/00001", "--reason", "dup"])
         .run()
         .expect_code(1);
     assert!(
@@ -476,8 +468,6 @@ fn a_cancelled_invoice_takes_no_note_and_the_next_run_issues_a_new_number() {
             "DID/26-27/00002",
             "--reason",
             "Duplicate",
-            "--config",
-            "cfg.toml",
         ])
         .run()
         .expect_code(0);
@@ -941,5 +931,53 @@ fn a_note_killed_after_its_ledger_commit_is_written_by_the_next_run_of_the_perio
         next.stdout().contains("credit note CN/26-27/00002 "),
         "{}",
         next.stdout()
+    );
+}
+
+#[test]
+fn a_note_is_refused_into_the_output_folder_of_another_period() {
+    let ran = issued();
+    let refused = ran
+        .then()
+        .file("oct/summary.json", r#"{"period": "2026-10"}"#)
+        .args([
+            "note",
+            "credit",
+            "--invoice",
+            "DID/26-27/00001",
+            "--line",
+            "1",
+        ])
+        .args([
+            "--reason",
+            "r",
+            "--date",
+            "2026-12-02",
+            "--as-of",
+            "2026-12-03T00:00:00Z",
+        ])
+        .args(["--config", "cfg.toml", "--out", "oct"])
+        .run()
+        .expect_code(2);
+    assert!(
+        refused
+            .stderr()
+            .contains("oct holds the outputs of period 2026-10, and the invoice is of 2026-11"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(!refused.path("oct/notes.csv").exists());
+    // No number was used.
+    let ok = note(
+        refused,
+        "credit",
+        "DID/26-27/00001",
+        &["--line", "1", "--reason", "r", "--date", "2026-12-02"],
+    )
+    .expect_code(0);
+    assert!(
+        ok.stdout().contains("credit note CN/26-27/00001 "),
+        "{}",
+        ok.stdout()
     );
 }
