@@ -102,6 +102,7 @@ fn demo(lines: usize, hindi: bool) -> PdfInvoice {
         payment: PdfPayment::default(),
         signatory: PdfSignatory::default(),
         rupees: None,
+        note: None,
     }
 }
 

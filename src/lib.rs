@@ -17,6 +17,7 @@ pub mod format;
 pub mod fx;
 pub mod inventory;
 pub mod ledger;
+pub mod note;
 pub mod numbers;
 pub mod output;
 pub mod progress;

@@ -9,6 +9,13 @@
 //! (old target aside, staging into place) followed by removing the old one; a crash
 //! between them leaves the previous outputs in `.<name>.didbill-old-<pid>`, which the
 //! next run removes after committing its own.
+//!
+//! Each staging holds an exclusive advisory lock (`flock`) on the target's parent
+//! folder from [`StagedDir::create`] until it is committed or dropped, so two
+//! processes writing the same folder (a run and a `didbill note` of the same
+//! period) take turns: the one that renders second sees the first one's ledger
+//! records, and its folder is the one left in place. Callers take it before the
+//! ledger's lock, so the two locks are always taken in the same order.
 
 use std::fs;
 use std::io::Write;
@@ -22,6 +29,8 @@ pub struct StagedDir {
     target: PathBuf,
     staging: PathBuf,
     committed: bool,
+    /// Holds the folder's lock while open.
+    _lock: fs::File,
 }
 
 impl StagedDir {
@@ -76,6 +85,9 @@ impl StagedDir {
                 )));
             }
         }
+        let lock = fs::File::open(&parent)
+            .and_then(|f| f.lock().map(|_| f))
+            .map_err(|e| Error::io(format!("locking {}", parent.display()), e))?;
         remove_stale(&parent, &name);
         let staging = parent.join(format!(".{name}.didbill-tmp-{}", std::process::id()));
         if staging.exists() {
@@ -88,12 +100,22 @@ impl StagedDir {
             target: target.to_path_buf(),
             staging,
             committed: false,
+            _lock: lock,
         })
     }
 
     /// The folder the outputs will finally be in.
     pub fn target(&self) -> &Path {
         &self.target
+    }
+
+    /// Copies every file the target holds now into the staging folder, for a
+    /// writer that adds or replaces some files of a folder and keeps the rest.
+    pub fn carry_over(&self) -> Result<()> {
+        if !self.target.is_dir() {
+            return Ok(());
+        }
+        copy_tree(&self.target, &self.staging)
     }
 
     /// Writes one file (a relative path, sub-folders created) into the staging folder.
@@ -172,6 +194,27 @@ impl Drop for StagedDir {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    let entries =
+        fs::read_dir(from).map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
+        let (source, dest) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry
+            .file_type()
+            .map_err(|e| Error::io(format!("reading {}", source.display()), e))?;
+        if kind.is_dir() {
+            fs::create_dir_all(&dest)
+                .map_err(|e| Error::io(format!("creating {}", dest.display()), e))?;
+            copy_tree(&source, &dest)?;
+        } else if kind.is_file() {
+            fs::copy(&source, &dest)
+                .map_err(|e| Error::io(format!("copying {}", source.display()), e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes staging and set-aside folders for `name` left by killed runs whose

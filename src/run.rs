@@ -24,6 +24,7 @@ use crate::output::StagedDir;
 use crate::progress;
 use crate::render::csv::{self as csv_out, CallCounts, Summary};
 use crate::render::exports::Exports;
+use crate::render::notes as note_files;
 use crate::render::pdf::PdfRenderer;
 use crate::render::pdf_model;
 use crate::source::{self, calls, SourceSettings};
@@ -61,6 +62,9 @@ pub struct RunSettings {
     pub pdf: bool,
     /// Bill call usage from CDRs (`false` with `--no-usage`).
     pub usage: bool,
+    /// `--issue-notes`: settle changed issued invoices with credit and debit notes
+    /// instead of stopping with exit 4.
+    pub issue_notes: bool,
     /// Exchange rates for invoices in another currency (`--fx-rates`, `[fx]`).
     pub fx: FxRates,
 }
@@ -445,11 +449,28 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
                 format: &settings.config.invoice.number_format,
                 customers: &settings.customers,
                 fx: &settings.fx,
+                tax: crate::ledger::notes::NoteTax::of(&settings.config),
+                auto_notes: settings
+                    .issue_notes
+                    .then(|| crate::ledger::notes::AutoNotes {
+                        credit_format: &settings.config.notes.credit_format,
+                        debit_format: &settings.config.notes.debit_format,
+                        date: settings
+                            .as_of
+                            .with_timezone(&settings.config.timezone)
+                            .date_naive(),
+                    }),
             },
         )?,
         None => drafts(invoices, settings.invoice_date, due_date, &settings.fx),
     };
 
+    // The period's credit and debit notes are rewritten with its invoices, so a
+    // re-run keeps them in the folder it replaces.
+    let period_notes = match &book {
+        Some(book) => book.period_notes(settings.period)?,
+        None => Vec::new(),
+    };
     let (export_files, export_warnings) =
         exports.render(&issued, &settings.config, settings.period)?;
     warnings.extend(export_warnings);
@@ -467,6 +488,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         dry_run: settings.dry_run,
         calls: call_counts,
         warnings,
+        notes: note_files::summary(&period_notes),
     };
     debug_assert_eq!(
         summary.billed + summary.not_billable + summary.exceptions,
@@ -494,6 +516,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     if let Some(renderer) = &pdf {
         write_pdfs(renderer, &issued, settings, &staged)?;
     }
+    note_files::write(&staged, &period_notes, &settings.config, pdf.as_ref())?;
 
     // Ledger first, then outputs, then the run is marked done (see `ledger`).
     let record = RunRecord {

@@ -87,6 +87,9 @@ pub enum Command {
     Numbers(NumbersArgs),
     /// Write the month's GSTR-1 (offline-tool JSON, section CSVs, reconciliation) from the ledger.
     Gstr1(Gstr1Args),
+    /// Issue a credit or debit note against an issued invoice.
+    #[command(subcommand)]
+    Note(NoteCommand),
 }
 
 /// Arguments of `didbill gstr1`.
@@ -132,6 +135,120 @@ impl Gstr1Args {
             config,
         })
     }
+}
+
+/// `didbill note` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NoteCommand {
+    /// Credit invoice lines (whole) or a taxable amount: the invoice charged too much.
+    Credit(NoteCreditArgs),
+    /// Debit a taxable amount: the invoice charged too little.
+    Debit(NoteDebitArgs),
+}
+
+/// Arguments of `didbill note credit`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["lines", "amount"])))]
+pub struct NoteCreditArgs {
+    /// The invoice number, e.g. DID/26-27/00001.
+    #[arg(long)]
+    pub invoice: String,
+    /// A line of the invoice to credit whole, as `invoices show` numbers it (repeatable).
+    #[arg(long = "line", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub lines: Vec<u32>,
+    /// The taxable value to credit (GST is added as on the invoice), e.g. 150.00.
+    #[arg(long, value_parser = parse_note_amount, conflicts_with = "lines")]
+    pub amount: Option<Decimal>,
+    /// Common options.
+    #[command(flatten)]
+    pub note: NoteArgs,
+}
+
+impl NoteCommand {
+    /// Resolves the arguments and the configuration into the note to issue.
+    pub fn settings(&self) -> Result<crate::note::NoteSettings> {
+        use crate::ledger::notes::NoteAmount;
+        use didbill_core::notes::NoteKind;
+        let (kind, invoice, amount, description, note) = match self {
+            NoteCommand::Credit(a) => (
+                NoteKind::Credit,
+                &a.invoice,
+                match a.amount {
+                    Some(amount) => NoteAmount::Amount(amount),
+                    None => NoteAmount::Lines(a.lines.iter().map(|&n| n as usize).collect()),
+                },
+                None,
+                &a.note,
+            ),
+            NoteCommand::Debit(a) => (
+                NoteKind::Debit,
+                &a.invoice,
+                NoteAmount::Amount(a.amount),
+                Some(a.description.clone()),
+                &a.note,
+            ),
+        };
+        Ok(crate::note::NoteSettings {
+            config: Config::load(note.config.as_deref())?,
+            ledger: note.ledger.clone(),
+            out: note.out.clone(),
+            pdf: !note.no_pdf,
+            templates: note.templates.clone(),
+            kind,
+            invoice: invoice.clone(),
+            amount,
+            description,
+            reason: note.reason.clone(),
+            date: note.date,
+            as_of: note.as_of.unwrap_or_else(Utc::now),
+        })
+    }
+}
+
+/// Arguments of `didbill note debit`.
+#[derive(Debug, Args)]
+pub struct NoteDebitArgs {
+    /// The invoice number, e.g. DID/26-27/00001.
+    #[arg(long)]
+    pub invoice: String,
+    /// The taxable value to debit (GST is added as on the invoice), e.g. 150.00.
+    #[arg(long, value_parser = parse_note_amount)]
+    pub amount: Decimal,
+    /// What the amount is for, printed as the note's line.
+    #[arg(long, value_parser = parse_text)]
+    pub description: String,
+    /// Common options.
+    #[command(flatten)]
+    pub note: NoteArgs,
+}
+
+/// The options every note takes.
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    /// Why the note is issued (printed on it).
+    #[arg(long, value_parser = parse_text)]
+    pub reason: String,
+    /// The note date, YYYY-MM-DD [default: the as-of date in the configured timezone].
+    #[arg(long, value_parser = parse_date)]
+    pub date: Option<NaiveDate>,
+    /// The instant the note is issued (RFC 3339) [default: now]; --date may not be later.
+    #[arg(long, value_parser = parse_instant)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// The output folder of the invoice's period [default: out/YYYY-MM].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not write the note's PDF.
+    #[arg(long)]
+    pub no_pdf: bool,
+    /// Folder of templates overriding the built-in ones (pdf/labels.txt, …).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Configuration file [default: ./didbill.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
 }
 
 /// Which endpoint lists the numbers (`--fetch`).
@@ -263,6 +380,22 @@ pub enum InvoicesCommand {
     List(InvoicesListArgs),
     /// Show one invoice with its lines.
     Show(InvoicesShowArgs),
+    /// Cancel an invoice that has no notes: its number stays used, and the next run
+    /// of its period issues the customer a new invoice.
+    Cancel(InvoicesCancelArgs),
+}
+
+/// Arguments of `didbill invoices cancel`.
+#[derive(Debug, Args)]
+pub struct InvoicesCancelArgs {
+    /// The invoice number, e.g. DID/26-27/00001.
+    pub number: String,
+    /// Why it is cancelled.
+    #[arg(long, value_parser = parse_text)]
+    pub reason: String,
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
 }
 
 /// Arguments of `didbill invoices list`.
@@ -344,6 +477,10 @@ pub struct RunArgs {
     /// Bill the numbers only: read no call records (CDRs) and bill no call usage.
     #[arg(long)]
     pub no_usage: bool,
+    /// When issued invoices of the period changed, issue a credit note (decreases)
+    /// and a debit note (increases) for each instead of stopping with exit 4.
+    #[arg(long)]
+    pub issue_notes: bool,
     /// Customers, configuration, API and progress.
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -420,6 +557,29 @@ fn parse_low_balance(s: &str) -> std::result::Result<Decimal, String> {
         .ok_or_else(|| format!("{s:?} is not an amount of zero or more, such as 500 or 1250.50"))
 }
 
+/// A note's amount: positive, at most 2 decimals (never rounded: a typo is refused).
+fn parse_note_amount(s: &str) -> std::result::Result<Decimal, String> {
+    didbill_core::money::parse_amount(s)
+        .filter(|d| d.is_sign_positive() && !d.is_zero() && d.normalize().scale() <= 2)
+        .ok_or_else(|| {
+            format!(
+                "{s:?} is not an amount above zero with at most 2 decimals, such as 150 or 150.25"
+            )
+        })
+}
+
+/// Free text that must say something (a reason, a description), trimmed.
+fn parse_text(s: &str) -> std::result::Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if let Some(c) = t.chars().find(|c| c.is_control()) {
+        return Err(format!("contains the control character {c:?}"));
+    }
+    Ok(t.to_owned())
+}
+
 fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
     // chrono's %Y also takes `+262143`, whose date arithmetic overflows.
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -456,6 +616,7 @@ impl RunArgs {
             pdf: !self.no_pdf,
             templates: self.templates.clone(),
             usage: !self.no_usage,
+            issue_notes: self.issue_notes,
         })
     }
 }

@@ -20,6 +20,7 @@ use crate::audit;
 use crate::error::{Error, Result};
 use crate::fetch;
 use crate::ledger::{report, Ledger};
+use crate::note;
 use crate::numbers;
 use crate::render::pdf_model;
 use crate::run;
@@ -85,7 +86,15 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
         Command::Invoices(InvoicesCommand::Show(args)) => {
             let ledger = Ledger::open_read_only(&args.ledger)?;
             let (invoice, lines) = find_invoice(&ledger, &args.number, &args.ledger)?;
-            out.print(report::show(&invoice, &lines, args.format).as_bytes())
+            let notes = ledger.invoice_notes(&invoice.invoice_number)?;
+            out.print(report::show(&invoice, &lines, &notes, args.format).as_bytes())
+        }
+        Command::Invoices(InvoicesCommand::Cancel(args)) => {
+            out.print(note::cancel(&args.ledger, &args.number, &args.reason)?.as_bytes())
+        }
+        Command::Note(command) => {
+            let settings = command.settings()?;
+            out.print(note::issue(&settings)?.as_bytes())
         }
         Command::Fetch(args) => {
             let report = fetch::execute(&args.settings(env)?)?;

@@ -34,6 +34,11 @@ pub struct InvoiceConfig {
 }
 
 impl FileInvoice {
+    /// `invoice.prefix`, which the note formats' `{prefix}` also stands for.
+    pub(super) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Checks the number format (GST Rule 46(b)) and the payment terms.
     pub(super) fn validate(self) -> Result<InvoiceConfig, String> {
         if self.due_days > MAX_DUE_DAYS {

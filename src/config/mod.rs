@@ -15,6 +15,7 @@
 mod api;
 mod export;
 mod invoice;
+mod note;
 mod pricing;
 mod seller;
 mod tax;
@@ -40,6 +41,8 @@ use export::FileExport;
 pub use export::{ExportConfig, QuickbooksConfig, TallyConfig, TaxNames, XeroConfig, ZohoConfig};
 use invoice::FileInvoice;
 pub use invoice::{InvoiceConfig, MAX_DUE_DAYS};
+use note::FileNote;
+pub use note::NoteConfig;
 use pricing::FilePricing;
 use seller::FileSeller;
 pub use seller::{Payment, Seller};
@@ -69,6 +72,8 @@ pub struct FileConfig {
     tax: FileTax,
     gst: FileGst,
     invoice: FileInvoice,
+    credit_note: FileNote,
+    debit_note: FileNote,
     api: FileApi,
     export: FileExport,
     pricing: FilePricing,
@@ -88,6 +93,8 @@ impl Default for FileConfig {
             tax: FileTax::default(),
             gst: FileGst::default(),
             invoice: FileInvoice::default(),
+            credit_note: note::default_credit(),
+            debit_note: note::default_debit(),
             api: FileApi::default(),
             export: FileExport::default(),
             pricing: FilePricing::default(),
@@ -157,6 +164,8 @@ pub struct Config {
     pub tax: TaxConfig,
     /// Invoice numbering.
     pub invoice: InvoiceConfig,
+    /// Credit and debit note numbering.
+    pub notes: NoteConfig,
     /// API settings.
     pub api: ApiConfig,
     /// Accounting export settings.
@@ -248,6 +257,7 @@ impl FileConfig {
         // The export tax names are built from the rate, so it is checked first.
         let tax = self.tax.validate(&self.gst)?;
         let export = self.export.validate(tax.rate)?;
+        let notes = note::validate(self.credit_note, self.debit_note, self.invoice.prefix())?;
         let invoice = self.invoice.validate()?;
         let api = self.api.validate()?;
         let pricing = self.pricing.validate()?;
@@ -273,6 +283,7 @@ impl FileConfig {
             seller,
             tax,
             invoice,
+            notes,
             api,
             export,
             pricing,

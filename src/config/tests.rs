@@ -24,6 +24,8 @@ fn empty_file_gives_every_default() {
         "DID/26-27/00001"
     );
     assert_eq!(c.invoice.due_days, 15);
+    assert_eq!(c.notes.credit_format.render("26-27", 1), "CN/26-27/00001");
+    assert_eq!(c.notes.debit_format.render("26-27", 1), "DN/26-27/00001");
     assert_eq!(c.api.base_url, "https://api.vobiz.ai/api/v1/partner");
     assert_eq!((c.api.concurrency, c.api.per_page), (8, 100));
     assert_eq!(c, Config::default());
@@ -56,6 +58,10 @@ fn every_key_can_be_set() {
         number_format = "INV-{fy}-{seq:04}"
         prefix = "X"
         due_days = 30
+        [credit_note]
+        number_format = "{prefix}C{fy}{seq:04}"
+        [debit_note]
+        number_format = "DB-{fy}-{seq:03}"
         [api]
         base_url = "http://127.0.0.1:9000/"
         concurrency = 2
@@ -70,6 +76,8 @@ fn every_key_can_be_set() {
     assert_eq!(c.tax.rate, Decimal::from_str("12.5").unwrap());
     assert_eq!(c.api.base_url, "http://127.0.0.1:9000");
     assert_eq!(c.invoice.number_format.render("26-27", 7), "INV-26-27-0007");
+    assert_eq!(c.notes.credit_format.render("26-27", 7), "XC26-270007");
+    assert_eq!(c.notes.debit_format.render("26-27", 7), "DB-26-27-007");
     assert_eq!(c.seller.state_code, "27");
     assert_eq!(c.tax.sac, "998422");
     assert!(c.tax.export_with_igst);
@@ -116,6 +124,16 @@ fn bad_values_are_named() {
         ("[seller]\nname = \"Acme\\u001b[2J\"", "seller.name"),
         ("[seller]\naddress = [\"1 Road\\nEvil\"]", "seller.address"),
         ("[seller]\nemail = \"a\\u202e@b.c\"", "seller.email"),
+        (
+            "[credit_note]\nnumber_format = \"cn/{fy}/{seq:05}\"",
+            "credit_note.number_format",
+        ),
+        (
+            "[debit_note]\nnumber_format = \"DEBITNOTE/{fy}/{seq:05}\"",
+            "debit_note.number_format",
+        ),
+        ("[debit_note]\nprefix = \"D\"", "prefix"),
+        ("[invoice]\nprefix = \"inv\"", "IRP"),
     ];
     for (text, needle) in cases {
         let err = Config::parse(text).unwrap_err();

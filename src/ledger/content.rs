@@ -25,7 +25,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use didbill_core::billing::{Invoice, Line};
-use didbill_core::money::format_2dp;
+use didbill_core::money::{format_2dp, Currency, Money, Rounding};
 use didbill_core::period::Period;
 
 /// Domain separation for the content hash; bump the version if the content changes.
@@ -84,7 +84,7 @@ impl LineContent {
 
     /// Identifies a line across runs: the same charge for the same number (or call
     /// direction) from the same day.
-    fn key(&self) -> (&str, &str, &str, &str) {
+    pub(super) fn key(&self) -> (&str, &str, &str, &str) {
         (
             &self.number_id,
             &self.charge,
@@ -115,6 +115,12 @@ impl LineContent {
             )
         }
     }
+}
+
+/// [`LineContent::key`] as owned text, to key maps that outlive the lines.
+pub(super) fn owned_key(line: &LineContent) -> (String, String, String, String) {
+    let (a, b, c, d) = line.key();
+    (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned())
 }
 
 /// Everything an invoice bills (see the module doc); its hash is the content hash.
@@ -163,6 +169,72 @@ impl InvoiceContent {
             round_off: invoice.round_off.to_string(),
             total: invoice.total.to_string(),
         }
+    }
+
+    /// The invoice as issued, rebuilt from its recorded content for `customer` (the
+    /// display details) under its recorded `treatment`; `provider` gives the
+    /// provider's amount of a line by its key (for margins), zero when unknown.
+    /// `None` when a recorded figure cannot be read (a damaged ledger).
+    pub fn to_invoice(
+        &self,
+        customer: didbill_core::inventory::Customer,
+        treatment: didbill_core::billing::GstTreatment,
+        provider: impl Fn(&LineContent) -> Option<Money>,
+    ) -> Option<Invoice> {
+        use didbill_core::billing::{ChargeKind, UsageDetail};
+        let currency = Currency::parse(&self.currency)?;
+        let money = |s: &str| {
+            Decimal::from_str(s)
+                .ok()
+                .map(|d| Money::round(d, currency, Rounding::HalfUp))
+        };
+        let lines = self
+            .lines
+            .iter()
+            .map(|l| {
+                Some(Line {
+                    customer_id: self.customer_id.clone(),
+                    currency,
+                    number_id: l.number_id.clone(),
+                    e164: l.e164.clone(),
+                    charge: match l.charge.as_str() {
+                        "setup" => ChargeKind::Setup,
+                        "rental" => ChargeKind::Rental,
+                        "usage" => ChargeKind::Usage,
+                        _ => return None,
+                    },
+                    service_from: l.service_from.parse().ok()?,
+                    service_to: l.service_to.parse().ok()?,
+                    billable_days: l.billable_days,
+                    period_days: l.period_days,
+                    unit_amount: match l.unit_amount.as_str() {
+                        "" => None,
+                        text => Some(money(text)?),
+                    },
+                    amount: money(&l.amount)?,
+                    provider_amount: provider(l).unwrap_or(Money::zero(currency)),
+                    setup_key: None,
+                    usage: l.call_direction.as_ref().map(|direction| UsageDetail {
+                        direction: direction.clone(),
+                        calls: l.calls.unwrap_or(0),
+                        billable_seconds: l.billable_seconds.unwrap_or(0),
+                    }),
+                })
+            })
+            .collect::<Option<Vec<Line>>>()?;
+        Some(Invoice {
+            customer,
+            currency,
+            lines,
+            place_of_supply: didbill_core::gst::PlaceOfSupply::from_code(&self.place_of_supply),
+            treatment,
+            subtotal: money(&self.subtotal)?,
+            cgst: money(&self.cgst)?,
+            sgst: money(&self.sgst)?,
+            igst: money(&self.igst)?,
+            round_off: money(&self.round_off)?,
+            total: money(&self.total)?,
+        })
     }
 
     /// The content hash: SHA-256 (hex) of the domain line and the compact JSON.

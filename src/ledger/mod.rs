@@ -22,6 +22,9 @@
 //!    each invoice and what changed, and nothing is written. New customer/currency:
 //!    the next numbers of the invoice date's financial year, in customer-id then
 //!    currency order (the order `billing::assemble` returns).
+//!    Before that, a changed invoice whose notes already make up the difference, or
+//!    (with `--issue-notes`) for which this run issues a credit and/or debit note
+//!    ([`notes`]), is settled: it is reused as recorded, rebuilt from the ledger.
 //! 5. The run renders every output into its staging folder, still holding the lock.
 //! 6. [`Book::commit`] writes the new invoices and a run row in state `rendering`,
 //!    and commits. A run that issues nothing new writes nothing (the file is not
@@ -50,6 +53,7 @@
 //! drafts `DRAFT-0001`, …, and cannot know which setup fees were billed before.
 
 pub mod content;
+pub mod notes;
 pub mod plan;
 pub mod report;
 mod returns;
@@ -68,7 +72,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use crate::error::{Error, Result};
 use crate::fx;
 use crate::render::csv::Summary;
-use content::InvoiceContent;
+use content::{InvoiceContent, LineContent};
 use didbill_core::billing::{BilledSetups, Invoice, IssuedInvoice, Line, SetupKey};
 use didbill_core::fx::FxRates;
 use didbill_core::numbering::NumberFormat;
@@ -208,6 +212,7 @@ impl Ledger {
             interrupted,
             fresh: Vec::new(),
             repairs: Vec::new(),
+            documents: false,
         })
     }
 
@@ -265,6 +270,10 @@ pub struct IssueRequest<'a> {
     pub customers: &'a [String],
     /// Exchange rates for the invoices issued new that need one.
     pub fx: &'a FxRates,
+    /// How the GST of a line difference is computed (the exit-4 message, notes).
+    pub tax: notes::NoteTax<'a>,
+    /// `--issue-notes`: settle changed invoices with credit and debit notes.
+    pub auto_notes: Option<notes::AutoNotes<'a>>,
 }
 
 /// The run facts kept in the `runs` table.
@@ -300,6 +309,10 @@ pub struct Recorded {
     repairs: Vec<i64>,
 }
 
+/// An issued invoice settled by notes that this run no longer produces, with its
+/// sequence number (for invoice-number order).
+type Settled = (i64, IssuedInvoice);
+
 /// An invoice this run numbers, waiting for [`Book::commit`].
 #[derive(Debug)]
 struct Fresh {
@@ -327,6 +340,8 @@ pub struct Book<S: Store> {
     interrupted: Vec<InterruptedRun>,
     fresh: Vec<Fresh>,
     repairs: Vec<i64>,
+    /// Whether notes or cancellations were recorded (they commit without invoices).
+    documents: bool,
 }
 
 impl<S: Store> Book<S> {
@@ -349,7 +364,7 @@ impl<S: Store> Book<S> {
         // Contents and hashes on all cores; the contents' lines are dropped at once
         // (a conflict rebuilds them, `commit` writes the invoices' own lines), so the
         // ledger never holds a second copy of every line.
-        let hashed: Vec<(Invoice, InvoiceContent, String)> = invoices
+        let mut hashed: Vec<(Invoice, InvoiceContent, String)> = invoices
             .into_par_iter()
             .map(|invoice| {
                 let mut content = InvoiceContent::of(&invoice, request.period);
@@ -358,6 +373,7 @@ impl<S: Store> Book<S> {
                 (invoice, content, hash)
             })
             .collect();
+        let (stored, settled) = self.settle_changed(&mut hashed, stored, request)?;
         let candidates: Vec<Candidate> = hashed
             .iter()
             .map(|(_, content, hash)| Candidate {
@@ -374,9 +390,7 @@ impl<S: Store> Book<S> {
         };
         let planned = match plan::plan(&candidates, stored, &series, request.invoice_date) {
             Ok(planned) => planned,
-            Err(Refusal::Changed(changed)) => {
-                return Err(self.conflict(request.period, &changed, &hashed))
-            }
+            Err(Refusal::Changed(changed)) => return Err(self.conflict(request, &changed, &hashed)),
             Err(Refusal::SeriesFull { needed, max }) => {
                 return Err(Error::Data(format!(
                     "financial year {fy} would need invoice sequence number {needed}, more than \
@@ -436,6 +450,11 @@ impl<S: Store> Book<S> {
                 }
             }
         }
+        issued.extend(
+            settled
+                .into_iter()
+                .map(|(seq, i)| (plan::number_order(i.invoice_date, seq), i)),
+        );
         issued.sort_by_key(|(order, _)| *order);
         let invoices: Vec<IssuedInvoice> = issued.into_iter().map(|(_, i)| i).collect();
         // Only invoices issued now can lack a rate: stored ones keep what they had.
@@ -460,6 +479,110 @@ impl<S: Store> Book<S> {
             notes,
             new: Some(self.fresh.len()),
         })
+    }
+
+    /// Settles the issued invoices whose content changed (see [`Book::settle`]):
+    /// a settled invoice that this run still produces is replaced in `hashed` by
+    /// the invoice as recorded (so the plan reuses it); a settled one it no longer
+    /// produces is returned to be written as recorded. Returns the stored invoices
+    /// left for the plan (the unsettled ones conflict there).
+    fn settle_changed(
+        &mut self,
+        hashed: &mut [(Invoice, InvoiceContent, String)],
+        stored: Vec<StoredInvoice>,
+        request: &IssueRequest,
+    ) -> Result<(Vec<StoredInvoice>, Vec<Settled>)> {
+        let by_key: HashMap<(&str, &str), &StoredInvoice> = stored
+            .iter()
+            .map(|s| ((s.customer_id.as_str(), s.currency.as_str()), s))
+            .collect();
+        let mut produced = HashSet::new();
+        for (invoice, content, hash) in hashed.iter_mut() {
+            produced.insert((content.customer_id.clone(), content.currency.clone()));
+            let Some(s) = by_key.get(&(content.customer_id.as_str(), content.currency.as_str()))
+            else {
+                continue;
+            };
+            if s.hash == *hash {
+                continue;
+            }
+            let now = InvoiceContent::of(invoice, request.period);
+            let auto = request.auto_notes.as_ref();
+            if let Some(record) = self.settle(&s.number, Some(&now), auto, request.tax)? {
+                let providers: HashMap<_, _> = invoice
+                    .lines
+                    .iter()
+                    .map(|l| (LineContent::of(l), l.provider_amount))
+                    .map(|(c, p)| (content::owned_key(&c), p))
+                    .collect();
+                *invoice = self.rebuild(&record, invoice.customer.clone(), request, |l| {
+                    providers.get(&content::owned_key(l)).copied()
+                })?;
+                *hash = s.hash.clone();
+            }
+        }
+        drop(by_key);
+        let mut remaining = Vec::with_capacity(stored.len());
+        let mut settled = Vec::new();
+        for s in stored {
+            if produced.contains(&(s.customer_id.clone(), s.currency.clone())) {
+                remaining.push(s);
+                continue;
+            }
+            let auto = request.auto_notes.as_ref();
+            match self.settle(&s.number, None, auto, request.tax)? {
+                Some(record) => {
+                    let gstin = &record.content.customer_gstin;
+                    let customer = didbill_core::inventory::Customer {
+                        id: s.customer_id.clone(),
+                        name: record.customer_name.clone(),
+                        address: record.customer_address.clone(),
+                        gstin: (!gstin.is_empty()).then(|| gstin.clone()),
+                        ..Default::default()
+                    };
+                    settled.push((
+                        s.seq,
+                        IssuedInvoice {
+                            invoice: self.rebuild(&record, customer, request, |_| None)?,
+                            number: s.number,
+                            invoice_date: s.invoice_date,
+                            due_date: s.due_date,
+                            fx_rate: s.fx_rate,
+                        },
+                    ));
+                }
+                None => remaining.push(s),
+            }
+        }
+        Ok((remaining, settled))
+    }
+
+    /// The invoice `record` as issued, for `customer`.
+    fn rebuild(
+        &self,
+        record: &store::InvoiceOnRecord,
+        customer: didbill_core::inventory::Customer,
+        request: &IssueRequest,
+        provider: impl Fn(&LineContent) -> Option<didbill_core::money::Money>,
+    ) -> Result<Invoice> {
+        let c = &record.content;
+        let amount = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap_or_default();
+        let treatment = didbill_core::notes::issued_treatment(
+            amount(&c.cgst),
+            amount(&c.sgst),
+            amount(&c.igst),
+            &c.place_of_supply,
+            request.tax.seller_state_code,
+            request.tax.enabled,
+        );
+        c.to_invoice(customer, treatment, provider)
+            .ok_or_else(|| Error::Ledger {
+                path: self.path.clone(),
+                message: format!(
+                    "invoice {} has unreadable lines or amounts; the file is damaged",
+                    record.number
+                ),
+            })
     }
 
     /// Decides which interrupted runs this run repairs (all their invoices are among
@@ -499,11 +622,12 @@ impl<S: Store> Book<S> {
     /// invoice-number order; `hashed` the run's invoices the changes point into).
     fn conflict(
         &self,
-        period: Period,
+        request: &IssueRequest,
         changed: &[Change],
         hashed: &[(Invoice, InvoiceContent, String)],
     ) -> Error {
         const SHOWN: usize = 8;
+        let period = request.period;
         let mut late_usage = false;
         let mut text = format!(
             "period {period} is already invoiced and this run would change {} issued invoice(s); \
@@ -549,18 +673,36 @@ impl<S: Store> Book<S> {
             if more > 0 {
                 text.push_str(&format!("; and {more} more change(s)"));
             }
+            if let Ok(before) = &before {
+                let notes = self
+                    .store
+                    .invoice_notes(change.stored.id)
+                    .unwrap_or_default();
+                let lines = notes::differences_shown(before, &notes, now.as_ref(), &request.tax);
+                for line in lines.iter().take(SHOWN) {
+                    text.push_str(&format!("\n      {line}"));
+                }
+                if lines.len() > SHOWN {
+                    text.push_str(&format!(
+                        "\n      … and {} more line(s)",
+                        lines.len() - SHOWN
+                    ));
+                }
+            }
         }
-        text.push_str(
-            "\nAn issued invoice cannot change (GST corrects one with a credit or debit note, \
-             which didbill does not issue yet): re-run with the inventory snapshot it was made \
-             from, or record the difference as a credit or debit note in your accounting system.",
-        );
+        text.push_str(&format!(
+            "\nAn issued invoice cannot change: GST corrects it with a credit note (the \
+             negative differences above) or a debit note (the positive ones). Re-run with \
+             --issue-notes to issue them line by line, or issue them with `didbill note \
+             credit|debit --invoice NUMBER`; or re-run with the inventory snapshot the invoices \
+             of {period} were made from."
+        ));
         if late_usage {
             text.push_str(&format!(
                 "\nCall usage changed: calls that reached the API after {period} was invoiced are \
                  billed by no later run (a call belongs to the month it started in). Bill the \
-                 difference shown above with a debit note (a credit note when it is negative); \
-                 didbill does not issue debit or credit notes yet (a later version will). To see \
+                 difference shown above with a debit note (a credit note when it is negative): \
+                 re-run with --issue-notes. To see \
                  {period}'s invoices as they would be now, run it with --dry-run --out \
                  ANOTHER_FOLDER."
             ));
@@ -573,31 +715,40 @@ impl<S: Store> Book<S> {
     /// commits. Call it after staging the outputs, before committing them. Issues
     /// nothing new: nothing is written.
     pub fn commit(self, run: &RunRecord, issued: &[IssuedInvoice]) -> Result<Recorded> {
-        if self.fresh.is_empty() {
+        if self.fresh.is_empty() && !self.documents {
             return Ok(Recorded {
                 run: None,
                 repairs: self.repairs,
             });
         }
-        let by_number: HashMap<&str, (&[Line], Option<rust_decimal::Decimal>)> = issued
+        type Rendered<'i> = (&'i [Line], Option<rust_decimal::Decimal>, &'i [String]);
+        let by_number: HashMap<&str, Rendered> = issued
             .iter()
-            .map(|i| (i.number.as_str(), (&i.invoice.lines[..], i.fx_rate)))
+            .map(|i| {
+                (
+                    i.number.as_str(),
+                    (
+                        &i.invoice.lines[..],
+                        i.fx_rate,
+                        &i.invoice.customer.address[..],
+                    ),
+                )
+            })
             .collect();
         let new = self
             .fresh
             .iter()
             .map(|f| {
-                let (lines, fx_rate) =
-                    by_number
-                        .get(f.number.as_str())
-                        .copied()
-                        .ok_or_else(|| Error::Ledger {
-                            path: self.path.clone(),
-                            message: format!(
-                                "cannot record invoice {}: it is not among the invoices rendered",
-                                f.number
-                            ),
-                        })?;
+                let (lines, fx_rate, customer_address) = by_number
+                    .get(f.number.as_str())
+                    .copied()
+                    .ok_or_else(|| Error::Ledger {
+                        path: self.path.clone(),
+                        message: format!(
+                            "cannot record invoice {}: it is not among the invoices rendered",
+                            f.number
+                        ),
+                    })?;
                 Ok(NewInvoice {
                     number: &f.number,
                     financial_year: &f.financial_year,
@@ -605,6 +756,7 @@ impl<S: Store> Book<S> {
                     invoice_date: f.invoice_date,
                     due_date: f.due_date,
                     customer_name: &f.customer_name,
+                    customer_address,
                     content: &f.content,
                     hash: &f.hash,
                     lines,

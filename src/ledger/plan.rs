@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
+use didbill_core::money::Money;
+use didbill_core::notes::{credit_deadline, credit_left, NoteKind, NoteTotals};
 use didbill_core::numbering::NumberFormat;
 
 /// An invoice of the period as the ledger recorded it.
@@ -176,6 +178,80 @@ pub fn plan(
     })
 }
 
+/// What a new note is checked against: its invoice and the notes it already has.
+#[derive(Clone, Copy, Debug)]
+pub struct NoteCheck<'a> {
+    /// Credit or debit.
+    pub kind: NoteKind,
+    /// The invoice's date.
+    pub invoice_date: NaiveDate,
+    /// The first day of the supplies it billed (its period's start).
+    pub supplied: NaiveDate,
+    /// Whether the invoice was cancelled.
+    pub cancelled: bool,
+    /// The invoice's total.
+    pub invoice_total: Money,
+    /// The totals of its credit notes so far.
+    pub credited: &'a [Money],
+    /// The new note's amounts.
+    pub totals: &'a NoteTotals,
+    /// The new note's date.
+    pub note_date: NaiveDate,
+}
+
+/// Why a note cannot be issued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoteRefusal {
+    /// The invoice was cancelled: it takes no notes.
+    Cancelled,
+    /// The note would be dated before its invoice.
+    BeforeInvoice,
+    /// Credit notes would add up to more than the invoice total.
+    OverCap {
+        /// What is left to credit.
+        left: Money,
+    },
+    /// A credit note with tax after the s.34(2) deadline.
+    PastDeadline {
+        /// The last day it could have been issued.
+        deadline: NaiveDate,
+    },
+    /// The year's series of this kind is full.
+    SeriesFull {
+        /// The sequence number needed.
+        needed: i64,
+        /// The largest the format can show.
+        max: u64,
+    },
+}
+
+/// Decides a new note: refused (see [`NoteRefusal`]) or numbered next in the
+/// series of its kind and the note date's financial year.
+pub fn plan_note(check: &NoteCheck, series: &Series) -> Result<(String, i64), NoteRefusal> {
+    if check.cancelled {
+        return Err(NoteRefusal::Cancelled);
+    }
+    if check.note_date < check.invoice_date {
+        return Err(NoteRefusal::BeforeInvoice);
+    }
+    if check.kind == NoteKind::Credit {
+        let left = credit_left(check.invoice_total, check.credited);
+        if check.totals.total.amount() > left.amount() {
+            return Err(NoteRefusal::OverCap { left });
+        }
+        let deadline = credit_deadline(check.supplied);
+        if !check.totals.tax().amount().is_zero() && check.note_date > deadline {
+            return Err(NoteRefusal::PastDeadline { deadline });
+        }
+    }
+    let seq = series.last_seq + 1;
+    let max = series.format.max_seq();
+    if seq > i64::try_from(max).unwrap_or(i64::MAX) {
+        return Err(NoteRefusal::SeriesFull { needed: seq, max });
+    }
+    Ok((series.format.render(series.financial_year, seq as u64), seq))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +401,96 @@ mod tests {
                 needed: 100,
                 max: 99
             }
+        );
+    }
+
+    fn money(s: &str) -> Money {
+        use didbill_core::money::{Currency, Rounding};
+        Money::round(s.parse().unwrap(), Currency::INR, Rounding::HalfUp)
+    }
+
+    fn totals(subtotal: &str, tax: &str) -> NoteTotals {
+        let (s, t) = (money(subtotal), money(tax));
+        NoteTotals {
+            subtotal: s,
+            cgst: money("0"),
+            sgst: money("0"),
+            igst: t,
+            round_off: money("0"),
+            total: money(&(s.amount() + t.amount()).to_string()),
+        }
+    }
+
+    #[test]
+    fn notes_are_capped_dated_and_numbered_in_their_own_series() {
+        let f = NumberFormat::parse_series("credit_note.number_format", "CN/{fy}/{seq:02}", "")
+            .unwrap();
+        let series = Series {
+            financial_year: "26-27",
+            last_seq: 3,
+            format: &f,
+        };
+        let credited = [money("100.00")];
+        let t = totals("100.00", "18.00");
+        let check = NoteCheck {
+            kind: NoteKind::Credit,
+            invoice_date: date("2026-12-01"),
+            supplied: date("2026-11-01"),
+            cancelled: false,
+            invoice_total: money("236.00"),
+            credited: &credited,
+            totals: &t,
+            note_date: date("2027-11-30"),
+        };
+        assert_eq!(plan_note(&check, &series), Ok(("CN/26-27/04".into(), 4)));
+        let late = NoteCheck {
+            note_date: date("2027-12-01"),
+            ..check
+        };
+        assert_eq!(
+            plan_note(&late, &series),
+            Err(NoteRefusal::PastDeadline {
+                deadline: date("2027-11-30")
+            })
+        );
+        // Debit notes have no deadline and no cap.
+        let debit = NoteCheck {
+            kind: NoteKind::Debit,
+            credited: &[],
+            invoice_total: money("1.00"),
+            ..late
+        };
+        assert!(plan_note(&debit, &series).is_ok());
+        let over = NoteCheck {
+            credited: &[money("200.00")],
+            ..check
+        };
+        assert_eq!(
+            plan_note(&over, &series),
+            Err(NoteRefusal::OverCap {
+                left: money("36.00")
+            })
+        );
+        let early = NoteCheck {
+            note_date: date("2026-11-30"),
+            ..check
+        };
+        assert_eq!(plan_note(&early, &series), Err(NoteRefusal::BeforeInvoice));
+        let cancelled = NoteCheck {
+            cancelled: true,
+            ..check
+        };
+        assert_eq!(plan_note(&cancelled, &series), Err(NoteRefusal::Cancelled));
+        let full = Series {
+            last_seq: 99,
+            ..series
+        };
+        assert_eq!(
+            plan_note(&check, &full),
+            Err(NoteRefusal::SeriesFull {
+                needed: 100,
+                max: 99
+            })
         );
     }
 

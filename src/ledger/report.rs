@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use super::content::LineContent;
 use super::plan::number_order;
-use super::sqlite::load_lines;
+use super::sqlite::{load_lines, load_notes};
+use super::store::NoteRecord;
 use super::{parse_date, sql_error, Ledger};
 use crate::error::Result;
 use crate::render::csv::{finish, text_cell, writer, LINE_ITEMS_HEADER};
 use didbill_core::money::format_2dp;
+use didbill_core::notes::NoteKind;
 use didbill_core::period::Period;
 
 pub use crate::format::Format;
@@ -59,13 +61,20 @@ pub struct InvoiceRecord {
     pub total: String,
     /// SHA-256 of the billed content (see [`super::content`]).
     pub content_hash: String,
+    /// `issued`, or `cancelled` (`didbill invoices cancel`; the number stays used).
+    pub status: String,
+    /// The numbers of the credit and debit notes issued against it.
+    pub notes: Vec<String>,
 }
 
 const SELECT: &str = "
 SELECT number, invoice_date, due_date, period, financial_year, seq, customer_id, customer_name,
        customer_gstin, place_of_supply, currency,
        (SELECT COUNT(*) FROM invoice_lines l WHERE l.invoice_id = i.id),
-       subtotal, cgst, sgst, igst, round_off, total, content_hash, id
+       subtotal, cgst, sgst, igst, round_off, total, content_hash, id,
+       CASE WHEN id IN (SELECT invoice_id FROM cancellations) THEN 'cancelled' ELSE 'issued' END,
+       (SELECT group_concat(n.number, ' ') FROM
+           (SELECT number FROM notes WHERE invoice_id = i.id ORDER BY kind, financial_year, seq) n)
 FROM invoices i";
 
 fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
@@ -98,6 +107,11 @@ fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
             round_off: r.get(16)?,
             total: r.get(17)?,
             content_hash: r.get(18)?,
+            status: r.get(20)?,
+            notes: r
+                .get::<_, Option<String>>(21)?
+                .map(|n| n.split(' ').map(str::to_owned).collect())
+                .unwrap_or_default(),
         },
         r.get(19)?,
     ))
@@ -143,6 +157,11 @@ impl Ledger {
             }
         };
         read().map_err(|e| sql_error(&self.path, "reading the invoice", e))
+    }
+
+    /// The credit and debit notes of the invoice numbered `number`.
+    pub fn invoice_notes(&self, number: &str) -> Result<Vec<NoteRecord>> {
+        load_notes(&self.conn, &self.path, "i.number = ?1", &number)
     }
 }
 
@@ -219,13 +238,15 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                         r.subtotal.clone(),
                         r.tax.clone(),
                         r.total.clone(),
+                        r.status.clone(),
+                        r.notes.join(" "),
                     ]
                 })
                 .collect();
             table(
                 &[
                     "number", "date", "due", "period", "customer", "name", "cur", "lines",
-                    "subtotal", "tax", "total",
+                    "subtotal", "tax", "total", "status", "notes",
                 ],
                 &rows,
                 &[7, 8, 9, 10],
@@ -254,6 +275,8 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                 "round_off",
                 "total",
                 "content_hash",
+                "status",
+                "notes",
             ])
             .expect("in-memory CSV");
             for r in records {
@@ -278,6 +301,8 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                     &r.round_off,
                     &r.total,
                     &r.content_hash,
+                    &r.status,
+                    &r.notes.join(" "),
                 ])
                 .expect("in-memory CSV");
             }
@@ -287,8 +312,26 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
     }
 }
 
-/// `didbill invoices show` output: the header, the lines, the amounts.
-pub fn show(invoice: &InvoiceRecord, lines: &[LineContent], format: Format) -> String {
+/// The invoice total less its credit notes plus its debit notes.
+fn net_total(invoice: &InvoiceRecord, notes: &[NoteRecord]) -> String {
+    let amount = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+    let net = notes
+        .iter()
+        .fold(amount(&invoice.total), |net, n| match n.kind {
+            NoteKind::Credit => net - amount(&n.total),
+            NoteKind::Debit => net + amount(&n.total),
+        });
+    format_2dp(net)
+}
+
+/// `didbill invoices show` output: the header, the lines (numbered as `didbill
+/// note credit --line` takes them), the amounts, then its notes and the net amount.
+pub fn show(
+    invoice: &InvoiceRecord,
+    lines: &[LineContent],
+    notes: &[NoteRecord],
+    format: Format,
+) -> String {
     let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
     match format {
         Format::Table => {
@@ -310,15 +353,20 @@ pub fn show(invoice: &InvoiceRecord, lines: &[LineContent], format: Format) -> S
                 r.place_of_supply,
                 r.currency
             );
+            if r.status == "cancelled" {
+                out.push_str("  CANCELLED: its number stays used; the next run of its period issues a new invoice\n\n");
+            }
             let rows: Vec<Vec<String>> = lines
                 .iter()
-                .map(|l| {
+                .enumerate()
+                .map(|(i, l)| {
                     // A usage line has no number: its calls stand in the e164 column.
                     let number = match (&l.call_direction, l.calls) {
                         (Some(direction), Some(calls)) => format!("{calls} {direction} calls"),
                         _ => l.e164.clone(),
                     };
                     vec![
+                        (i + 1).to_string(),
                         number,
                         l.charge.clone(),
                         l.service_from.clone(),
@@ -332,10 +380,10 @@ pub fn show(invoice: &InvoiceRecord, lines: &[LineContent], format: Format) -> S
                 .collect();
             for row in table(
                 &[
-                    "e164", "charge", "from", "to", "days", "of", "unit", "amount",
+                    "#", "e164", "charge", "from", "to", "days", "of", "unit", "amount",
                 ],
                 &rows,
-                &[4, 5, 6, 7],
+                &[0, 5, 6, 7, 8],
             )
             .lines()
             {
@@ -361,6 +409,37 @@ pub fn show(invoice: &InvoiceRecord, lines: &[LineContent], format: Format) -> S
                 out.push('\n');
             }
             out.push_str(&format!("  content hash  {}\n", r.content_hash));
+            if !notes.is_empty() {
+                let rows: Vec<Vec<String>> = notes
+                    .iter()
+                    .map(|n| {
+                        vec![
+                            n.number.clone(),
+                            n.kind.as_str().to_owned(),
+                            n.note_date.to_string(),
+                            n.subtotal.clone(),
+                            n.total.clone(),
+                            clip(&n.reason, 40),
+                        ]
+                    })
+                    .collect();
+                out.push_str("\n  notes\n");
+                for row in table(
+                    &["number", "type", "date", "subtotal", "total", "reason"],
+                    &rows,
+                    &[3, 4],
+                )
+                .lines()
+                {
+                    out.push_str("  ");
+                    out.push_str(row);
+                    out.push('\n');
+                }
+                out.push_str(&format!(
+                    "\n  net (total − credit notes + debit notes)  {}\n",
+                    net_total(r, notes)
+                ));
+            }
             out
         }
         Format::Csv => {
@@ -390,14 +469,45 @@ pub fn show(invoice: &InvoiceRecord, lines: &[LineContent], format: Format) -> S
         }
         Format::Json => {
             #[derive(Serialize)]
+            struct ShownNote<'a> {
+                note_number: &'a str,
+                note_type: &'a str,
+                note_date: String,
+                reason: &'a str,
+                subtotal: &'a str,
+                cgst: &'a str,
+                sgst: &'a str,
+                igst: &'a str,
+                round_off: &'a str,
+                total: &'a str,
+            }
+            #[derive(Serialize)]
             struct Shown<'a> {
                 #[serde(flatten)]
                 invoice: &'a InvoiceRecord,
                 line_items: &'a [LineContent],
+                note_details: Vec<ShownNote<'a>>,
+                net_total: String,
             }
             json(&Shown {
                 invoice,
                 line_items: lines,
+                note_details: notes
+                    .iter()
+                    .map(|n| ShownNote {
+                        note_number: &n.number,
+                        note_type: n.kind.as_str(),
+                        note_date: n.note_date.to_string(),
+                        reason: &n.reason,
+                        subtotal: &n.subtotal,
+                        cgst: &n.cgst,
+                        sgst: &n.sgst,
+                        igst: &n.igst,
+                        round_off: &n.round_off,
+                        total: &n.total,
+                    })
+                    .collect(),
+                net_total: net_total(invoice, notes),
             })
         }
     }

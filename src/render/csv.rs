@@ -335,6 +335,9 @@ pub struct Summary {
     pub calls: CallCounts,
     /// Things a person should look at (place of supply fallbacks, fetch notes).
     pub warnings: Vec<String>,
+    /// The credit and debit notes of the period's invoices (left out when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<crate::render::notes::NotesSummary>,
 }
 
 /// Sums subtotal, tax and total per currency, and with `margins` the provider cost

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod exports;
+pub mod notes;
 pub mod pdf;
 pub mod pdf_model;
 pub mod words;

@@ -3,12 +3,16 @@
 //! Kept apart from the renderer so `pdf.rs` knows only what it prints, and billing
 //! types never reach the layout code.
 
+use rust_decimal::Decimal;
+
 use crate::config::Config;
+use crate::ledger::store::NoteRecord;
 use crate::render::pdf::{
-    PdfInvoice, PdfLine, PdfParty, PdfPayment, PdfRupees, PdfSignatory, PdfUsage,
+    PdfInvoice, PdfLine, PdfNote, PdfParty, PdfPayment, PdfRupees, PdfSignatory, PdfUsage,
 };
 use didbill_core::billing::{GstTreatment, IssuedInvoice};
 use didbill_core::inventory::Customer;
+use didbill_core::notes::issued_treatment;
 use didbill_core::period::Period;
 use didbill_core::{country, gst};
 
@@ -33,8 +37,6 @@ pub fn pdf_invoice(
 ) -> PdfInvoice {
     let inv = &issued.invoice;
     let pos = inv.place_of_supply.code();
-    let seller = &config.seller;
-    let payment = &seller.payment;
     PdfInvoice {
         draft,
         number: issued.number.clone(),
@@ -42,12 +44,7 @@ pub fn pdf_invoice(
         due_date: issued.due_date,
         period: period.to_string(),
         currency: inv.currency.to_string(),
-        seller: PdfParty {
-            name: seller.name.clone(),
-            address_lines: seller.address.clone(),
-            gstin: (!seller.gstin.is_empty()).then(|| seller.gstin.clone()),
-            email: (!seller.email.is_empty()).then(|| seller.email.clone()),
-        },
+        seller: seller_party(config),
         customer: PdfParty {
             name: inv.customer.name.clone(),
             address_lines: bill_to_address(&inv.customer),
@@ -88,16 +85,8 @@ pub fn pdf_invoice(
         igst: inv.igst.amount(),
         round_off: inv.round_off.amount(),
         total: inv.total.amount(),
-        payment: PdfPayment {
-            bank_name: payment.bank_name.clone(),
-            bank_account: payment.bank_account.clone(),
-            ifsc: payment.ifsc.clone(),
-            upi_id: payment.upi_id.clone(),
-        },
-        signatory: PdfSignatory {
-            name: seller.signatory_name.clone(),
-            title: seller.signatory_title.clone(),
-        },
+        payment: payment(config),
+        signatory: signatory(config),
         rupees: issued.inr_values(config.tax.rate).map(|r| PdfRupees {
             rate: r.rate,
             taxable_value: r.taxable_value,
@@ -105,6 +94,128 @@ pub fn pdf_invoice(
             sgst: r.sgst,
             igst: r.igst,
         }),
+        note: None,
+    }
+}
+
+/// What the PDF of a credit or debit note shows: the seller, the recipient as
+/// billed on the invoice, the invoice's place of supply and tax treatment, the
+/// note's lines and amounts, the original invoice and the reason (Rule 53(1A)).
+pub fn pdf_note(note: &NoteRecord, config: &Config) -> PdfInvoice {
+    // Written by didbill with 2 decimals; a damaged figure prints as zero.
+    let amount = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+    let date = |s: &str| s.parse().unwrap_or(note.invoice_date);
+    let treatment = issued_treatment(
+        amount(&note.cgst),
+        amount(&note.sgst),
+        amount(&note.igst),
+        &note.place_of_supply,
+        &config.seller.state_code,
+        config.tax.enabled,
+    );
+    PdfInvoice {
+        draft: false,
+        number: note.number.clone(),
+        invoice_date: note.note_date,
+        due_date: note.note_date,
+        period: note.period.clone(),
+        currency: note.currency.clone(),
+        seller: seller_party(config),
+        customer: PdfParty {
+            name: note.customer_name.clone(),
+            address_lines: note.customer_address.clone(),
+            gstin: (!note.customer_gstin.is_empty()).then(|| note.customer_gstin.clone()),
+            email: None,
+        },
+        place_of_supply_code: note.place_of_supply.clone(),
+        place_of_supply_name: gst::state_name(&note.place_of_supply)
+            .unwrap_or("")
+            .to_owned(),
+        sac: config.tax.sac.clone(),
+        tax_rate: config.tax.rate,
+        tax_enabled: treatment != GstTreatment::Untaxed,
+        export: matches!(
+            treatment,
+            GstTreatment::ZeroRated | GstTreatment::ExportWithIgst
+        ),
+        export_igst: treatment == GstTreatment::ExportWithIgst,
+        intra_state: treatment == GstTreatment::IntraState,
+        lines: note
+            .lines
+            .iter()
+            .map(|n| {
+                let l = &n.line;
+                PdfLine {
+                    e164: (!l.e164.is_empty()).then(|| l.e164.clone()),
+                    // A typed amount prints its description.
+                    charge: match n.invoice_line_no {
+                        Some(_) => l.charge.clone(),
+                        None => n.description.clone(),
+                    },
+                    service_from: date(&l.service_from),
+                    service_to: date(&l.service_to),
+                    billable_days: l.billable_days,
+                    period_days: l.period_days,
+                    unit_amount: (!l.unit_amount.is_empty()).then(|| amount(&l.unit_amount)),
+                    amount: amount(&l.amount),
+                    usage: l.call_direction.as_ref().map(|direction| PdfUsage {
+                        direction: direction.clone(),
+                        calls: l.calls.unwrap_or(0),
+                        billable_minutes: didbill_core::billing::UsageDetail {
+                            direction: direction.clone(),
+                            calls: l.calls.unwrap_or(0),
+                            billable_seconds: l.billable_seconds.unwrap_or(0),
+                        }
+                        .billable_minutes(),
+                    }),
+                }
+            })
+            .collect(),
+        subtotal: amount(&note.subtotal),
+        cgst: amount(&note.cgst),
+        sgst: amount(&note.sgst),
+        igst: amount(&note.igst),
+        round_off: amount(&note.round_off),
+        total: amount(&note.total),
+        payment: payment(config),
+        signatory: signatory(config),
+        rupees: None,
+        note: Some(PdfNote {
+            title: note.kind.title().to_owned(),
+            original_number: note.invoice_number.clone(),
+            original_date: note.invoice_date,
+            reason: note.reason.clone(),
+        }),
+    }
+}
+
+/// The seller block of every document.
+fn seller_party(config: &Config) -> PdfParty {
+    let seller = &config.seller;
+    PdfParty {
+        name: seller.name.clone(),
+        address_lines: seller.address.clone(),
+        gstin: (!seller.gstin.is_empty()).then(|| seller.gstin.clone()),
+        email: (!seller.email.is_empty()).then(|| seller.email.clone()),
+    }
+}
+
+/// The seller's payment details.
+fn payment(config: &Config) -> PdfPayment {
+    let payment = &config.seller.payment;
+    PdfPayment {
+        bank_name: payment.bank_name.clone(),
+        bank_account: payment.bank_account.clone(),
+        ifsc: payment.ifsc.clone(),
+        upi_id: payment.upi_id.clone(),
+    }
+}
+
+/// The seller's authorised signatory.
+fn signatory(config: &Config) -> PdfSignatory {
+    PdfSignatory {
+        name: config.seller.signatory_name.clone(),
+        title: config.seller.signatory_title.clone(),
     }
 }
 

@@ -174,7 +174,7 @@ fn a_rerun_reuses_the_numbers_rewrites_identical_outputs_and_adds_no_rows() {
 }
 
 /// The demo snapshot copied to `snap/`, with `edit` applied to its number records.
-fn edited_demo(test: Test, edit: impl FnOnce(&mut Vec<Value>)) -> Test {
+pub(crate) fn edited_demo(test: Test, edit: impl FnOnce(&mut Vec<Value>)) -> Test {
     let accounts = std::fs::read_to_string(demo_dir().join("accounts.json")).unwrap();
     let mut numbers: Value =
         serde_json::from_str(&std::fs::read_to_string(demo_dir().join("numbers.json")).unwrap())
@@ -195,7 +195,8 @@ fn demo_args_for(period: &str) -> Vec<String> {
     args
 }
 
-fn demo_args_on(source: &str) -> Vec<String> {
+/// The demo run on another snapshot folder, writing `out/`.
+pub(crate) fn demo_args_on(source: &str) -> Vec<String> {
     let mut args = demo_run_args();
     args[2] = source.into();
     args.extend(["--out".into(), "out".into()]);
@@ -708,9 +709,15 @@ fn invoices_list_and_show_read_the_ledger() {
     assert_eq!(
         lines[0],
         "invoice_number,invoice_date,due_date,period,financial_year,seq,customer_id,customer_name,\
-         customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,tax,round_off,total,content_hash"
+         customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,tax,round_off,total,content_hash,\
+         status,notes"
     );
-    let (row, hash) = lines[1].rsplit_once(',').unwrap();
+    // The last columns: status and the notes (none).
+    let (row, hash) = lines[1]
+        .strip_suffix(",issued,")
+        .unwrap()
+        .rsplit_once(',')
+        .unwrap();
     assert_eq!(
         row,
         "DID/26-27/00004,2026-12-01,2026-12-16,2026-11,26-27,4,MA_DELHI004,Delhi Retail Hub,\

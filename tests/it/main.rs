@@ -26,6 +26,7 @@ mod cli_tally;
 mod cli_usage;
 mod closed_pipe;
 mod hostile_input;
+mod notes;
 mod pdf;
 mod readme;
 mod secrets;

@@ -96,6 +96,7 @@ fn karnataka_invoice() -> PdfInvoice {
         payment: PdfPayment::default(),
         signatory: PdfSignatory::default(),
         rupees: None,
+        note: None,
     }
 }
 

@@ -496,6 +496,34 @@ impl PlaceOfSupply {
             PlaceOfSupply::SellerFallback(c) => c,
         }
     }
+
+    /// The place of supply an issued invoice recorded as its two-digit `code`
+    /// (`96` abroad; a code outside the table is kept as written).
+    pub fn from_code(code: &str) -> PlaceOfSupply {
+        if code == EXPORT_CODE {
+            return PlaceOfSupply::Export;
+        }
+        match STATES.iter().find(|s| s.code == code) {
+            Some(state) => PlaceOfSupply::State(state.code),
+            None => PlaceOfSupply::SellerFallback(code.to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod from_code_tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_code_is_read_back_as_its_place_of_supply() {
+        assert_eq!(PlaceOfSupply::from_code("96"), PlaceOfSupply::Export);
+        assert_eq!(PlaceOfSupply::from_code("29"), PlaceOfSupply::State("29"));
+        assert_eq!(PlaceOfSupply::from_code("29").code(), "29");
+        assert_eq!(
+            PlaceOfSupply::from_code("00"),
+            PlaceOfSupply::SellerFallback("00".into())
+        );
+    }
 }
 
 #[cfg(test)]

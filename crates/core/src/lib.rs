@@ -15,6 +15,7 @@ pub mod gst;
 pub mod gstr1;
 pub mod inventory;
 pub mod money;
+pub mod notes;
 pub mod numbering;
 pub mod period;
 pub mod pricing;

@@ -114,7 +114,18 @@ fn title_and_facts(page: &mut Canvas, inv: &PdfInvoice, words: &Words) -> f32 {
     let rows = [
         ("invoice_number", inv.number.clone()),
         ("invoice_date", display_date(inv.invoice_date)),
-        ("due_date", display_date(inv.due_date)),
+        match &inv.note {
+            // A note names the invoice it corrects where an invoice has its due date.
+            Some(note) => (
+                "due_date",
+                format!(
+                    "{} ({})",
+                    note.original_number,
+                    display_date(note.original_date)
+                ),
+            ),
+            None => ("due_date", display_date(inv.due_date)),
+        },
         ("period", display_period(&inv.period)),
         (
             "place_of_supply_label",

@@ -202,6 +202,22 @@ pub struct PdfInvoice {
     pub signatory: PdfSignatory,
     /// The GST figures in rupees of an invoice in another currency.
     pub rupees: Option<PdfRupees>,
+    /// Set when the document is a credit or debit note rather than an invoice:
+    /// `number` and `invoice_date` are then the note's own.
+    pub note: Option<PdfNote>,
+}
+
+/// What a credit or debit note prints besides an invoice's fields (Rule 53(1A)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfNote {
+    /// The nature of the document: "Credit Note" or "Debit Note".
+    pub title: String,
+    /// The number of the invoice it corrects.
+    pub original_number: String,
+    /// That invoice's date.
+    pub original_date: NaiveDate,
+    /// Why it was issued.
+    pub reason: String,
 }
 
 /// An invoice's exchange rate and its GST figures in rupees (CGST Rule 34).

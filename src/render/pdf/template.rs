@@ -110,6 +110,15 @@ struct InvoiceCtx<'a> {
     total: String,
     total_in_words: String,
     fx: Option<RupeesCtx>,
+    note: Option<NoteCtx<'a>>,
+}
+
+#[derive(Serialize)]
+struct NoteCtx<'a> {
+    title: &'a str,
+    original_number: &'a str,
+    original_date: String,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -291,6 +300,12 @@ fn invoice_ctx(inv: &PdfInvoice) -> InvoiceCtx<'_> {
             sgst: money(r.sgst, "INR"),
             igst: money(r.igst, "INR"),
         }),
+        note: inv.note.as_ref().map(|n| NoteCtx {
+            title: &n.title,
+            original_number: &n.original_number,
+            original_date: display_date(n.original_date),
+            reason: &n.reason,
+        }),
     }
 }
 
@@ -357,6 +372,7 @@ fn sample_invoice() -> PdfInvoice {
         payment: PdfPayment::default(),
         signatory: PdfSignatory::default(),
         rupees: None,
+        note: None,
     }
 }
 
@@ -388,6 +404,18 @@ impl PdfRenderer {
             ..sample.clone()
         };
         self.words(&draft)?;
+        let note = PdfInvoice {
+            number: "CN/26-27/00001".into(),
+            note: Some(super::PdfNote {
+                title: "Credit Note".into(),
+                original_number: "DID/26-27/00001".into(),
+                original_date: sample.invoice_date,
+                reason: "Sample".into(),
+            }),
+            ..sample.clone()
+        };
+        self.words(&note)?;
+        self.footers(&note, 1)?;
         self.line_description(&sample, &sample.lines[0])?;
         self.footers(&sample, 1)?;
         Ok(())

@@ -133,6 +133,22 @@ impl GstTreatment {
 /// seller's state, IGST otherwise and on exports with payment of IGST, nothing for
 /// exports under LUT or with tax disabled. Each amount is rounded on its own.
 pub fn taxes(subtotal: Money, pos: &PlaceOfSupply, rules: &Rules) -> Taxes {
+    taxes_of(
+        subtotal,
+        GstTreatment::of(pos, &rules.tax),
+        rules.tax.rate,
+        rules.rounding,
+    )
+}
+
+/// GST on `subtotal` under a treatment already decided (a note repeats its
+/// invoice's), at `rate` percent; each amount rounded once with `rounding`.
+pub fn taxes_of(
+    subtotal: Money,
+    treatment: GstTreatment,
+    rate: Decimal,
+    rounding: Rounding,
+) -> Taxes {
     let zero = Money::zero(subtotal.currency());
     let mut t = Taxes {
         cgst: zero,
@@ -140,9 +156,8 @@ pub fn taxes(subtotal: Money, pos: &PlaceOfSupply, rules: &Rules) -> Taxes {
         igst: zero,
     };
     let hundred = Decimal::ONE_HUNDRED;
-    let round = |v: Decimal| Money::round(v, subtotal.currency(), rules.rounding);
-    let rate = rules.tax.rate;
-    match GstTreatment::of(pos, &rules.tax) {
+    let round = |v: Decimal| Money::round(v, subtotal.currency(), rounding);
+    match treatment {
         GstTreatment::IntraState => {
             let half = subtotal.amount() * rate / Decimal::TWO / hundred;
             t.cgst = round(half);
