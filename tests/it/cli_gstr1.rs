@@ -35,29 +35,108 @@ fn billed_with(config: Option<&str>, accounts: &str) -> Test {
         .then()
 }
 
-/// A real run of November 2026 on the snapshot `accounts` and `numbers` with
-/// `config`, invoices dated 30 November, outputs in `out/`.
+/// The arguments of a real run of November 2026 on the snapshot in `snap/` with
+/// `cfg.toml`, invoices dated 30 November, outputs in `out/`.
+const MONTH_ARGS: [&str; 15] = [
+    "run",
+    "--source",
+    "snap",
+    "--period",
+    "2026-11",
+    "--as-of",
+    "2026-12-02T00:00:00Z",
+    "--invoice-date",
+    "2026-11-30",
+    "--config",
+    "cfg.toml",
+    "--no-pdf",
+    "--out",
+    "out",
+    "--quiet",
+];
+
+/// [`MONTH_ARGS`] on the snapshot `accounts` and `numbers` with `config`.
 fn month_run(config: &str, accounts: &str, numbers: &str) -> Test {
     Test::new()
         .file("cfg.toml", config)
         .file("snap/accounts.json", accounts)
         .file("snap/numbers.json", numbers)
+        .args(MONTH_ARGS)
+}
+
+/// [`billed`], then the month corrected: a credit note to a registered customer,
+/// one on the B2CL invoice, a debit note on a B2CS invoice (all dated 30
+/// November), and Deccan Telecare's invoice cancelled and issued again by a re-run
+/// under a new number, leaving the cancelled number inside the series.
+fn billed_and_corrected() -> Test {
+    let note = |test: Test, args: &[&str]| {
+        test.args(["note"])
+            .args(args.iter().copied())
+            .args([
+                "--date",
+                "2026-11-30",
+                "--as-of",
+                "2026-12-02T00:00:00Z",
+                "--out",
+                "out",
+                "--config",
+                "cfg.toml",
+                "--no-pdf",
+            ])
+            .run()
+            .expect_code(0)
+            .then()
+    };
+    let test = note(
+        billed(None),
+        &[
+            "credit",
+            "--invoice",
+            "DID/26-27/00002",
+            "--amount",
+            "500",
+            "--reason",
+            "Number released early",
+        ],
+    );
+    let test = note(
+        test,
+        &[
+            "credit",
+            "--invoice",
+            "DID/26-27/00003",
+            "--amount",
+            "1000",
+            "--reason",
+            "Service credit",
+        ],
+    );
+    let test = note(
+        test,
+        &[
+            "debit",
+            "--invoice",
+            "DID/26-27/00005",
+            "--amount",
+            "100",
+            "--description",
+            "Extra number",
+            "--reason",
+            "Underbilled",
+        ],
+    );
+    let test = test
         .args([
-            "run",
-            "--source",
-            "snap",
-            "--period",
-            "2026-11",
-            "--as-of",
-            "2026-12-02T00:00:00Z",
-            "--invoice-date",
-            "2026-11-30",
-            "--config",
-            "cfg.toml",
-            "--no-pdf",
-            "--out",
-            "out",
+            "invoices",
+            "cancel",
+            "DID/26-27/00006",
+            "--reason",
+            "Issued to the wrong customer",
         ])
+        .run()
+        .expect_code(0)
+        .then();
+    test.args(MONTH_ARGS).run().expect_code(0).then()
 }
 
 fn gstr1(test: Test) -> Ran {
@@ -75,7 +154,7 @@ fn keys(v: &Value) -> Vec<&str> {
 
 #[test]
 fn the_fixture_month_matches_the_golden_return() {
-    let ran = gstr1(billed(None)).expect_code(0);
+    let ran = gstr1(billed_and_corrected()).expect_code(0);
     let expected =
         std::fs::read_to_string(repo().join("fixtures/gstr1/expected/gstr1.json")).unwrap();
     assert_eq!(ran.read("gstr1/2026-11/gstr1.json"), expected);
@@ -94,6 +173,8 @@ fn the_fixture_month_matches_the_golden_return() {
             "b2b.csv",
             "b2cl.csv",
             "b2cs.csv",
+            "cdnr.csv",
+            "cdnur.csv",
             "docs.csv",
             "exp.csv",
             "gstr1.json",
@@ -107,7 +188,7 @@ fn the_fixture_month_matches_the_golden_return() {
 
 #[test]
 fn each_section_has_the_offline_tool_keys() {
-    let ran = gstr1(billed(None)).expect_code(0);
+    let ran = gstr1(billed_and_corrected()).expect_code(0);
     let ret = json(&ran);
     assert_eq!(
         keys(&ret),
@@ -115,6 +196,8 @@ fn each_section_has_the_offline_tool_keys() {
             "b2b",
             "b2cl",
             "b2cs",
+            "cdnr",
+            "cdnur",
             "doc_issue",
             "exp",
             "fp",
@@ -122,6 +205,35 @@ fn each_section_has_the_offline_tool_keys() {
             "hsn"
         ]
     );
+    assert_eq!(keys(&ret["cdnr"][0]), ["ctin", "nt"]);
+    assert_eq!(ret["cdnr"][0]["ctin"], "27AAFFB5678C1ZG");
+    assert_eq!(
+        keys(&ret["cdnr"][0]["nt"][0]),
+        ["inv_typ", "itms", "nt_dt", "nt_num", "ntty", "pos", "rchrg", "val"]
+    );
+    assert_eq!(ret["cdnr"][0]["nt"][0]["ntty"], "C");
+    assert_eq!(
+        keys(&ret["cdnur"][0]),
+        ["itms", "nt_dt", "nt_num", "ntty", "pos", "typ", "val"]
+    );
+    assert_eq!(ret["cdnur"][0]["typ"], "B2CL");
+    // Invoices (1) with the cancelled number inside the series, then debit (4) and
+    // credit notes (5).
+    let det: Vec<(u64, u64, u64, u64)> = ret["doc_issue"]["doc_det"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let r = &d["docs"][0];
+            (
+                d["doc_num"].as_u64().unwrap(),
+                r["totnum"].as_u64().unwrap(),
+                r["cancel"].as_u64().unwrap(),
+                r["net_issue"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(det, [(1, 9, 1, 8), (4, 1, 0, 1), (5, 2, 0, 2)]);
     assert_eq!(ret["gstin"], "29ABCDE1234F1ZW");
     assert_eq!(ret["fp"], "112026");
     let b2b = &ret["b2b"][0];

@@ -418,7 +418,8 @@ pub fn build(documents: &[Document], settings: &Settings) -> Result<Gstr1, Vec<S
 
 /// Runs of consecutive sequence numbers per kind and financial year.
 fn doc_ranges(mut issued: Vec<(DocKind, String, i64, &Document)>) -> Vec<DocRange> {
-    issued.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+    // In the table's order of natures: invoices (1), debit notes (4), credit notes (5).
+    issued.sort_by(|a, b| (a.0.doc_num(), &a.1, a.2).cmp(&(b.0.doc_num(), &b.1, b.2)));
     let mut ranges: Vec<(DocRange, DocKind, String, i64)> = Vec::new();
     for (kind, year, seq, doc) in issued {
         let cancelled = u64::from(doc.cancelled);
