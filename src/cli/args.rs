@@ -76,7 +76,7 @@ pub struct Cli {
 pub enum Command {
     /// Bill a month: line items, invoices, exceptions and a summary.
     Run(RunArgs),
-    /// Check the numbers: no active number or application, renewals at risk, KYC, lapses, billing dates.
+    /// Check the numbers: no active number or application, renewals at risk, KYC, lapses, billing dates, GSTINs.
     Audit(AuditArgs),
     /// Look up invoices recorded in the ledger.
     #[command(subcommand)]
