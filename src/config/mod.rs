@@ -13,6 +13,7 @@
 //! file, checks the top-level keys and assembles the sections.
 
 mod api;
+mod delivery;
 mod export;
 mod invoice;
 mod pricing;
@@ -36,6 +37,8 @@ use didbill_core::pricing::Pricing;
 
 pub use api::ApiConfig;
 use api::FileApi;
+pub use delivery::{is_loopback, DeliveryConfig, Recipients, Security, SmtpConfig};
+use delivery::{FileDelivery, FileSmtp};
 use export::FileExport;
 pub use export::{ExportConfig, QuickbooksConfig, TaxNames, XeroConfig, ZohoConfig};
 use invoice::FileInvoice;
@@ -72,6 +75,8 @@ pub struct FileConfig {
     export: FileExport,
     pricing: FilePricing,
     fx: BTreeMap<String, DecimalText>,
+    smtp: FileSmtp,
+    delivery: FileDelivery,
 }
 
 impl Default for FileConfig {
@@ -90,6 +95,8 @@ impl Default for FileConfig {
             export: FileExport::default(),
             pricing: FilePricing::default(),
             fx: BTreeMap::new(),
+            smtp: FileSmtp::default(),
+            delivery: FileDelivery::default(),
         }
     }
 }
@@ -164,6 +171,10 @@ pub struct Config {
     /// Exchange rates per currency from `[fx]`, used where `--fx-rates` gives no
     /// dated rate.
     pub fx: FxRates,
+    /// The mail server of `didbill send`.
+    pub smtp: SmtpConfig,
+    /// Recipients per customer for `didbill send`.
+    pub delivery: DeliveryConfig,
 }
 
 impl Default for Config {
@@ -248,6 +259,8 @@ impl FileConfig {
         let invoice = self.invoice.validate()?;
         let api = self.api.validate()?;
         let pricing = self.pricing.validate()?;
+        let smtp = self.smtp.validate()?;
+        let delivery = self.delivery.validate()?;
         let mut fx = FxRates::default();
         for (code, DecimalText(rate)) in self.fx {
             let currency = Currency::parse(&code)
@@ -274,6 +287,8 @@ impl FileConfig {
             export,
             pricing,
             fx,
+            smtp,
+            delivery,
         })
     }
 }

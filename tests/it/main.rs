@@ -21,6 +21,7 @@ mod cli_pdf;
 mod cli_pricing;
 mod cli_run;
 mod cli_safety;
+mod cli_send;
 mod cli_usage;
 mod closed_pipe;
 mod hostile_input;
