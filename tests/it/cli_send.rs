@@ -12,11 +12,12 @@ const PASSWORD: &str = "smtp-CANARY-7c1e9b";
 
 /// One message the sink took.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     auth: Option<(String, String)>,
     from: String,
     to: Vec<String>,
-    data: String,
+    /// The message as sent (after DATA, dots unstuffed).
+    pub(crate) data: String,
 }
 
 #[derive(Default)]
@@ -28,20 +29,27 @@ struct Script {
 }
 
 /// A running sink; it stops with the test process.
-struct Sink {
-    port: u16,
+pub(crate) struct Sink {
+    /// Its port on 127.0.0.1.
+    pub(crate) port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Script>>,
 }
 
 impl Sink {
-    fn start() -> Sink {
+    /// A sink taking the login `USER` / [`PASSWORD`].
+    pub(crate) fn start() -> Sink {
+        Sink::with_password(PASSWORD)
+    }
+
+    /// A sink taking any user with `password`.
+    pub(crate) fn with_password(password: &str) -> Sink {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
         let port = std_listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(Script::default()));
-        let (r, s) = (received.clone(), script.clone());
+        let (r, s, p) = (received.clone(), script.clone(), password.to_owned());
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -51,7 +59,7 @@ impl Sink {
                 let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
                 loop {
                     let (socket, _) = listener.accept().await.unwrap();
-                    tokio::spawn(session(socket, r.clone(), s.clone()));
+                    tokio::spawn(session(socket, r.clone(), s.clone(), p.clone()));
                 }
             });
         });
@@ -62,7 +70,8 @@ impl Sink {
         }
     }
 
-    fn received(&self) -> Vec<Received> {
+    /// Every message taken so far.
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 
@@ -117,6 +126,7 @@ async fn session(
     socket: tokio::net::TcpStream,
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Script>>,
+    password: String,
 ) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let (read, mut write) = socket.into_split();
@@ -154,7 +164,7 @@ async fn session(
             let decoded = String::from_utf8(b64_decode(&encoded)).unwrap();
             let parts: Vec<&str> = decoded.split('\0').collect();
             let (user, pass) = (parts[1].to_owned(), parts[2].to_owned());
-            let ok = pass == PASSWORD;
+            let ok = pass == password;
             auth = Some((user, pass));
             if ok {
                 reply!("235 2.7.0 Authentication successful");
@@ -168,7 +178,7 @@ async fn session(
             reply!("334 UGFzc3dvcmQ6");
             let pass =
                 String::from_utf8(b64_decode(&line(&mut lines).await.unwrap_or_default())).unwrap();
-            let ok = pass == PASSWORD;
+            let ok = pass == password;
             auth = Some((user, pass));
             if ok {
                 reply!("235 2.7.0 Authentication successful");
@@ -232,7 +242,7 @@ fn address(command: &str) -> String {
 }
 
 /// The demo configuration with `[smtp]` pointing at `port`.
-fn config(port: u16, extra: &str) -> String {
+pub(crate) fn config(port: u16, extra: &str) -> String {
     format!(
         "{}\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n\
          username = \"{USER}\"\nbcc = \"archive@example.com\"\nconcurrency = 2\n{extra}",
