@@ -59,13 +59,19 @@ pub struct InvoiceRecord {
     pub total: String,
     /// SHA-256 of the billed content (see [`super::content`]).
     pub content_hash: String,
+    /// Where `didbill send` stands with it: `accepted` once the mail server took
+    /// it, else its last attempt's state (`failed`, `sending`), else `unsent`.
+    pub delivery: String,
 }
 
 const SELECT: &str = "
 SELECT number, invoice_date, due_date, period, financial_year, seq, customer_id, customer_name,
        customer_gstin, place_of_supply, currency,
        (SELECT COUNT(*) FROM invoice_lines l WHERE l.invoice_id = i.id),
-       subtotal, cgst, sgst, igst, round_off, total, content_hash, id
+       subtotal, cgst, sgst, igst, round_off, total, content_hash, id,
+       COALESCE((SELECT state FROM outbox o
+                 WHERE o.document_kind = 'invoice' AND o.document_number = i.number
+                 ORDER BY state = 'accepted' DESC, attempt DESC LIMIT 1), 'unsent')
 FROM invoices i";
 
 fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
@@ -98,6 +104,7 @@ fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
             round_off: r.get(16)?,
             total: r.get(17)?,
             content_hash: r.get(18)?,
+            delivery: r.get(20)?,
         },
         r.get(19)?,
     ))
@@ -219,13 +226,14 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                         r.subtotal.clone(),
                         r.tax.clone(),
                         r.total.clone(),
+                        r.delivery.clone(),
                     ]
                 })
                 .collect();
             table(
                 &[
                     "number", "date", "due", "period", "customer", "name", "cur", "lines",
-                    "subtotal", "tax", "total",
+                    "subtotal", "tax", "total", "delivery",
                 ],
                 &rows,
                 &[7, 8, 9, 10],
@@ -254,6 +262,7 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                 "round_off",
                 "total",
                 "content_hash",
+                "delivery",
             ])
             .expect("in-memory CSV");
             for r in records {
@@ -278,6 +287,7 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                     &r.round_off,
                     &r.total,
                     &r.content_hash,
+                    &r.delivery,
                 ])
                 .expect("in-memory CSV");
             }

@@ -708,9 +708,11 @@ fn invoices_list_and_show_read_the_ledger() {
     assert_eq!(
         lines[0],
         "invoice_number,invoice_date,due_date,period,financial_year,seq,customer_id,customer_name,\
-         customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,tax,round_off,total,content_hash"
+         customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,tax,round_off,total,content_hash,delivery"
     );
-    let (row, hash) = lines[1].rsplit_once(',').unwrap();
+    let (row, delivery) = lines[1].rsplit_once(',').unwrap();
+    assert_eq!(delivery, "unsent");
+    let (row, hash) = row.rsplit_once(',').unwrap();
     assert_eq!(
         row,
         "DID/26-27/00004,2026-12-01,2026-12-16,2026-11,26-27,4,MA_DELHI004,Delhi Retail Hub,\

@@ -413,9 +413,45 @@ fn a_transient_refusal_is_retried_and_a_permanent_one_is_recorded_and_reported()
     );
     assert_eq!(sink.received().len(), 10);
 
+    // `invoices list` shows where each invoice stands.
+    let listed = ran
+        .then()
+        .args(["invoices", "list", "--format", "csv"])
+        .run()
+        .expect_code(0);
+    let states: Vec<String> = listed
+        .stdout()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (number, rest) = l.split_once(',').unwrap();
+            format!("{number} {}", rest.rsplit_once(',').unwrap().1)
+        })
+        .take(3)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "DID/26-27/00001 accepted",
+            "DID/26-27/00002 failed",
+            "DID/26-27/00003 accepted"
+        ]
+    );
+    assert!(
+        listed.stdout().starts_with("invoice_number,")
+            && listed
+                .stdout()
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",delivery"),
+        "{}",
+        listed.stdout()
+    );
+
     // Once the address exists, the next send hands over only that invoice.
     sink.script.lock().unwrap().reject.clear();
-    let again = send(ran, &[]).expect_code(0);
+    let again = send(listed, &[]).expect_code(0);
     assert_eq!(
         again.stdout(),
         "sent DID/26-27/00002 to finance@bharatlogistics.example, archive@example.com: 250 2.0.0 Ok: queued as Q11\n\
