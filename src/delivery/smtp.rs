@@ -81,7 +81,7 @@ pub async fn check(transport: &Transport, config: &SmtpConfig, host: &str) -> Re
             server(config, host)
         ))),
         Err(e) => Err(Error::Smtp(format!(
-            "{}: {e}; check [smtp] host, port, security and username, and {PASSWORD_ENV}; \
+            "{}: {e}; check [smtp] host, port, security, username and ca_file, and {PASSWORD_ENV}; \
              nothing was sent",
             server(config, host)
         ))),

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
 use crate::common::{demo_config_text, demo_dir, Ran, Test};
 
 const USER: &str = "billing";
@@ -18,6 +20,8 @@ pub(crate) struct Received {
     to: Vec<String>,
     /// The message as sent (after DATA, dots unstuffed).
     pub(crate) data: String,
+    /// Whether it came over TLS (after STARTTLS).
+    tls: bool,
 }
 
 #[derive(Default)]
@@ -44,6 +48,35 @@ impl Sink {
 
     /// A sink taking any user with `password`.
     pub(crate) fn with_password(password: &str) -> Sink {
+        Sink::serve(password, None)
+    }
+
+    /// A sink offering STARTTLS with `fixtures/smtp_tls/server.pem` (signed by the
+    /// test CA `ca.pem`, whose key was discarded), and refusing mail without it.
+    fn with_starttls() -> Sink {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let dir = crate::common::repo().join("fixtures/smtp_tls");
+        let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        Sink::serve(
+            PASSWORD,
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+        )
+    }
+
+    fn serve(password: &str, tls: Option<tokio_rustls::TlsAcceptor>) -> Sink {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
         let port = std_listener.local_addr().unwrap().port();
@@ -59,7 +92,21 @@ impl Sink {
                 let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
                 loop {
                     let (socket, _) = listener.accept().await.unwrap();
-                    tokio::spawn(session(socket, r.clone(), s.clone(), p.clone()));
+                    let (r, s, p, tls) = (r.clone(), s.clone(), p.clone(), tls.clone());
+                    tokio::spawn(async move {
+                        let state = Session {
+                            received: r,
+                            script: s,
+                            password: p,
+                        };
+                        let offer = tls.is_some();
+                        let upgrade = session(BufReader::new(socket), &state, offer, false).await;
+                        if let (Some(socket), Some(tls)) = (upgrade, tls) {
+                            if let Ok(stream) = tls.accept(socket).await {
+                                session(BufReader::new(stream), &state, false, true).await;
+                            }
+                        }
+                    });
                 }
             });
         });
@@ -122,38 +169,56 @@ fn b64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-async fn session(
-    socket: tokio::net::TcpStream,
+/// What every connection of one sink shares.
+struct Session {
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Script>>,
     password: String,
-) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let (read, mut write) = socket.into_split();
-    let mut lines = BufReader::new(read);
+}
+
+async fn line<S: AsyncRead + Unpin>(lines: &mut BufReader<S>) -> Option<String> {
+    let mut text = String::new();
+    match lines.read_line(&mut text).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(text.trim_end_matches(['\r', '\n']).to_owned()),
+    }
+}
+
+/// One SMTP session on `lines`. With `offer_tls` it offers STARTTLS, takes no mail
+/// before it, and returns the stream to be upgraded when the client asks; `tls`
+/// says the stream already is TLS (the greeting was sent before the upgrade).
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    mut lines: BufReader<S>,
+    state: &Session,
+    offer_tls: bool,
+    tls: bool,
+) -> Option<S> {
     macro_rules! reply {
         ($($t:tt)*) => {{
             let bytes = format!("{}\r\n", format!($($t)*)).into_bytes();
-            if write.write_all(&bytes).await.is_err() {
-                return;
+            if lines.get_mut().write_all(&bytes).await.is_err() {
+                return None;
             }
         }};
     }
-    async fn line(lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<String> {
-        let mut text = String::new();
-        match lines.read_line(&mut text).await {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(text.trim_end_matches(['\r', '\n']).to_owned()),
-        }
+    let (received, script, password) = (&state.received, &state.script, &state.password);
+    if !tls {
+        reply!("220 sink.test ESMTP");
     }
-    reply!("220 sink.test ESMTP");
     let mut auth = None;
     let mut from = String::new();
     let mut to = Vec::new();
     while let Some(command) = line(&mut lines).await {
         let upper = command.to_ascii_uppercase();
-        if upper.starts_with("EHLO") {
+        if upper.starts_with("EHLO") && offer_tls {
+            reply!("250-sink.test\r\n250-8BITMIME\r\n250 STARTTLS");
+        } else if upper.starts_with("EHLO") {
             reply!("250-sink.test\r\n250-8BITMIME\r\n250-AUTH PLAIN LOGIN\r\n250 SMTPUTF8");
+        } else if upper == "STARTTLS" && offer_tls {
+            reply!("220 2.0.0 Ready to start TLS");
+            return Some(lines.into_inner());
+        } else if offer_tls && !upper.starts_with("QUIT") {
+            reply!("530 5.7.0 Must issue a STARTTLS command first");
         } else if let Some(arg) = upper.strip_prefix("AUTH PLAIN") {
             let encoded = if arg.trim().is_empty() {
                 reply!("334 ");
@@ -164,7 +229,7 @@ async fn session(
             let decoded = String::from_utf8(b64_decode(&encoded)).unwrap();
             let parts: Vec<&str> = decoded.split('\0').collect();
             let (user, pass) = (parts[1].to_owned(), parts[2].to_owned());
-            let ok = pass == password;
+            let ok = pass == *password;
             auth = Some((user, pass));
             if ok {
                 reply!("235 2.7.0 Authentication successful");
@@ -178,7 +243,7 @@ async fn session(
             reply!("334 UGFzc3dvcmQ6");
             let pass =
                 String::from_utf8(b64_decode(&line(&mut lines).await.unwrap_or_default())).unwrap();
-            let ok = pass == password;
+            let ok = pass == *password;
             auth = Some((user, pass));
             if ok {
                 reply!("235 2.7.0 Authentication successful");
@@ -216,6 +281,7 @@ async fn session(
                         from: from.clone(),
                         to: to.clone(),
                         data,
+                        tls,
                     });
                     reply!(
                         "250 2.0.0 Ok: queued as Q{}",
@@ -227,11 +293,12 @@ async fn session(
             reply!("250 2.0.0 Ok");
         } else if upper == "QUIT" {
             reply!("221 2.0.0 Bye");
-            return;
+            return None;
         } else {
             reply!("502 5.5.2 Error: command not recognized");
         }
     }
+    None
 }
 
 /// The address between `<` and `>` of a MAIL or RCPT command.
@@ -669,4 +736,58 @@ fn a_missing_pdf_is_named_with_the_fix_and_plain_smtp_is_refused_off_loopback() 
         .run()
         .expect_code(1);
     assert!(refused.stderr().contains("smtp.security \"plain\" sends the password and invoices unencrypted and is only allowed to a loopback host, not \"smtp.example.com\""), "{}", refused.stderr());
+}
+
+#[test]
+fn starttls_needs_the_servers_ca_trusted_explicitly() {
+    let sink = Sink::with_starttls();
+    let starttls = |extra: &str| {
+        config(sink.port, extra).replace("security = \"plain\"", "security = \"starttls\"")
+    };
+    let ran = billed(&starttls(""));
+    // The test CA is not among the system's roots: the certificate is refused and
+    // nothing is handed over or marked.
+    let untrusted = send(ran, &["--customer", "MA_ACME0001"]).expect_code(6);
+    let err = untrusted.stderr();
+    assert!(
+        err.contains(&format!("error: mail server 127.0.0.1:{}: ", sink.port))
+            && err.contains("nothing was sent"),
+        "{err}"
+    );
+    assert!(sink.received().is_empty());
+
+    let ca = crate::common::repo().join("fixtures/smtp_tls/ca.pem");
+    let trusted = untrusted
+        .then()
+        .file(
+            "cfg.toml",
+            starttls(&format!("ca_file = {:?}\n", ca.to_str().unwrap())),
+        )
+        .args([
+            "send",
+            "--period",
+            "2026-11",
+            "--config",
+            "cfg.toml",
+            "--customer",
+            "MA_ACME0001",
+        ])
+        .args(["--source", demo_dir().to_str().unwrap()])
+        .env("DIDBILL_SMTP_PASSWORD", PASSWORD)
+        .run()
+        .expect_code(0);
+    assert!(
+        trusted
+            .stdout()
+            .ends_with("1 sent, 0 not sent, 0 accepted before\n"),
+        "{}",
+        trusted.stdout()
+    );
+    let m = sink.to("accounts@acme.example");
+    assert!(m.tls, "the message came before STARTTLS");
+    assert_eq!(m.auth, Some((USER.to_owned(), PASSWORD.to_owned())));
+    assert_eq!(
+        part_body(&m.data, "filename=\"DID-26-27-00001.pdf\""),
+        trusted.read_bytes("out/pdf/DID-26-27-00001.pdf")
+    );
 }
