@@ -13,6 +13,7 @@ pub mod message;
 pub mod outbox;
 pub mod smtp;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -203,66 +204,82 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
         },
         ..Report::default()
     };
-    let mut ready: Vec<(Prepared, Attempt)> = Vec::new();
+    // Documents that cannot go (bad address, unreadable PDF), listed with the rest.
+    let refused = RefCell::new(Vec::new());
+    let mut by_number: BTreeMap<&str, Vec<&Attempt>> = BTreeMap::new();
+    for a in &attempts {
+        by_number.entry(a.number.as_str()).or_default().push(a);
+    }
+    // The documents to hand over, each with its attempt number and the attempt the
+    // server accepted before (a resend); their messages are built one at a time as
+    // they go, so memory stays that of the messages in flight.
+    let mut pending: Vec<(&InvoiceRecord, u32, Option<&Attempt>)> = Vec::new();
     for invoice in &invoices {
-        let mine: Vec<&Attempt> = attempts
+        let mine = by_number
+            .get(invoice.invoice_number.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let accepted = mine
             .iter()
-            .filter(|a| a.number == invoice.invoice_number)
-            .collect();
-        let accepted = mine.iter().rev().find(|a| a.state == State::Accepted);
+            .rev()
+            .find(|a| a.state == State::Accepted)
+            .copied();
         if accepted.is_some() && !settings.resend {
             report.already_accepted += 1;
             continue;
         }
-        let attempt = mine.last().map_or(1, |a| a.attempt + 1);
-        let prepared = message::prepare(
+        pending.push((invoice, mine.last().map_or(1, |a| a.attempt + 1), accepted));
+    }
+    let prepare = |(invoice, attempt, accepted): &(&InvoiceRecord, u32, Option<&Attempt>)| {
+        let p = message::prepare(
             &templates,
             &envelope,
             invoice,
             emails.get(&invoice.customer_id).and_then(|e| e.as_deref()),
             settings.config.delivery.customers.get(&invoice.customer_id),
             &run_dir,
-            attempt,
-        )
-        .and_then(|p| match accepted {
-            Some(a) if a.attachment_sha256 != p.attachment_sha256 => Err(format!(
+            *attempt,
+        )?;
+        if let Some(a) = accepted.filter(|a| a.attachment_sha256 != p.attachment_sha256) {
+            return Err(format!(
                 "its PDF {} is not the file accepted in attempt {} ({}); the invoice was \
                  issued as sent, so restore that file (or send the new one deliberately by \
                  correcting the invoice with a credit or debit note)",
                 p.attachment.display(),
                 a.attempt,
                 a.started_at
-            )),
-            _ => Ok(p),
-        });
-        match prepared {
-            Ok(p) => {
-                let a = Attempt {
-                    number: invoice.invoice_number.clone(),
-                    attempt,
-                    message_id: message::message_id(&invoice.invoice_number, attempt, &domain),
-                    recipients: p.recipients.clone(),
-                    attachment_sha256: p.attachment_sha256.clone(),
-                    resend: accepted.is_some(),
-                    state: State::Sending,
-                    tries: 0,
-                    reply_code: None,
-                    reply_text: None,
-                    started_at: outbox::started_now(),
-                };
-                ready.push((p, a));
-            }
-            Err(reason) => report.lines.push(Line {
-                number: invoice.invoice_number.clone(),
+            ));
+        }
+        let a = Attempt {
+            number: invoice.invoice_number.clone(),
+            attempt: *attempt,
+            message_id: message::message_id(&invoice.invoice_number, *attempt, &domain),
+            recipients: p.recipients.clone(),
+            attachment_sha256: p.attachment_sha256.clone(),
+            resend: accepted.is_some(),
+            state: State::Sending,
+            tries: 0,
+            reply_code: None,
+            reply_text: None,
+            started_at: outbox::started_now(),
+        };
+        Ok((p, a))
+    };
+    let mut ready = pending.iter().filter_map(|item| match prepare(item) {
+        Ok(ready) => Some(ready),
+        Err(reason) => {
+            refused.borrow_mut().push(Line {
+                number: item.0.invoice_number.clone(),
                 recipients: String::new(),
                 ok: false,
                 detail: reason,
-            }),
+            });
+            None
         }
-    }
+    });
     match &settings.mode {
         Mode::DryRun => {
-            for (p, a) in ready {
+            for (p, a) in ready.by_ref() {
                 report.lines.push(Line {
                     number: a.number,
                     recipients: p.recipients,
@@ -279,7 +296,7 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
         Mode::Eml(dir) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("creating --eml-dir {}", dir.display()), e))?;
-            for (p, a) in ready {
+            for (p, a) in ready.by_ref() {
                 let file = dir.join(format!(
                     "{}.eml",
                     crate::render::pdf_model::file_stem(&a.number)
@@ -294,9 +311,11 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
                 });
             }
         }
-        Mode::Send => send_all(settings, &mut outbox, ready, &mut report)?,
+        Mode::Send => send_all(settings, &mut outbox, &mut ready, &mut report)?,
         Mode::Status => unreachable!("answered above"),
     }
+    drop(ready);
+    report.lines.append(&mut refused.borrow_mut());
     let order: BTreeMap<&str, usize> = numbers
         .iter()
         .enumerate()
@@ -339,7 +358,7 @@ fn account_emails(settings: &SendSettings) -> Result<BTreeMap<String, Option<Str
 fn send_all(
     settings: &SendSettings,
     outbox: &mut dyn Outbox,
-    ready: Vec<(Prepared, Attempt)>,
+    ready: &mut dyn Iterator<Item = (Prepared, Attempt)>,
     report: &mut Report,
 ) -> Result<()> {
     let config = &settings.config.smtp;
