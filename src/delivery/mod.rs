@@ -30,7 +30,7 @@ use crate::ledger::Ledger;
 use crate::source::SourceSettings;
 use crate::text::for_terminal;
 use message::{Envelope, Prepared, Templates};
-use outbox::{Attempt, Kind, Outbox, SqliteOutbox, State};
+use outbox::{Attempt, Kind, Outbox, Outcome, SqliteOutbox, State};
 
 /// What `send` does with the messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -380,35 +380,56 @@ fn send_all(
         smtp::check(&transport, config, &host).await?;
         let mut running = JoinSet::new();
         let mut next = tokio::time::Instant::now();
-        for (p, a) in ready {
-            while running.len() >= config.concurrency {
-                finish(outbox, report, running.join_next().await)?;
+        let mut done: Vec<(Attempt, String, Outcome)> = Vec::new();
+        loop {
+            let mut begun: Vec<(Prepared, Attempt)> = Vec::new();
+            while running.len() + begun.len() < config.concurrency {
+                match ready.next() {
+                    Some(item) => begun.push(item),
+                    None => break,
+                }
             }
-            if let Some(spacing) = spacing {
-                tokio::time::sleep_until(next).await;
-                next += spacing;
+            // One transaction (one sync to disk) records the replies that came in
+            // and the attempts about to start, before any of those is handed over.
+            let finished: Vec<(&str, &Outcome)> = done
+                .iter()
+                .map(|(a, _, o)| (a.message_id.as_str(), o))
+                .collect();
+            let started: Vec<&Attempt> = begun.iter().map(|(_, a)| a).collect();
+            outbox.record(Kind::Invoice, &finished, &started)?;
+            for (a, recipients, outcome) in done.drain(..) {
+                report.lines.push(line(a, recipients, &outcome));
             }
-            outbox.begin(Kind::Invoice, &a)?;
-            let transport = transport.clone();
-            running.spawn(async move {
-                let outcome = smtp::deliver(&transport, &p.message).await;
-                (a, p.recipients, outcome)
-            });
+            for (p, a) in begun {
+                if let Some(spacing) = spacing {
+                    tokio::time::sleep_until(next).await;
+                    next += spacing;
+                }
+                let transport = transport.clone();
+                running.spawn(async move {
+                    let outcome = smtp::deliver(&transport, &p.message).await;
+                    (a, p.recipients, outcome)
+                });
+            }
+            let Some(first) = running.join_next().await else {
+                return Ok(());
+            };
+            done.push(joined(first)?);
+            while let Some(more) = running.try_join_next() {
+                done.push(joined(more)?);
+            }
         }
-        while let Some(done) = running.join_next().await {
-            finish(outbox, report, Some(done))?;
-        }
-        Ok(())
     })
 }
 
-type Done = std::result::Result<(Attempt, String, outbox::Outcome), tokio::task::JoinError>;
+fn joined(
+    done: std::result::Result<(Attempt, String, Outcome), tokio::task::JoinError>,
+) -> Result<(Attempt, String, Outcome)> {
+    done.map_err(|e| Error::Smtp(format!("a sending task stopped: {e}")))
+}
 
-fn finish(outbox: &mut dyn Outbox, report: &mut Report, done: Option<Done>) -> Result<()> {
-    let Some(done) = done else { return Ok(()) };
-    let (a, recipients, outcome) =
-        done.map_err(|e| Error::Smtp(format!("a sending task stopped: {e}")))?;
-    outbox.finish(&a.message_id, &outcome)?;
+/// The report line of a document the server answered for.
+fn line(a: Attempt, recipients: String, outcome: &Outcome) -> Line {
     let reply = match outcome.reply_code {
         Some(code) => format!("{code} {}", outcome.reply_text),
         None => outcome.reply_text.clone(),
@@ -419,7 +440,7 @@ fn finish(outbox: &mut dyn Outbox, report: &mut Report, done: Option<Done>) -> R
         String::new()
     };
     let ok = outcome.state == State::Accepted;
-    report.lines.push(Line {
+    Line {
         number: a.number,
         detail: if ok {
             format!("{reply}{tries}")
@@ -428,8 +449,7 @@ fn finish(outbox: &mut dyn Outbox, report: &mut Report, done: Option<Done>) -> R
         },
         recipients,
         ok,
-    });
-    Ok(())
+    }
 }
 
 /// The outbox as `send --status` prints it: one row per attempt.

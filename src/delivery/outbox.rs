@@ -102,10 +102,16 @@ pub struct Outcome {
 pub trait Outbox {
     /// Every attempt at the documents of `kind` among `numbers`, oldest first.
     fn attempts(&self, kind: Kind, numbers: &[String]) -> Result<Vec<Attempt>>;
-    /// Records `attempt` as started (state `sending`) before it is handed over.
-    fn begin(&mut self, kind: Kind, attempt: &Attempt) -> Result<()>;
-    /// Records the outcome of the attempt with `message_id`.
-    fn finish(&mut self, message_id: &str, outcome: &Outcome) -> Result<()>;
+    /// Records, all or nothing, the outcomes of the attempts `finished` (by
+    /// Message-ID) and the attempts `started` (state `sending`), before any of the
+    /// started ones is handed over. One call is one sync to disk: `send` groups the
+    /// replies that came in while the previous call was syncing.
+    fn record(
+        &mut self,
+        kind: Kind,
+        finished: &[(&str, &Outcome)],
+        started: &[&Attempt],
+    ) -> Result<()>;
 }
 
 /// The outbox table of an SQLite ledger.
@@ -160,44 +166,49 @@ impl Outbox for SqliteOutbox<'_> {
         read().map_err(|e| sql_error(self.path, "reading the outbox", e))
     }
 
-    fn begin(&mut self, kind: Kind, a: &Attempt) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO outbox (document_kind, document_number, attempt, message_id,
-                     recipients, attachment_sha256, resend, state, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'sending', ?8)",
-                params![
-                    kind.as_str(),
-                    a.number,
-                    a.attempt,
-                    a.message_id,
-                    a.recipients,
-                    a.attachment_sha256,
-                    i64::from(a.resend),
-                    a.started_at
-                ],
-            )
-            .map(drop)
-            .map_err(|e| sql_error(self.path, "recording a delivery attempt", e))
-    }
-
-    fn finish(&mut self, message_id: &str, o: &Outcome) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET state = ?2, tries = ?3, reply_code = ?4, reply_text = ?5,
-                     finished_at = ?6
-                 WHERE message_id = ?1",
-                params![
-                    message_id,
-                    o.state.as_str(),
-                    o.tries,
-                    o.reply_code,
-                    o.reply_text,
-                    now()
-                ],
-            )
-            .map(drop)
-            .map_err(|e| sql_error(self.path, "recording the mail server's reply", e))
+    fn record(
+        &mut self,
+        kind: Kind,
+        finished: &[(&str, &Outcome)],
+        started: &[&Attempt],
+    ) -> Result<()> {
+        let write = || -> rusqlite::Result<()> {
+            let tx = self.conn.unchecked_transaction()?;
+            for (message_id, o) in finished {
+                tx.execute(
+                    "UPDATE outbox SET state = ?2, tries = ?3, reply_code = ?4, reply_text = ?5,
+                         finished_at = ?6
+                     WHERE message_id = ?1",
+                    params![
+                        message_id,
+                        o.state.as_str(),
+                        o.tries,
+                        o.reply_code,
+                        o.reply_text,
+                        now()
+                    ],
+                )?;
+            }
+            for a in started {
+                tx.execute(
+                    "INSERT INTO outbox (document_kind, document_number, attempt, message_id,
+                         recipients, attachment_sha256, resend, state, started_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'sending', ?8)",
+                    params![
+                        kind.as_str(),
+                        a.number,
+                        a.attempt,
+                        a.message_id,
+                        a.recipients,
+                        a.attachment_sha256,
+                        i64::from(a.resend),
+                        a.started_at
+                    ],
+                )?;
+            }
+            tx.commit()
+        };
+        write().map_err(|e| sql_error(self.path, "recording delivery attempts", e))
     }
 }
 
