@@ -2,13 +2,14 @@
 //!
 //! Every failure that reaches `main` is an [`Error`]; [`Error::exit_code`] turns it
 //! into the documented exit status (SPEC §3): 1 bad input, config or data; 2 usage;
-//! 3 the API failed after retries; 4 ledger conflict; 5 audit findings.
+//! 3 the API failed after retries; 4 ledger conflict; 5 audit findings; 6 `send`
+//! did not deliver everything.
 
 use std::path::PathBuf;
 
 /// Every exit status didbill returns and what it means, as `--help` and the README
 /// list them.
-pub const EXIT_CODES: [(i32, &str); 6] = [
+pub const EXIT_CODES: [(i32, &str); 7] = [
     (0, "success"),
     (
         1,
@@ -24,6 +25,10 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
     ),
     (4, "ledger conflict: an invoice already issued would change"),
     (5, "audit --fail-on-findings found something"),
+    (
+        6,
+        "send: not every document was accepted by the mail server (each is listed), or the server could not be reached or refused the login (nothing sent)",
+    ),
 ];
 
 /// Everything that can stop a didbill command.
@@ -76,6 +81,12 @@ pub enum Error {
     /// `audit --fail-on-findings` found something (exit 5).
     #[error("{0} finding(s)")]
     Findings(usize),
+    /// `send`: documents were not accepted by the mail server (exit 6).
+    #[error("{0} document(s) not sent; fix what is listed and run `didbill send` again")]
+    NotSent(usize),
+    /// `send`: the mail server could not be reached or refused the login (exit 6).
+    #[error("{0}")]
+    Smtp(String),
 }
 
 impl Error {
@@ -97,6 +108,7 @@ impl Error {
             Error::Api(_) => 3,
             Error::LedgerConflict(_) => 4,
             Error::Findings(_) => 5,
+            Error::NotSent(_) | Error::Smtp(_) => 6,
             Error::Config { .. }
             | Error::Input { .. }
             | Error::Data(_)
@@ -148,9 +160,11 @@ mod tests {
             Error::Api(String::new()),
             Error::LedgerConflict(String::new()),
             Error::Findings(1),
+            Error::NotSent(1),
+            Error::Smtp(String::new()),
         ];
         let listed: Vec<i32> = EXIT_CODES.iter().map(|(code, _)| *code).collect();
-        assert_eq!(listed, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(listed, [0, 1, 2, 3, 4, 5, 6]);
         for error in errors {
             assert!(listed.contains(&error.exit_code()), "{error:?}");
         }

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod fetch;
 pub mod format;

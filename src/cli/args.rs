@@ -13,6 +13,7 @@ use vobiz::snapshot::MAX_FILE_ENV;
 
 use crate::audit::{self, AuditSettings, Format};
 use crate::config::Config;
+use crate::delivery::{Mode, SendSettings};
 use crate::error::{Error, Result, EXIT_CODES};
 use crate::fetch::FetchSettings;
 use crate::ledger::{self, report};
@@ -48,6 +49,10 @@ fn after_help() -> String {
         (
             MAX_FILE_ENV,
             "the largest snapshot file read, in MiB (default 256)",
+        ),
+        (
+            crate::delivery::smtp::PASSWORD_ENV,
+            "the SMTP password of `send` (never a flag or a file)",
         ),
         ("RUST_LOG", "log filter, e.g. vobiz=debug for every request"),
     ];
@@ -90,6 +95,9 @@ pub enum Command {
     /// Issue a credit or debit note against an issued invoice.
     #[command(subcommand)]
     Note(NoteCommand),
+    /// Email the period's issued invoices with their PDFs over SMTP ([smtp]); only
+    /// those the mail server has not accepted yet.
+    Send(SendArgs),
 }
 
 /// Arguments of `didbill gstr1`.
@@ -249,6 +257,69 @@ pub struct NoteArgs {
     /// The ledger file.
     #[arg(long, default_value = ledger::DEFAULT_PATH)]
     pub ledger: PathBuf,
+}
+
+/// Arguments of `didbill send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The month whose documents go out, YYYY-MM.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Period,
+    /// `api` for the live Vobiz API, or a snapshot folder (the accounts' emails).
+    #[arg(long, default_value = "api")]
+    pub source: String,
+    /// The run's output folder holding pdf/ [default: the period's last run in the ledger].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print what would be sent to whom; connect to nothing, record nothing.
+    #[arg(long, conflicts_with_all = ["eml_dir", "status"])]
+    pub dry_run: bool,
+    /// Write each message as DIR/<number>.eml instead of sending it.
+    #[arg(long, value_name = "DIR", conflicts_with = "status")]
+    pub eml_dir: Option<PathBuf>,
+    /// Send documents the server accepted before again (recorded as a resend).
+    #[arg(long)]
+    pub resend: bool,
+    /// Print the outbox of the period: every attempt and its reply.
+    #[arg(long)]
+    pub status: bool,
+    /// Folder of templates overriding the built-in ones (email/subject.txt, email/body.txt).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// The invoice ledger, which also holds the outbox.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
+    /// Customers, configuration, API and progress.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+impl SendArgs {
+    /// Resolves the arguments, the configuration and the environment into send settings.
+    pub fn settings(&self, env: &Environment) -> Result<SendSettings> {
+        let (config, source) = self.scope.resolve(Some(&self.source), env)?;
+        let mode = if self.status {
+            Mode::Status
+        } else if self.dry_run {
+            Mode::DryRun
+        } else if let Some(dir) = &self.eml_dir {
+            Mode::Eml(dir.clone())
+        } else {
+            Mode::Send
+        };
+        Ok(SendSettings {
+            period: self.period,
+            customers: self.scope.customers.clone(),
+            mode,
+            resend: self.resend,
+            ledger: self.ledger.clone(),
+            out: self.out.clone(),
+            templates: self.templates.clone(),
+            config,
+            source,
+            password: env.smtp_password.clone(),
+        })
+    }
 }
 
 /// Which endpoint lists the numbers (`--fetch`).

@@ -17,6 +17,7 @@ use clap::FromArgMatches;
 pub use args::{Cli, Command, InvoicesCommand};
 
 use crate::audit;
+use crate::delivery;
 use crate::error::{Error, Result};
 use crate::fetch;
 use crate::ledger::{report, Ledger};
@@ -100,6 +101,11 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             let report = fetch::execute(&args.settings(env)?)?;
             warn("warning", &report.warnings);
             out.print(report.summary.as_bytes())
+        }
+        Command::Send(args) => {
+            let report = delivery::execute(&args.settings(env)?)?;
+            out.print(report.text().as_bytes())?;
+            report.verdict()
         }
         Command::Numbers(args) => {
             let (listing, warnings) = numbers::execute(&args.settings(env)?)?;

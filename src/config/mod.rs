@@ -13,6 +13,7 @@
 //! file, checks the top-level keys and assembles the sections.
 
 mod api;
+mod delivery;
 mod export;
 mod invoice;
 mod note;
@@ -37,6 +38,8 @@ use didbill_core::pricing::Pricing;
 
 pub use api::ApiConfig;
 use api::FileApi;
+pub use delivery::{is_loopback, DeliveryConfig, Recipients, Security, SmtpConfig};
+use delivery::{FileDelivery, FileSmtp};
 use export::FileExport;
 pub use export::{ExportConfig, QuickbooksConfig, TallyConfig, TaxNames, XeroConfig, ZohoConfig};
 use invoice::FileInvoice;
@@ -78,6 +81,8 @@ pub struct FileConfig {
     export: FileExport,
     pricing: FilePricing,
     fx: BTreeMap<String, DecimalText>,
+    smtp: FileSmtp,
+    delivery: FileDelivery,
 }
 
 impl Default for FileConfig {
@@ -99,6 +104,8 @@ impl Default for FileConfig {
             export: FileExport::default(),
             pricing: FilePricing::default(),
             fx: BTreeMap::new(),
+            smtp: FileSmtp::default(),
+            delivery: FileDelivery::default(),
         }
     }
 }
@@ -175,6 +182,10 @@ pub struct Config {
     /// Exchange rates per currency from `[fx]`, used where `--fx-rates` gives no
     /// dated rate.
     pub fx: FxRates,
+    /// The mail server of `didbill send`.
+    pub smtp: SmtpConfig,
+    /// Recipients per customer for `didbill send`.
+    pub delivery: DeliveryConfig,
 }
 
 impl Default for Config {
@@ -261,6 +272,8 @@ impl FileConfig {
         let invoice = self.invoice.validate()?;
         let api = self.api.validate()?;
         let pricing = self.pricing.validate()?;
+        let smtp = self.smtp.validate()?;
+        let delivery = self.delivery.validate()?;
         let mut fx = FxRates::default();
         for (code, DecimalText(rate)) in self.fx {
             let currency = Currency::parse(&code)
@@ -288,6 +301,8 @@ impl FileConfig {
             export,
             pricing,
             fx,
+            smtp,
+            delivery,
         })
     }
 }

@@ -98,7 +98,7 @@ pub struct Ledger {
 }
 
 /// Turns an SQLite error into a ledger error that says what was being done.
-fn sql_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
+pub(crate) fn sql_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
     let message = match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
             "{context}: another didbill process has held the ledger for more than {} s; \
@@ -180,6 +180,12 @@ impl Ledger {
             .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
             .map_err(|e| sql_error(path, "configuring the connection", e))?;
         Ok(conn)
+    }
+
+    /// The open connection, for the outbox of `didbill send` (`delivery::outbox`),
+    /// which keeps its own table in the same file.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
     }
 
     /// The ledger file.

@@ -65,6 +65,9 @@ pub struct InvoiceRecord {
     pub status: String,
     /// The numbers of the credit and debit notes issued against it.
     pub notes: Vec<String>,
+    /// Where `didbill send` stands with it: `accepted` once the mail server took
+    /// it, else its last attempt's state (`failed`, `sending`), else `unsent`.
+    pub delivery: String,
 }
 
 const SELECT: &str = "
@@ -74,7 +77,10 @@ SELECT number, invoice_date, due_date, period, financial_year, seq, customer_id,
        subtotal, cgst, sgst, igst, round_off, total, content_hash, id,
        CASE WHEN id IN (SELECT invoice_id FROM cancellations) THEN 'cancelled' ELSE 'issued' END,
        (SELECT group_concat(n.number, ' ') FROM
-           (SELECT number FROM notes WHERE invoice_id = i.id ORDER BY kind, financial_year, seq) n)
+           (SELECT number FROM notes WHERE invoice_id = i.id ORDER BY kind, financial_year, seq) n),
+       COALESCE((SELECT state FROM outbox o
+                 WHERE o.document_kind = 'invoice' AND o.document_number = i.number
+                 ORDER BY state = 'accepted' DESC, attempt DESC LIMIT 1), 'unsent')
 FROM invoices i";
 
 fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
@@ -112,6 +118,7 @@ fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
                 .get::<_, Option<String>>(21)?
                 .map(|n| n.split(' ').map(str::to_owned).collect())
                 .unwrap_or_default(),
+            delivery: r.get(22)?,
         },
         r.get(19)?,
     ))
@@ -240,13 +247,14 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                         r.total.clone(),
                         r.status.clone(),
                         r.notes.join(" "),
+                        r.delivery.clone(),
                     ]
                 })
                 .collect();
             table(
                 &[
                     "number", "date", "due", "period", "customer", "name", "cur", "lines",
-                    "subtotal", "tax", "total", "status", "notes",
+                    "subtotal", "tax", "total", "status", "notes", "delivery",
                 ],
                 &rows,
                 &[7, 8, 9, 10],
@@ -277,6 +285,7 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                 "content_hash",
                 "status",
                 "notes",
+                "delivery",
             ])
             .expect("in-memory CSV");
             for r in records {
@@ -303,6 +312,7 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                     &r.content_hash,
                     &r.status,
                     &r.notes.join(" "),
+                    &r.delivery,
                 ])
                 .expect("in-memory CSV");
             }

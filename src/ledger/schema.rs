@@ -21,7 +21,7 @@ pub const APPLICATION_ID: i32 = 0x4449_4442;
 pub const VERSION: i32 = MIGRATIONS.len() as i32;
 
 /// Migration `i` brings a ledger from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
+const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
 
 /// Invoices, their lines and setup fees are append-only (triggers refuse updates and
 /// deletes: an issued GST invoice is corrected with a new document, never edited),
@@ -283,6 +283,30 @@ CREATE TRIGGER cancellations_no_update BEFORE UPDATE ON cancellations
 BEGIN SELECT RAISE(ABORT, 'cancellations cannot be changed'); END;
 CREATE TRIGGER cancellations_no_delete BEFORE DELETE ON cancellations
 BEGIN SELECT RAISE(ABORT, 'cancellations cannot be deleted'); END;
+";
+
+/// The outbox of `didbill send`: one row per attempt to hand a document to the mail
+/// server. A row is written as `sending` before the message goes out and set to
+/// `accepted` (2xx) or `failed` with the server's reply once it returns, so a crash
+/// leaves at most the messages in flight unresolved, and those are sent again.
+const V5: &str = "
+CREATE TABLE outbox (
+    id                INTEGER PRIMARY KEY,
+    document_kind     TEXT    NOT NULL CHECK (document_kind IN ('invoice')),
+    document_number   TEXT    NOT NULL,
+    attempt           INTEGER NOT NULL CHECK (attempt > 0),
+    message_id        TEXT    NOT NULL UNIQUE,
+    recipients        TEXT    NOT NULL,
+    attachment_sha256 TEXT    NOT NULL,
+    resend            INTEGER NOT NULL CHECK (resend IN (0, 1)),
+    state             TEXT    NOT NULL CHECK (state IN ('sending', 'accepted', 'failed')),
+    tries             INTEGER NOT NULL DEFAULT 0,
+    reply_code        INTEGER,
+    reply_text        TEXT,
+    started_at        TEXT    NOT NULL,
+    finished_at       TEXT,
+    UNIQUE (document_kind, document_number, attempt)
+) STRICT;
 ";
 
 /// The marks of an opened database file.

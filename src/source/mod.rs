@@ -60,6 +60,8 @@ pub struct Environment {
     pub auth_token: Option<String>,
     /// `DIDBILL_MAX_SNAPSHOT_MIB`.
     pub max_snapshot_mib: Option<String>,
+    /// `DIDBILL_SMTP_PASSWORD` (secret, for `didbill send`).
+    pub smtp_password: Option<String>,
 }
 
 impl Environment {
@@ -70,6 +72,7 @@ impl Environment {
             auth_id: var(AUTH_ID_ENV),
             auth_token: var(AUTH_TOKEN_ENV),
             max_snapshot_mib: var(MAX_FILE_ENV),
+            smtp_password: var(crate::delivery::smtp::PASSWORD_ENV),
         }
     }
 

@@ -22,6 +22,7 @@ mod cli_pdf;
 mod cli_pricing;
 mod cli_run;
 mod cli_safety;
+mod cli_send;
 mod cli_tally;
 mod cli_usage;
 mod closed_pipe;

@@ -3,7 +3,8 @@
 //! snapshot, `numbers`, `audit`, `invoices`) and through failing runs against a
 //! server that echoes the request headers back, all at `RUST_LOG=trace`; then every
 //! byte produced is searched for it: stdout, stderr, the snapshot, every output
-//! (PDF text included) and the ledger.
+//! (PDF text included) and the ledger. The SMTP password of `didbill send`
+//! (`DIDBILL_SMTP_PASSWORD`) gets the same search.
 
 use didbill::config::Config;
 use vobiz::client::{Client, Credentials};
@@ -264,4 +265,45 @@ async fn debug_and_error_values_never_hold_the_token() {
         std::panic::catch_unwind(|| panic!("while fetching with {credentials:?}")).unwrap_err();
     let message = panic.downcast_ref::<String>().unwrap();
     assert_no_token("a panic message", message.as_bytes());
+}
+
+/// `send` with the canary as `DIDBILL_SMTP_PASSWORD`, at `RUST_LOG=trace`: a login
+/// the server takes, one it refuses, a dry run and `--eml-dir`; the password is in no
+/// output, no `.eml` file and not in the ledger's outbox.
+#[test]
+fn the_smtp_password_appears_in_no_byte_send_produces() {
+    use crate::cli_send::{config, Sink};
+    let taking = Sink::with_password(TOKEN);
+    let refusing = Sink::with_password("another-password");
+    let demo = demo_dir();
+    let send = |ran: Ran, port: u16, extra: &[&str]| {
+        ran.then()
+            .file("cfg.toml", config(port, ""))
+            .args(["send", "--period", "2026-11", "--config", "cfg.toml"])
+            .args(["--source", demo.to_str().unwrap()])
+            .args(extra.iter().copied())
+            .env("DIDBILL_SMTP_PASSWORD", TOKEN)
+            .env("RUST_LOG", "trace")
+            .run()
+    };
+    let billed = Test::demo_configured(config(taking.port, ""))
+        .run()
+        .expect_code(0);
+    let refused = checked(
+        send(billed, refusing.port, &[]).expect_code(6),
+        "send refused",
+    );
+    let dry = checked(
+        send(refused, taking.port, &["--dry-run"]).expect_code(0),
+        "send --dry-run",
+    );
+    let eml = checked(
+        send(dry, taking.port, &["--eml-dir", "mail"]).expect_code(0),
+        "send --eml-dir",
+    );
+    let sent = checked(send(eml, taking.port, &[]).expect_code(0), "send");
+    assert_eq!(taking.received().len(), 11);
+    for (name, bytes) in sent.tree("") {
+        assert_no_token(&name, &bytes);
+    }
 }

@@ -1,0 +1,482 @@
+//! `didbill send`: delivery of the period's issued documents by email, a separate
+//! and idempotent step after the run.
+//!
+//! Each document (an invoice; credit and debit notes join as another
+//! [`outbox::Kind`]) becomes one message ([`message`]) with its PDF attached as it is
+//! in the run's `pdf/` folder. Before a message is handed to the mail server
+//! ([`smtp`]) its attempt is recorded in the ledger's outbox as `sending`; the
+//! server's reply then makes it `accepted` (2xx) or `failed`. A re-run sends what
+//! has no accepted attempt, so a crash loses nothing and at most the messages in
+//! flight go twice.
+
+pub mod message;
+pub mod outbox;
+pub mod smtp;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use didbill_core::period::Period;
+use lettre::message::Mailbox;
+use tokio::task::JoinSet;
+use vobiz::fetch::Scope;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ledger::report::InvoiceRecord;
+use crate::ledger::Ledger;
+use crate::source::SourceSettings;
+use crate::text::for_terminal;
+use message::{Envelope, Prepared, Templates};
+use outbox::{Attempt, Kind, Outbox, Outcome, SqliteOutbox, State};
+
+/// What `send` does with the messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Hand them to the `[smtp]` server and record the replies.
+    Send,
+    /// Print what would be sent to whom; connect to nothing, record nothing.
+    DryRun,
+    /// Write each message as `DIR/<number>.eml`; connect to nothing, record nothing.
+    Eml(PathBuf),
+    /// Print the outbox of the period.
+    Status,
+}
+
+/// Everything `didbill send` needs, resolved once.
+pub struct SendSettings {
+    /// The period whose documents go out.
+    pub period: Period,
+    /// Only these customers (empty: all).
+    pub customers: Vec<String>,
+    /// What to do.
+    pub mode: Mode,
+    /// Send documents already accepted again.
+    pub resend: bool,
+    /// The ledger file.
+    pub ledger: PathBuf,
+    /// The run's output folder holding `pdf/` (default: the folder of the period's
+    /// last run recorded in the ledger).
+    pub out: Option<PathBuf>,
+    /// Templates folder with `email/`.
+    pub templates: Option<PathBuf>,
+    /// The configuration.
+    pub config: Config,
+    /// Where the accounts (their emails) are read.
+    pub source: SourceSettings,
+    /// The SMTP password from the environment.
+    pub password: Option<String>,
+}
+
+/// The outcome of one document.
+#[derive(Debug)]
+pub struct Line {
+    /// The document's number.
+    pub number: String,
+    /// Whom it went (or would go) to.
+    pub recipients: String,
+    /// Accepted (or written, or would be sent).
+    pub ok: bool,
+    /// The server's reply, the file written, or why it was not sent.
+    pub detail: String,
+}
+
+/// What `send` did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// One line per document considered, in number order.
+    pub lines: Vec<Line>,
+    /// Documents skipped because they were accepted before (no `--resend`).
+    pub already_accepted: usize,
+    /// Printed instead of the lines (`--status`).
+    pub status: Option<String>,
+    /// What the lines say: sent, would send, wrote.
+    pub verb: &'static str,
+}
+
+impl Report {
+    /// The report as printed on stdout.
+    pub fn text(&self) -> String {
+        if let Some(status) = &self.status {
+            return status.clone();
+        }
+        let mut out = String::new();
+        for line in &self.lines {
+            let (head, rest) = if line.ok {
+                (
+                    self.verb,
+                    format!(" to {}: {}", line.recipients, line.detail),
+                )
+            } else {
+                ("not sent", format!(": {}", line.detail))
+            };
+            out.push_str(&for_terminal(&format!("{head} {}{rest}", line.number)));
+            out.push('\n');
+        }
+        let failed = self.lines.iter().filter(|l| !l.ok).count();
+        out.push_str(&format!(
+            "{} {}, {failed} not sent, {} accepted before\n",
+            self.lines.len() - failed,
+            self.verb,
+            self.already_accepted
+        ));
+        out
+    }
+
+    /// Exit 6 when a document was not sent.
+    pub fn verdict(&self) -> Result<()> {
+        match self.lines.iter().filter(|l| !l.ok).count() {
+            0 => Ok(()),
+            n => Err(Error::NotSent(n)),
+        }
+    }
+}
+
+/// Runs `didbill send`.
+pub fn execute(settings: &SendSettings) -> Result<Report> {
+    let ledger = match settings.mode {
+        Mode::Send => {
+            if !settings.ledger.exists() {
+                // The read-only open says how to make one.
+                Ledger::open_read_only(&settings.ledger)?;
+            }
+            Ledger::open(&settings.ledger)?
+        }
+        _ => Ledger::open_read_only(&settings.ledger)?,
+    };
+    let path = ledger.path().to_path_buf();
+    let invoices: Vec<InvoiceRecord> = ledger
+        .invoices(Some(settings.period), None)?
+        .into_iter()
+        .filter(|i| settings.customers.is_empty() || settings.customers.contains(&i.customer_id))
+        .collect();
+    let numbers: Vec<String> = invoices.iter().map(|i| i.invoice_number.clone()).collect();
+    let mut outbox = SqliteOutbox::new(ledger.connection(), &path);
+    let attempts = outbox.attempts(Kind::Invoice, &numbers)?;
+    if settings.mode == Mode::Status {
+        return Ok(Report {
+            status: Some(status(&attempts)),
+            ..Report::default()
+        });
+    }
+    let run_dir = match &settings.out {
+        Some(dir) => dir.clone(),
+        None => match outbox::run_folder(ledger.connection(), &path, &settings.period.to_string())?
+        {
+            Some(dir) => PathBuf::from(dir),
+            None if invoices.is_empty() => PathBuf::new(),
+            None => {
+                return Err(Error::Usage(format!(
+                    "the ledger {} records no finished run of {}; pass --out with the \
+                     folder holding its pdf/",
+                    path.display(),
+                    settings.period
+                )))
+            }
+        },
+    };
+    let emails = account_emails(settings)?;
+    let templates = Templates::load(settings.templates.as_deref())?;
+    let smtp = &settings.config.smtp;
+    let seller = &settings.config.seller;
+    let from_text = smtp.from.clone().unwrap_or_else(|| seller.email.clone());
+    let from = message::mailbox("smtp.from", Some(&seller.name), &from_text)
+        .or_else(|_| message::mailbox("smtp.from", None, &from_text))
+        .map_err(|m| config_error(&format!("{m}; set [smtp] from or [seller] email")))?;
+    let reply_to = configured_mailbox("smtp.reply_to", smtp.reply_to.as_deref())?;
+    let bcc = configured_mailbox("smtp.bcc", smtp.bcc.as_deref())?;
+    let domain = from.email.domain().to_owned();
+    let envelope = Envelope {
+        from: &from,
+        reply_to: reply_to.as_ref(),
+        bcc: bcc.as_ref(),
+        seller,
+        domain: &domain,
+    };
+
+    let mut report = Report {
+        verb: match settings.mode {
+            Mode::DryRun => "would send",
+            Mode::Eml(_) => "wrote",
+            _ => "sent",
+        },
+        ..Report::default()
+    };
+    // Documents that cannot go (bad address, unreadable PDF), listed with the rest.
+    let refused = RefCell::new(Vec::new());
+    let mut by_number: BTreeMap<&str, Vec<&Attempt>> = BTreeMap::new();
+    for a in &attempts {
+        by_number.entry(a.number.as_str()).or_default().push(a);
+    }
+    // The documents to hand over, each with its attempt number and the attempt the
+    // server accepted before (a resend); their messages are built one at a time as
+    // they go, so memory stays that of the messages in flight.
+    let mut pending: Vec<(&InvoiceRecord, u32, Option<&Attempt>)> = Vec::new();
+    for invoice in &invoices {
+        let mine = by_number
+            .get(invoice.invoice_number.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let accepted = mine
+            .iter()
+            .rev()
+            .find(|a| a.state == State::Accepted)
+            .copied();
+        if accepted.is_some() && !settings.resend {
+            report.already_accepted += 1;
+            continue;
+        }
+        pending.push((invoice, mine.last().map_or(1, |a| a.attempt + 1), accepted));
+    }
+    let prepare = |(invoice, attempt, accepted): &(&InvoiceRecord, u32, Option<&Attempt>)| {
+        let p = message::prepare(
+            &templates,
+            &envelope,
+            invoice,
+            emails.get(&invoice.customer_id).and_then(|e| e.as_deref()),
+            settings.config.delivery.customers.get(&invoice.customer_id),
+            &run_dir,
+            *attempt,
+        )?;
+        if let Some(a) = accepted.filter(|a| a.attachment_sha256 != p.attachment_sha256) {
+            return Err(format!(
+                "its PDF {} is not the file accepted in attempt {} ({}); the invoice was \
+                 issued as sent, so restore that file (or send the new one deliberately by \
+                 correcting the invoice with a credit or debit note)",
+                p.attachment.display(),
+                a.attempt,
+                a.started_at
+            ));
+        }
+        let a = Attempt {
+            number: invoice.invoice_number.clone(),
+            attempt: *attempt,
+            message_id: message::message_id(&invoice.invoice_number, *attempt, &domain),
+            recipients: p.recipients.clone(),
+            attachment_sha256: p.attachment_sha256.clone(),
+            resend: accepted.is_some(),
+            state: State::Sending,
+            tries: 0,
+            reply_code: None,
+            reply_text: None,
+            started_at: outbox::started_now(),
+        };
+        Ok((p, a))
+    };
+    let mut ready = pending.iter().filter_map(|item| match prepare(item) {
+        Ok(ready) => Some(ready),
+        Err(reason) => {
+            refused.borrow_mut().push(Line {
+                number: item.0.invoice_number.clone(),
+                recipients: String::new(),
+                ok: false,
+                detail: reason,
+            });
+            None
+        }
+    });
+    match &settings.mode {
+        Mode::DryRun => {
+            for (p, a) in ready.by_ref() {
+                report.lines.push(Line {
+                    number: a.number,
+                    recipients: p.recipients,
+                    ok: true,
+                    detail: format!(
+                        "{} ({} bytes), Message-ID {}",
+                        p.attachment.display(),
+                        p.attachment_len,
+                        a.message_id
+                    ),
+                });
+            }
+        }
+        Mode::Eml(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating --eml-dir {}", dir.display()), e))?;
+            for (p, a) in ready.by_ref() {
+                let file = dir.join(format!(
+                    "{}.eml",
+                    crate::render::pdf_model::file_stem(&a.number)
+                ));
+                std::fs::write(&file, p.message.formatted())
+                    .map_err(|e| Error::io(format!("writing {}", file.display()), e))?;
+                report.lines.push(Line {
+                    number: a.number,
+                    recipients: p.recipients,
+                    ok: true,
+                    detail: file.display().to_string(),
+                });
+            }
+        }
+        Mode::Send => send_all(settings, &mut outbox, &mut ready, &mut report)?,
+        Mode::Status => unreachable!("answered above"),
+    }
+    drop(ready);
+    report.lines.append(&mut refused.borrow_mut());
+    let order: BTreeMap<&str, usize> = numbers
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    report
+        .lines
+        .sort_by_key(|l| order.get(l.number.as_str()).copied());
+    Ok(report)
+}
+
+fn config_error(message: &str) -> Error {
+    Error::Config {
+        path: "[smtp]".into(),
+        message: message.to_owned(),
+    }
+}
+
+fn configured_mailbox(key: &str, value: Option<&str>) -> Result<Option<Mailbox>> {
+    value
+        .map(|v| message::mailbox(key, None, v).map_err(|m| config_error(&m)))
+        .transpose()
+}
+
+/// The email of each account in scope, read from the source.
+fn account_emails(settings: &SendSettings) -> Result<BTreeMap<String, Option<String>>> {
+    let snapshot = settings.source.load(&Scope {
+        customers: settings.customers.clone(),
+        search: None,
+    })?;
+    Ok(snapshot
+        .accounts
+        .into_iter()
+        .filter_map(|a| a.auth_id.map(|id| (id, a.email)))
+        .collect())
+}
+
+/// Hands every prepared message to the server, `concurrency` at a time and at most
+/// `max_per_minute`, recording each attempt before and after.
+fn send_all(
+    settings: &SendSettings,
+    outbox: &mut dyn Outbox,
+    ready: &mut dyn Iterator<Item = (Prepared, Attempt)>,
+    report: &mut Report,
+) -> Result<()> {
+    let config = &settings.config.smtp;
+    let Some(host) = config.host.clone() else {
+        return Err(config_error(
+            "host is not set; add [smtp] host = \"smtp.example.com\" (or use --dry-run or --eml-dir)",
+        ));
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the mail sender", e))?;
+    let spacing =
+        (config.max_per_minute > 0).then(|| Duration::from_secs(60) / config.max_per_minute);
+    // The pool lives and dies inside the runtime: lettre spawns its tasks on it.
+    runtime.block_on(async {
+        let transport = smtp::transport(config, &host, settings.password.as_deref())?;
+        smtp::check(&transport, config, &host).await?;
+        let mut running = JoinSet::new();
+        let mut next = tokio::time::Instant::now();
+        let mut done: Vec<(Attempt, String, Outcome)> = Vec::new();
+        loop {
+            let mut begun: Vec<(Prepared, Attempt)> = Vec::new();
+            while running.len() + begun.len() < config.concurrency {
+                match ready.next() {
+                    Some(item) => begun.push(item),
+                    None => break,
+                }
+            }
+            // One transaction (one sync to disk) records the replies that came in
+            // and the attempts about to start, before any of those is handed over.
+            let finished: Vec<(&str, &Outcome)> = done
+                .iter()
+                .map(|(a, _, o)| (a.message_id.as_str(), o))
+                .collect();
+            let started: Vec<&Attempt> = begun.iter().map(|(_, a)| a).collect();
+            outbox.record(Kind::Invoice, &finished, &started)?;
+            for (a, recipients, outcome) in done.drain(..) {
+                report.lines.push(line(a, recipients, &outcome));
+            }
+            for (p, a) in begun {
+                if let Some(spacing) = spacing {
+                    tokio::time::sleep_until(next).await;
+                    next += spacing;
+                }
+                let transport = transport.clone();
+                running.spawn(async move {
+                    let outcome = smtp::deliver(&transport, &p.message).await;
+                    (a, p.recipients, outcome)
+                });
+            }
+            let Some(first) = running.join_next().await else {
+                return Ok(());
+            };
+            done.push(joined(first)?);
+            while let Some(more) = running.try_join_next() {
+                done.push(joined(more)?);
+            }
+        }
+    })
+}
+
+fn joined(
+    done: std::result::Result<(Attempt, String, Outcome), tokio::task::JoinError>,
+) -> Result<(Attempt, String, Outcome)> {
+    done.map_err(|e| Error::Smtp(format!("a sending task stopped: {e}")))
+}
+
+/// The report line of a document the server answered for.
+fn line(a: Attempt, recipients: String, outcome: &Outcome) -> Line {
+    let reply = match outcome.reply_code {
+        Some(code) => format!("{code} {}", outcome.reply_text),
+        None => outcome.reply_text.clone(),
+    };
+    let tries = if outcome.tries > 1 {
+        format!(" after {} tries", outcome.tries)
+    } else {
+        String::new()
+    };
+    let ok = outcome.state == State::Accepted;
+    Line {
+        number: a.number,
+        detail: if ok {
+            format!("{reply}{tries}")
+        } else {
+            format!("not accepted{tries}: {reply}; the next `didbill send` tries it again")
+        },
+        recipients,
+        ok,
+    }
+}
+
+/// The outbox as `send --status` prints it: one row per attempt.
+fn status(attempts: &[Attempt]) -> String {
+    let mut out = String::from("number\tattempt\tstate\ttries\treply\trecipients\tstarted_at\n");
+    for a in attempts {
+        let reply = match (a.reply_code, &a.reply_text) {
+            (Some(code), Some(text)) => format!("{code} {text}"),
+            (None, Some(text)) => text.clone(),
+            _ => String::new(),
+        };
+        let fields = [
+            a.number.clone(),
+            format!("{}{}", a.attempt, if a.resend { " (resend)" } else { "" }),
+            a.state.as_str().to_owned(),
+            a.tries.to_string(),
+            reply,
+            a.recipients.clone(),
+            a.started_at.clone(),
+        ];
+        // Each field escaped on its own: the tabs between them are the layout.
+        let escaped: Vec<String> = fields
+            .iter()
+            .map(|f| for_terminal(f).into_owned())
+            .collect();
+        out.push_str(&escaped.join("\t"));
+        out.push('\n');
+    }
+    out
+}
