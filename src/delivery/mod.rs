@@ -94,9 +94,25 @@ pub struct Report {
     pub status: Option<String>,
     /// What the lines say: sent, would send, wrote.
     pub verb: &'static str,
+    /// The credit and debit notes of the period, which `send` does not email yet.
+    pub notes_not_emailed: Vec<String>,
 }
 
 impl Report {
+    /// A warning for stderr when the period has notes, which go to the customers
+    /// by hand for now.
+    pub fn warnings(&self) -> Vec<String> {
+        match self.notes_not_emailed.as_slice() {
+            [] => Vec::new(),
+            notes => vec![format!(
+                "{} credit/debit note(s) of the period are not emailed by `didbill send` \
+                 (only invoices are): {}; send their PDFs from the run's pdf/ folder yourself",
+                notes.len(),
+                notes.join(", ")
+            )],
+        }
+    }
+
     /// The report as printed on stdout.
     pub fn text(&self) -> String {
         if let Some(status) = &self.status {
@@ -197,6 +213,17 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
     };
 
     let mut report = Report {
+        notes_not_emailed: outbox::period_notes(
+            ledger.connection(),
+            &path,
+            &settings.period.to_string(),
+        )?
+        .into_iter()
+        .filter(|(_, customer)| {
+            settings.customers.is_empty() || settings.customers.contains(customer)
+        })
+        .map(|(number, _)| number)
+        .collect(),
         verb: match settings.mode {
             Mode::DryRun => "would send",
             Mode::Eml(_) => "wrote",

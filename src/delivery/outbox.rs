@@ -227,3 +227,17 @@ pub fn run_folder(conn: &Connection, path: &Path, period: &str) -> Result<Option
 pub fn started_now() -> String {
     now()
 }
+
+/// The numbers of the credit and debit notes on `period`'s invoices, with their
+/// customer ids, in kind then number order.
+pub fn period_notes(conn: &Connection, path: &Path, period: &str) -> Result<Vec<(String, String)>> {
+    let read = || -> rusqlite::Result<Vec<(String, String)>> {
+        let mut stmt = conn.prepare(
+            "SELECT n.number, i.customer_id FROM notes n JOIN invoices i ON i.id = n.invoice_id
+             WHERE i.period = ?1 ORDER BY n.kind, n.financial_year, n.seq",
+        )?;
+        let rows = stmt.query_map(params![period], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    };
+    read().map_err(|e| sql_error(path, "listing the period's notes", e))
+}

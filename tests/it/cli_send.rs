@@ -791,3 +791,54 @@ fn starttls_needs_the_servers_ca_trusted_explicitly() {
         trusted.read_bytes("out/pdf/DID-26-27-00001.pdf")
     );
 }
+
+/// Credit and debit notes are not emailed yet: `send` says so, naming them, and
+/// sends the invoices as before.
+#[test]
+fn the_notes_of_the_period_are_named_as_not_emailed() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ran = billed(&config(closed, ""));
+    let noted = ran
+        .then()
+        .args([
+            "note",
+            "credit",
+            "--invoice",
+            "DID/26-27/00001",
+            "--amount",
+            "100",
+            "--reason",
+            "Goodwill",
+            "--date",
+            "2026-12-05",
+            "--as-of",
+            "2026-12-06T00:00:00Z",
+            "--out",
+            "out",
+            "--config",
+            "cfg.toml",
+        ])
+        .run()
+        .expect_code(0);
+    let dry = send(noted, &["--dry-run"]).expect_code(0);
+    assert!(
+        dry.stderr().contains(
+            "warning: 1 credit/debit note(s) of the period are not emailed by `didbill send` \
+             (only invoices are): CN/26-27/00001"
+        ),
+        "{}",
+        dry.stderr()
+    );
+    assert!(
+        dry.stdout().contains("11 would send, 0 not sent"),
+        "{}",
+        dry.stdout()
+    );
+    // Another customer's send does not mention Acme's note.
+    let other = send(dry, &["--dry-run", "--customer", "MA_BHARAT02"]).expect_code(0);
+    assert_eq!(other.stderr(), "");
+}
