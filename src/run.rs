@@ -426,6 +426,7 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     warnings.extend(calls.problems.iter().map(ToString::to_string));
     warnings.extend(not_invoiced.iter().map(ToString::to_string));
     warnings.extend(unknown_priced);
+    warnings.extend(settings.config.seller.gstin_warning());
     if settings.dry_run && settings.period_open() {
         warnings.push(format!(
             "period {} has not ended at the as-of instant: these figures are provisional \

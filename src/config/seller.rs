@@ -61,6 +61,23 @@ pub struct Payment {
     pub upi_id: Option<String>,
 }
 
+impl Seller {
+    /// A warning when the GSTIN fails its mod-36 checksum (a mistyped character):
+    /// it is printed on every invoice, and `didbill gstr1` refuses to file under it.
+    pub fn gstin_warning(&self) -> Option<String> {
+        match gst::check_gstin(&self.gstin) {
+            Err(e @ gst::GstinError::CheckCharacter { .. }) if !self.gstin.is_empty() => {
+                Some(format!(
+                    "seller.gstin {:?} {e}; it is printed on every invoice and `didbill gstr1` \
+                     will not file under it: correct it in the configuration",
+                    self.gstin
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl FileSeller {
     /// Checks the seller's GSTIN, state and text; the state comes from the GSTIN
     /// when `state_code` is not set.
@@ -99,14 +116,18 @@ impl FileSeller {
                 .to_owned(),
         };
         if !gstin.is_empty() {
-            // Printed on every invoice and the key of the GST return: a mistyped
-            // character is caught by the checksum here, not by the GST portal.
-            gst::check_gstin(&gstin).map_err(|e| {
-                format!(
-                    "seller.gstin {gstin:?} is not a valid GSTIN: it {e} (15 characters: state \
-                     code, PAN, entity code, Z, check character)"
-                )
-            })?;
+            // The shape is refused here; a wrong check character only warns on
+            // every run (see `Seller::gstin_warning`) and stops `gstr1`, so a
+            // configuration written before the checksum was checked still loads.
+            match gst::check_gstin(&gstin) {
+                Ok(()) | Err(gst::GstinError::CheckCharacter { .. }) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "seller.gstin {gstin:?} is not a GSTIN: it {e} (15 characters: state \
+                         code, PAN, entity code, Z, check character)"
+                    ))
+                }
+            }
         }
         let optional = [
             ("seller.bank_name", &self.bank_name),

@@ -103,10 +103,7 @@ fn bad_values_are_named() {
         ("[seller]\nstate_code = \"99\"", "state_code"),
         ("[seller]\ngstin = \"\"", "state_code"),
         ("[seller]\ngstin = \"29SHORT\"", "GSTIN"),
-        (
-            "[seller]\ngstin = \"29ABCDE1234F1Z5\"",
-            "fails its checksum",
-        ),
+        ("[seller]\ngstin = \"29ABCDE1234F1-5\"", "is not a GSTIN"),
         ("renewal_grace_hours = -1", "renewal_grace_hours"),
         ("[tax]\nsac = \"98a4\"", "sac"),
         (
@@ -530,4 +527,21 @@ fn fx_rates_are_currency_codes_with_positive_rates() {
         let err = Config::parse(text).unwrap_err().to_string();
         assert!(err.contains(needle), "{text}: {err}");
     }
+}
+
+#[test]
+fn a_seller_gstin_with_a_wrong_check_character_loads_with_a_warning() {
+    // The example of the contract's configuration has a wrong check character.
+    let c = Config::parse("[seller]\ngstin = \"29ABCDE1234F1Z5\"").unwrap();
+    let warning = c.seller.gstin_warning().unwrap();
+    assert!(
+        warning.contains("seller.gstin \"29ABCDE1234F1Z5\" fails its checksum")
+            && warning.contains("'W'")
+            && warning.contains("didbill gstr1"),
+        "{warning}"
+    );
+    let c = Config::parse("[seller]\ngstin = \"29ABCDE1234F1ZW\"").unwrap();
+    assert_eq!(c.seller.gstin_warning(), None);
+    let c = Config::parse("[seller]\ngstin = \"\"\nstate_code = \"29\"").unwrap();
+    assert_eq!(c.seller.gstin_warning(), None);
 }
