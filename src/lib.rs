@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod csv_file;
 pub mod delivery;
 pub mod error;
 pub mod fetch;

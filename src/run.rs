@@ -19,7 +19,7 @@ use vobiz::fetch::Scope;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inventory::{self, calls::Calls};
-use crate::ledger::{IssueRequest, Issued, Ledger, RunRecord};
+use crate::ledger::{IssueRequest, Issued, Ledger, RunFigures, RunRecord};
 use crate::output::StagedDir;
 use crate::progress;
 use crate::render::csv::{self as csv_out, CallCounts, Summary};
@@ -520,8 +520,18 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     note_files::write(&staged, &period_notes, &settings.config, pdf.as_ref())?;
 
     // Ledger first, then outputs, then the run is marked done (see `ledger`).
+    let figures = RunFigures {
+        period: summary.period.clone(),
+        as_of: summary.as_of.clone(),
+        customers: summary.customers,
+        numbers_fetched: summary.numbers_fetched,
+        billed: summary.billed,
+        not_billable: summary.not_billable,
+        exceptions: summary.exceptions,
+        invoices: summary.invoices,
+    };
     let record = RunRecord {
-        summary: &summary,
+        summary: &figures,
         source: settings.source.source.describe(),
         out: &settings.out,
         invoice_date: settings.invoice_date,

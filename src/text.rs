@@ -1,7 +1,7 @@
 //! Text hygiene: control characters and bidirectional overrides never reach a CSV
 //! cell, an invoice or a terminal as themselves.
 //!
-//! Names and addresses are *cleaned* ([`crate::inventory::clean_text`] drops such
+//! Names and addresses are *cleaned* (`inventory::clean_text` drops such
 //! characters), because they are printed on invoices. Text that reports what a record
 //! carried (exception rows, warnings, error messages) is *escaped* instead, so the
 //! person fixing the record sees what is there: `\u{1b}` rather than a terminal

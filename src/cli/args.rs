@@ -51,7 +51,7 @@ fn after_help() -> String {
             "the largest snapshot file read, in MiB (default 256)",
         ),
         (
-            crate::delivery::smtp::PASSWORD_ENV,
+            crate::source::SMTP_PASSWORD_ENV,
             "the SMTP password of `send` (never a flag or a file)",
         ),
         ("RUST_LOG", "log filter, e.g. vobiz=debug for every request"),

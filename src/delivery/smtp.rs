@@ -12,6 +12,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use super::outbox::{Outcome, State};
 use crate::config::{Security, SmtpConfig};
 use crate::error::{Error, Result};
+use crate::source::SMTP_PASSWORD_ENV;
 
 /// Times one message is handed over before a transient failure counts as final.
 pub const MAX_TRIES: u32 = 4;
@@ -21,9 +22,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// How long a connection, command or reply may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The environment variable holding the SMTP password (never a flag or a file).
-pub const PASSWORD_ENV: &str = "DIDBILL_SMTP_PASSWORD";
 
 /// The mail server connection pool.
 pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
@@ -62,8 +60,8 @@ pub fn transport(config: &SmtpConfig, host: &str, password: Option<&str>) -> Res
     if let Some(user) = &config.username {
         let password = password.ok_or_else(|| {
             Error::Usage(format!(
-                "smtp.username is {user:?} but {PASSWORD_ENV} is not set; export the \
-                 password in {PASSWORD_ENV} (it is never read from a flag or a file)"
+                "smtp.username is {user:?} but {SMTP_PASSWORD_ENV} is not set; export the \
+                 password in {SMTP_PASSWORD_ENV} (it is never read from a flag or a file)"
             ))
         })?;
         builder = builder.credentials(Credentials::new(user.clone(), password.to_owned()));
@@ -81,7 +79,7 @@ pub async fn check(transport: &Transport, config: &SmtpConfig, host: &str) -> Re
             server(config, host)
         ))),
         Err(e) => Err(Error::Smtp(format!(
-            "{}: {e}; check [smtp] host, port, security, username and ca_file, and {PASSWORD_ENV}; \
+            "{}: {e}; check [smtp] host, port, security, username and ca_file, and {SMTP_PASSWORD_ENV}; \
              nothing was sent",
             server(config, host)
         ))),

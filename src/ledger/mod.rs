@@ -71,7 +71,6 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::error::{Error, Result};
 use crate::fx;
-use crate::render::csv::Summary;
 use content::{InvoiceContent, LineContent};
 use didbill_core::billing::{BilledSetups, Invoice, IssuedInvoice, Line, SetupKey};
 use didbill_core::fx::FxRates;
@@ -282,11 +281,32 @@ pub struct IssueRequest<'a> {
     pub auto_notes: Option<notes::AutoNotes<'a>>,
 }
 
+/// The figures of a run's `summary.json` that the `runs` table keeps.
+#[derive(Clone, Debug)]
+pub struct RunFigures {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The as-of instant, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub as_of: String,
+    /// Accounts fetched.
+    pub customers: usize,
+    /// Distinct number ids plus records without id.
+    pub numbers_fetched: usize,
+    /// Numbers with at least one line.
+    pub billed: usize,
+    /// Numbers without a charge in the period.
+    pub not_billable: usize,
+    /// Numbers listed as exceptions.
+    pub exceptions: usize,
+    /// Invoices of the run (reused and new).
+    pub invoices: usize,
+}
+
 /// The run facts kept in the `runs` table.
 #[derive(Clone, Debug)]
 pub struct RunRecord<'a> {
-    /// The run's `summary.json` content.
-    pub summary: &'a Summary,
+    /// The run's figures, as in its `summary.json`.
+    pub summary: &'a RunFigures,
     /// `api` or the snapshot folder.
     pub source: String,
     /// The output folder.

@@ -5,37 +5,19 @@
 //! needed, no BOM). Free-text cells that a spreadsheet would run as a formula are
 //! neutralised with a leading `'`; structured cells are validated upstream instead.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use crate::csv_file::{e164_cell, finish, text_cell, writer, LINE_ITEMS_HEADER};
 use crate::inventory::calls::CallProblem;
-use crate::text::starts_like_formula;
 use didbill_core::billing::bill::NotBillable;
 use didbill_core::billing::IssuedInvoice;
+use didbill_core::fx::InrValues;
 use didbill_core::inventory::Exception;
 use didbill_core::money::{format_2dp, Currency, Money};
 use rust_decimal::Decimal;
-
-/// Header of `line_items.csv`.
-pub const LINE_ITEMS_HEADER: [&str; 14] = [
-    "invoice_number",
-    "invoice_date",
-    "customer_id",
-    "customer_name",
-    "currency",
-    "number_id",
-    "e164",
-    "charge",
-    "service_from",
-    "service_to",
-    "billable_days",
-    "period_days",
-    "unit_amount",
-    "amount",
-];
 
 /// Header of `invoices.csv`.
 pub const INVOICES_HEADER: [&str; 18] = [
@@ -67,39 +49,6 @@ pub const NOT_BILLABLE_HEADER: [&str; 5] = ["customer_id", "number_id", "e164", 
 
 /// Header of `usage_exceptions.csv`.
 pub const USAGE_EXCEPTIONS_HEADER: [&str; 4] = ["customer_id", "uuid", "start_time", "reason"];
-
-/// Neutralises a free-text cell that begins like a spreadsheet formula.
-pub fn text_cell(s: &str) -> Cow<'_, str> {
-    match starts_like_formula(s) {
-        true => Cow::Owned(format!("'{s}")),
-        false => Cow::Borrowed(s),
-    }
-}
-
-/// An `e164` cell carrying whatever a record had: as it is when it is a number
-/// (`+` and digits, SPEC §4), else as free text. Empty stays empty.
-pub fn e164_cell(s: &str) -> Cow<'_, str> {
-    let number = s
-        .strip_prefix('+')
-        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
-    match number || s.is_empty() {
-        true => Cow::Borrowed(s),
-        false => text_cell(s),
-    }
-}
-
-/// A CSV writer with didbill's dialect.
-pub fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
-}
-
-/// Finishes a writer into its bytes.
-pub fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
-    // Writing into a Vec cannot fail.
-    w.into_inner().expect("in-memory CSV")
-}
 
 fn opt(n: Option<u32>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
@@ -200,7 +149,7 @@ pub fn invoices(invoices: &[IssuedInvoice], gst_percent: Decimal) -> Vec<u8> {
 /// for one that carries no rate (GST off, or issued before rates were recorded).
 fn rupee_cells(issued: &IssuedInvoice, gst_percent: Decimal) -> (String, String, String) {
     let inv = &issued.invoice;
-    match issued.inr_values(gst_percent) {
+    match InrValues::of_issued(issued, gst_percent) {
         Some(inr) => (
             inr.rate.to_string(),
             format_2dp(inr.taxable_value),

@@ -9,10 +9,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::csv_file::{finish, text_cell, writer, LINE_ITEMS_HEADER};
 use crate::error::Result;
 use crate::ledger::store::NoteRecord;
 use crate::output::StagedDir;
-use crate::render::csv::{finish, text_cell, writer, LINE_ITEMS_HEADER};
 use crate::render::pdf::PdfRenderer;
 use crate::render::pdf_model;
 use didbill_core::money::format_2dp;

@@ -11,6 +11,7 @@ use crate::render::pdf::{
     PdfInvoice, PdfLine, PdfNote, PdfParty, PdfPayment, PdfRupees, PdfSignatory, PdfUsage,
 };
 use didbill_core::billing::{GstTreatment, IssuedInvoice};
+use didbill_core::fx::InrValues;
 use didbill_core::inventory::Customer;
 use didbill_core::notes::issued_treatment;
 use didbill_core::period::Period;
@@ -87,7 +88,7 @@ pub fn pdf_invoice(
         total: inv.total.amount(),
         payment: payment(config),
         signatory: signatory(config),
-        rupees: issued.inr_values(config.tax.rate).map(|r| PdfRupees {
+        rupees: InrValues::of_issued(issued, config.tax.rate).map(|r| PdfRupees {
             rate: r.rate,
             taxable_value: r.taxable_value,
             cgst: r.cgst,

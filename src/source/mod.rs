@@ -50,6 +50,10 @@ impl Source {
     }
 }
 
+/// The environment variable holding the SMTP password of `didbill send` (never a
+/// flag or a file).
+pub const SMTP_PASSWORD_ENV: &str = "DIDBILL_SMTP_PASSWORD";
+
 /// The environment variables didbill reads, read once when a command starts.
 /// Tests build one by hand instead of changing the process environment.
 #[derive(Clone, Default)]
@@ -72,7 +76,7 @@ impl Environment {
             auth_id: var(AUTH_ID_ENV),
             auth_token: var(AUTH_TOKEN_ENV),
             max_snapshot_mib: var(MAX_FILE_ENV),
-            smtp_password: var(crate::delivery::smtp::PASSWORD_ENV),
+            smtp_password: var(SMTP_PASSWORD_ENV),
         }
     }
 

@@ -27,6 +27,7 @@ mod cli_tally;
 mod cli_usage;
 mod closed_pipe;
 mod hostile_input;
+mod layering;
 mod notes;
 mod pdf;
 mod readme;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::billing::{GstTreatment, Invoice};
+use crate::billing::{GstTreatment, Invoice, IssuedInvoice};
 use crate::money::Currency;
 
 /// How many days before an invoice date a dated rate may be taken from.
@@ -107,6 +107,14 @@ impl InrValues {
             sgst,
             igst,
         }
+    }
+
+    /// `issued`'s GST figures in rupees at GST rate `gst_percent`, when it has an
+    /// exchange rate.
+    pub fn of_issued(issued: &IssuedInvoice, gst_percent: Decimal) -> Option<InrValues> {
+        issued
+            .fx_rate
+            .map(|rate| InrValues::of(&issued.invoice, rate, gst_percent))
     }
 
     /// All GST in rupees.

@@ -1,5 +1,5 @@
 //! How to reach and page through the Vobiz API (credentials are separate:
-//! [`crate::client::Credentials`]).
+//! `client::Credentials`).
 
 use std::time::Duration;
 

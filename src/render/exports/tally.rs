@@ -11,7 +11,7 @@
 //!
 //! Tally keeps its books in rupees, so every amount is in rupees: an INR invoice's
 //! own figures, and for an invoice in another currency the rupee values recorded
-//! with it ([`IssuedInvoice::inr_values`]): the taxable value and the GST at the
+//! with it ([`InrValues::of_issued`]): the taxable value and the GST at the
 //! invoice's exchange rate, the party debited with its total at that rate, and the
 //! few paise between the two (GST is computed on the rupee value, not converted) on
 //! the round-off ledger, so every voucher balances to zero.
@@ -23,6 +23,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::config::{Config, TallyConfig};
 use crate::error::{Error, Result};
 use didbill_core::billing::IssuedInvoice;
+use didbill_core::fx::InrValues;
 use didbill_core::money::Currency;
 use didbill_core::period::Period;
 use didbill_core::{country, gst};
@@ -60,7 +61,7 @@ pub fn entries<'a>(
             inv.igst.amount(),
         )
     } else {
-        let inr = issued.inr_values(gst_percent).ok_or_else(|| {
+        let inr = InrValues::of_issued(issued, gst_percent).ok_or_else(|| {
             Error::Data(format!(
                 "--csv tally: invoice {} ({}) is in {} and has no exchange rate (tax is off, so \
                  none was recorded), and Tally's vouchers are in rupees: drop tally from --csv \
@@ -357,7 +358,7 @@ mod tests {
                 entries.iter().filter(|e| e.ledger == name).map(|e| e.amount).sum()
             };
             let inv = &issued.invoice;
-            match issued.inr_values(config.tax.rate) {
+            match InrValues::of_issued(&issued, config.tax.rate) {
                 None => {
                     prop_assert_eq!(entries[0].amount, -inv.total.amount());
                     prop_assert_eq!(ledger("Sales"), inv.subtotal.amount());

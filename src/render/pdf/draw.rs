@@ -7,7 +7,7 @@ use printpdf::{
 };
 
 use super::fonts::in_core;
-use super::layout::{CONTENT_BOTTOM, MARGIN_X, PAGE_H, PAGE_W, RIGHT_EDGE, RULE_GREY};
+use super::page::{CONTENT_BOTTOM, MARGIN_X, PAGE_H, PAGE_W, RIGHT_EDGE, RULE_GREY};
 use super::template::Words;
 use super::text::{script_runs, RunScript, Style};
 use super::{PdfError, PdfInvoice, PdfRenderer};

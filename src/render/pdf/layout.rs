@@ -2,27 +2,21 @@
 //! the parts after it flow onto further pages.
 
 use super::draw::Canvas;
+use super::page::{BLACK, CONTENT_BOTTOM, MARGIN_X, PAGE_W, RIGHT_EDGE, RULE_GREY};
 use super::template::{display_date, display_period, money, plain_amount, Words};
 use super::text::Style;
 use super::{PdfInvoice, PdfLine, PdfParty, PdfRenderer};
 use crate::render::words::amount_in_words;
 
 // ---------------------------------------------------------------- geometry (pt)
-pub(super) const PAGE_W: f32 = 595.28;
-pub(super) const PAGE_H: f32 = 841.89;
-pub(super) const MARGIN_X: f32 = 40.0;
 const MARGIN_TOP: f32 = 40.0;
-/// Lowest point (from the top) that content may reach; the footer sits below.
-pub(super) const CONTENT_BOTTOM: f32 = PAGE_H - 58.0;
 const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
-pub(super) const RIGHT_EDGE: f32 = PAGE_W - MARGIN_X;
 const SELLER_W: f32 = 290.0;
 const META_X: f32 = MARGIN_X + 305.0;
 const BILL_TO_W: f32 = 330.0;
 const TOTALS_W: f32 = 250.0;
 const CELL_PAD_X: f32 = 4.0;
 const CELL_PAD_Y: f32 = 4.0;
-pub(super) const LINE_SPACING: f32 = 1.3;
 /// Table columns: (width, right-aligned); the description column takes the rest.
 const COL_INDEX: (f32, bool) = (30.0, true);
 const COL_NUMBER: (f32, bool) = (98.0, false);
@@ -30,9 +24,6 @@ const COL_PERIOD: (f32, bool) = (76.0, false);
 const COL_DAYS: (f32, bool) = (32.0, true);
 const COL_AMOUNT: (f32, bool) = (78.0, true);
 
-pub(super) const BLACK: f32 = 0.1;
-pub(super) const GREY: f32 = 0.4;
-pub(super) const RULE_GREY: f32 = 0.75;
 const BAND_GREY: f32 = 0.92;
 /// The labels of the invoice facts.
 const META_LABEL: Style = Style::new(8.5).grey();

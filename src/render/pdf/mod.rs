@@ -41,6 +41,7 @@
 mod draw;
 mod fonts;
 mod layout;
+mod page;
 mod template;
 mod text;
 

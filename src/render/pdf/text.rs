@@ -7,7 +7,7 @@ use azul_layout::text3::{
     script::{Language, Script},
 };
 
-use super::layout::{BLACK, GREY, LINE_SPACING};
+use super::page::{BLACK, GREY, LINE_SPACING};
 use super::PdfRenderer;
 
 /// The script of a run of text, which picks its font (DejaVu Sans or Noto Sans

@@ -313,18 +313,9 @@ pub struct IssuedInvoice {
     pub due_date: chrono::NaiveDate,
     /// The invoice's content.
     pub invoice: Invoice,
-    /// Rupees per unit of the invoice currency, for an invoice that needs one
-    /// ([`crate::fx::needs_rate`]); recorded in the ledger with the invoice.
+    /// Rupees per unit of the invoice currency, for an invoice that needs one (not
+    /// in rupees, GST applying); recorded in the ledger with the invoice.
     pub fx_rate: Option<Decimal>,
-}
-
-impl IssuedInvoice {
-    /// The invoice's GST figures in rupees at GST rate `gst_percent`, when it has
-    /// an exchange rate.
-    pub fn inr_values(&self, gst_percent: Decimal) -> Option<crate::fx::InrValues> {
-        self.fx_rate
-            .map(|rate| crate::fx::InrValues::of(&self.invoice, rate, gst_percent))
-    }
 }
 
 #[cfg(test)]
