@@ -204,6 +204,14 @@ impl RunReport {
                 r.out.join("usage_exceptions.csv").display()
             ));
         }
+        if let Some(notes) = &s.notes {
+            out.push_str(&format!(
+                "  notes against the period's invoices: {} credit, {} debit: see {}\n",
+                notes.credit_notes,
+                notes.debit_notes,
+                r.out.join("notes.csv").display()
+            ));
+        }
         out
     }
 }

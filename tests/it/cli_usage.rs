@@ -284,6 +284,39 @@ fn usage_is_in_the_ledger_re_runs_are_identical_and_changed_calls_conflict() {
         "{err}"
     );
     assert_eq!(changed.tree("out"), outputs, "nothing was written");
+
+    // --issue-notes bills the late call on a debit note against the invoice.
+    let noted = snapshot(changed.then(), &calls)
+        .args(run_args())
+        .arg("--issue-notes")
+        .run()
+        .expect_code(0);
+    let notes = noted.read("out/notes.csv");
+    let rows: Vec<&str> = notes.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{notes}");
+    assert!(
+        rows[0].starts_with("DN/26-27/00001,debit,")
+            && rows[0].contains(",DID/26-27/00010,")
+            && rows[0].contains(",MA_NONUM008,"),
+        "{notes}"
+    );
+    let note_lines = noted.read("out/note_lines.csv");
+    assert!(note_lines.contains(",0.60"), "{note_lines}");
+    assert!(
+        noted
+            .stdout()
+            .contains("notes against the period's invoices: 0 credit, 1 debit"),
+        "{}",
+        noted.stdout()
+    );
+    // Billed once: running again issues nothing more and rewrites nothing.
+    let settled = noted.tree("out");
+    let again = snapshot(noted.then(), &calls)
+        .args(run_args())
+        .arg("--issue-notes")
+        .run()
+        .expect_code(0);
+    assert_eq!(again.tree("out"), settled);
 }
 
 #[test]
