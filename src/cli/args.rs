@@ -95,8 +95,8 @@ pub enum Command {
     /// Issue a credit or debit note against an issued invoice.
     #[command(subcommand)]
     Note(NoteCommand),
-    /// Email the period's issued invoices with their PDFs over SMTP ([smtp]); only
-    /// those the mail server has not accepted yet.
+    /// Email the period's issued invoices, then their credit and debit notes, with
+    /// their PDFs over SMTP ([smtp]); only those the mail server has not accepted yet.
     Send(SendArgs),
 }
 
@@ -283,7 +283,8 @@ pub struct SendArgs {
     /// Print the outbox of the period: every attempt and its reply.
     #[arg(long)]
     pub status: bool,
-    /// Folder of templates overriding the built-in ones (email/subject.txt, email/body.txt).
+    /// Folder of templates overriding the built-in ones (email/subject.txt, body.txt,
+    /// note_subject.txt, note_body.txt; body.html and note_body.html add HTML).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// The invoice ledger, which also holds the outbox.

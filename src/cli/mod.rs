@@ -104,7 +104,6 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
         }
         Command::Send(args) => {
             let report = delivery::execute(&args.settings(env)?)?;
-            warn("warning", &report.warnings());
             out.print(report.text().as_bytes())?;
             report.verdict()
         }

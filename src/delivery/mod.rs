@@ -1,9 +1,9 @@
 //! `didbill send`: delivery of the period's issued documents by email, a separate
 //! and idempotent step after the run.
 //!
-//! Each document (an invoice; credit and debit notes join as another
-//! [`outbox::Kind`]) becomes one message ([`message`]) with its PDF attached as it is
-//! in the run's `pdf/` folder. Before a message is handed to the mail server
+//! Each document (an invoice, then the credit and debit notes of the period's
+//! invoices, each note only once its invoice was accepted) becomes one message
+//! ([`message`]) with its PDF attached as it is in the run's `pdf/` folder. Before a message is handed to the mail server
 //! ([`smtp`]) its attempt is recorded in the ledger's outbox as `sending`; the
 //! server's reply then makes it `accepted` (2xx) or `failed`. A re-run sends what
 //! has no accepted attempt, so a crash loses nothing and at most the messages in
@@ -25,11 +25,10 @@ use vobiz::fetch::Scope;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::ledger::report::InvoiceRecord;
 use crate::ledger::Ledger;
 use crate::source::SourceSettings;
 use crate::text::for_terminal;
-use message::{Envelope, Prepared, Templates};
+use message::{Document, Envelope, Prepared, Templates};
 use outbox::{Attempt, Kind, Outbox, Outcome, SqliteOutbox, State};
 
 /// What `send` does with the messages.
@@ -94,25 +93,9 @@ pub struct Report {
     pub status: Option<String>,
     /// What the lines say: sent, would send, wrote.
     pub verb: &'static str,
-    /// The credit and debit notes of the period, which `send` does not email yet.
-    pub notes_not_emailed: Vec<String>,
 }
 
 impl Report {
-    /// A warning for stderr when the period has notes, which go to the customers
-    /// by hand for now.
-    pub fn warnings(&self) -> Vec<String> {
-        match self.notes_not_emailed.as_slice() {
-            [] => Vec::new(),
-            notes => vec![format!(
-                "{} credit/debit note(s) of the period are not emailed by `didbill send` \
-                 (only invoices are): {}; send their PDFs from the run's pdf/ folder yourself",
-                notes.len(),
-                notes.join(", ")
-            )],
-        }
-    }
-
     /// The report as printed on stdout.
     pub fn text(&self) -> String {
         if let Some(status) = &self.status {
@@ -163,14 +146,29 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
         _ => Ledger::open_read_only(&settings.ledger)?,
     };
     let path = ledger.path().to_path_buf();
-    let invoices: Vec<InvoiceRecord> = ledger
+    let in_scope = |customer: &str| {
+        settings.customers.is_empty() || settings.customers.iter().any(|c| c == customer)
+    };
+    // A cancelled invoice is no longer a document to deliver; its notes cannot exist.
+    let invoices: Vec<Document> = ledger
         .invoices(Some(settings.period), None)?
-        .into_iter()
-        .filter(|i| settings.customers.is_empty() || settings.customers.contains(&i.customer_id))
+        .iter()
+        .filter(|i| in_scope(&i.customer_id) && i.status != "cancelled")
+        .map(Document::invoice)
         .collect();
-    let numbers: Vec<String> = invoices.iter().map(|i| i.invoice_number.clone()).collect();
+    let notes: Vec<Document> = ledger
+        .period_notes(settings.period)?
+        .iter()
+        .filter(|n| in_scope(&n.customer_id))
+        .map(Document::note)
+        .collect();
+    let documents: Vec<(Kind, &str)> = invoices
+        .iter()
+        .chain(&notes)
+        .map(|d| (d.kind, d.number.as_str()))
+        .collect();
     let mut outbox = SqliteOutbox::new(ledger.connection(), &path);
-    let attempts = outbox.attempts(Kind::Invoice, &numbers)?;
+    let attempts = outbox.attempts(&documents)?;
     if settings.mode == Mode::Status {
         return Ok(Report {
             status: Some(status(&attempts)),
@@ -193,8 +191,6 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
             }
         },
     };
-    let emails = account_emails(settings)?;
-    let templates = Templates::load(settings.templates.as_deref())?;
     let smtp = &settings.config.smtp;
     let seller = &settings.config.seller;
     let from_text = smtp.from.clone().unwrap_or_else(|| seller.email.clone());
@@ -204,26 +200,28 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
     let reply_to = configured_mailbox("smtp.reply_to", smtp.reply_to.as_deref())?;
     let bcc = configured_mailbox("smtp.bcc", smtp.bcc.as_deref())?;
     let domain = from.email.domain().to_owned();
-    let envelope = Envelope {
-        from: &from,
-        reply_to: reply_to.as_ref(),
-        bcc: bcc.as_ref(),
-        seller,
-        domain: &domain,
+    let mut by_document: BTreeMap<(Kind, String), Vec<&Attempt>> = BTreeMap::new();
+    for a in &attempts {
+        by_document
+            .entry((a.kind, a.number.clone()))
+            .or_default()
+            .push(a);
+    }
+    let delivery = Delivery {
+        settings,
+        templates: Templates::load(settings.templates.as_deref())?,
+        envelope: Envelope {
+            from: &from,
+            reply_to: reply_to.as_ref(),
+            bcc: bcc.as_ref(),
+            seller,
+            domain: &domain,
+        },
+        emails: account_emails(settings)?,
+        run_dir,
+        attempts: by_document,
     };
-
     let mut report = Report {
-        notes_not_emailed: outbox::period_notes(
-            ledger.connection(),
-            &path,
-            &settings.period.to_string(),
-        )?
-        .into_iter()
-        .filter(|(_, customer)| {
-            settings.customers.is_empty() || settings.customers.contains(customer)
-        })
-        .map(|(number, _)| number)
-        .collect(),
         verb: match settings.mode {
             Mode::DryRun => "would send",
             Mode::Eml(_) => "wrote",
@@ -231,45 +229,185 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
         },
         ..Report::default()
     };
-    // Documents that cannot go (bad address, unreadable PDF), listed with the rest.
-    let refused = RefCell::new(Vec::new());
-    let mut by_number: BTreeMap<&str, Vec<&Attempt>> = BTreeMap::new();
-    for a in &attempts {
-        by_number.entry(a.number.as_str()).or_default().push(a);
+    delivery.deliver(
+        &invoices.iter().collect::<Vec<_>>(),
+        &mut outbox,
+        &mut report,
+    )?;
+    // A note goes after its invoice: the customer reads the invoice first, and a
+    // note about an invoice they never received would only confuse them.
+    let delivered: Vec<&str> = invoices
+        .iter()
+        .filter(|i| {
+            delivery.accepted(i).is_some()
+                || report.lines.iter().any(|l| l.ok && l.number == i.number)
+        })
+        .map(|i| i.number.as_str())
+        .collect();
+    let (ready, held): (Vec<&Document>, Vec<&Document>) = notes.iter().partition(|n| {
+        n.note_of
+            .as_ref()
+            .is_some_and(|of| delivered.contains(&of.invoice_number.as_str()))
+    });
+    for note in held {
+        let invoice = note.note_of.as_ref().map_or("", |of| &of.invoice_number);
+        report.lines.push(Line {
+            number: note.number.clone(),
+            recipients: String::new(),
+            ok: false,
+            detail: format!(
+                "its invoice {invoice} has not gone to the customer yet; the note follows \
+                 it in the `didbill send` that delivers it"
+            ),
+        });
     }
-    // The documents to hand over, each with its attempt number and the attempt the
-    // server accepted before (a resend); their messages are built one at a time as
-    // they go, so memory stays that of the messages in flight.
-    let mut pending: Vec<(&InvoiceRecord, u32, Option<&Attempt>)> = Vec::new();
-    for invoice in &invoices {
-        let mine = by_number
-            .get(invoice.invoice_number.as_str())
+    delivery.deliver(&ready, &mut outbox, &mut report)?;
+    let order: BTreeMap<&str, usize> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, (_, n))| (*n, i))
+        .collect();
+    report
+        .lines
+        .sort_by_key(|l| order.get(l.number.as_str()).copied());
+    Ok(report)
+}
+
+/// What every document's delivery needs, resolved once.
+struct Delivery<'a> {
+    settings: &'a SendSettings,
+    templates: Templates,
+    envelope: Envelope<'a>,
+    emails: BTreeMap<String, Option<String>>,
+    run_dir: PathBuf,
+    attempts: BTreeMap<(Kind, String), Vec<&'a Attempt>>,
+}
+
+impl Delivery<'_> {
+    /// The attempts at `document` so far, oldest first.
+    fn attempts_at(&self, document: &Document) -> &[&Attempt] {
+        self.attempts
+            .get(&(document.kind, document.number.clone()))
             .map(Vec::as_slice)
-            .unwrap_or_default();
-        let accepted = mine
+            .unwrap_or_default()
+    }
+
+    /// The last attempt at `document` the server accepted, if any.
+    fn accepted(&self, document: &Document) -> Option<&Attempt> {
+        self.attempts_at(document)
             .iter()
             .rev()
             .find(|a| a.state == State::Accepted)
-            .copied();
-        if accepted.is_some() && !settings.resend {
-            report.already_accepted += 1;
-            continue;
-        }
-        pending.push((invoice, mine.last().map_or(1, |a| a.attempt + 1), accepted));
+            .copied()
     }
-    let prepare = |(invoice, attempt, accepted): &(&InvoiceRecord, u32, Option<&Attempt>)| {
+
+    /// Sends (or lists, or writes) the `documents` not accepted before (all of them
+    /// with `--resend`), adding a line per document to `report`.
+    fn deliver(
+        &self,
+        documents: &[&Document],
+        outbox: &mut dyn Outbox,
+        report: &mut Report,
+    ) -> Result<()> {
+        let settings = self.settings;
+        // The documents to hand over, each with its attempt number and the attempt
+        // the server accepted before (a resend); their messages are built one at a
+        // time as they go, so memory stays that of the messages in flight.
+        let mut pending: Vec<(&Document, u32, Option<&Attempt>)> = Vec::new();
+        for document in documents {
+            let accepted = self.accepted(document);
+            if accepted.is_some() && !settings.resend {
+                report.already_accepted += 1;
+                continue;
+            }
+            let attempt = self
+                .attempts_at(document)
+                .last()
+                .map_or(1, |a| a.attempt + 1);
+            pending.push((document, attempt, accepted));
+        }
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // Documents that cannot go (bad address, unreadable PDF), listed with the rest.
+        let refused = RefCell::new(Vec::new());
+        let mut ready = pending.iter().filter_map(|item| match self.prepare(item) {
+            Ok(ready) => Some(ready),
+            Err(reason) => {
+                refused.borrow_mut().push(Line {
+                    number: item.0.number.clone(),
+                    recipients: String::new(),
+                    ok: false,
+                    detail: reason,
+                });
+                None
+            }
+        });
+        match &settings.mode {
+            Mode::DryRun => {
+                for (p, a) in ready.by_ref() {
+                    report.lines.push(Line {
+                        number: a.number,
+                        recipients: p.recipients,
+                        ok: true,
+                        detail: format!(
+                            "{} ({} bytes), Message-ID {}",
+                            p.attachment.display(),
+                            p.attachment_len,
+                            a.message_id
+                        ),
+                    });
+                }
+            }
+            Mode::Eml(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io(format!("creating --eml-dir {}", dir.display()), e))?;
+                for (p, a) in ready.by_ref() {
+                    let file = dir.join(format!(
+                        "{}.eml",
+                        crate::render::pdf_model::file_stem(&a.number)
+                    ));
+                    std::fs::write(&file, p.message.formatted())
+                        .map_err(|e| Error::io(format!("writing {}", file.display()), e))?;
+                    report.lines.push(Line {
+                        number: a.number,
+                        recipients: p.recipients,
+                        ok: true,
+                        detail: file.display().to_string(),
+                    });
+                }
+            }
+            Mode::Send => send_all(settings, outbox, &mut ready, report)?,
+            Mode::Status => unreachable!("answered before any delivery"),
+        }
+        drop(ready);
+        report.lines.append(&mut refused.borrow_mut());
+        Ok(())
+    }
+
+    /// The message of one pending document and the attempt that records it.
+    fn prepare(
+        &self,
+        (document, attempt, accepted): &(&Document, u32, Option<&Attempt>),
+    ) -> std::result::Result<(Prepared, Attempt), String> {
         let p = message::prepare(
-            &templates,
-            &envelope,
-            invoice,
-            emails.get(&invoice.customer_id).and_then(|e| e.as_deref()),
-            settings.config.delivery.customers.get(&invoice.customer_id),
-            &run_dir,
+            &self.templates,
+            &self.envelope,
+            document,
+            self.emails
+                .get(&document.customer_id)
+                .and_then(|e| e.as_deref()),
+            self.settings
+                .config
+                .delivery
+                .customers
+                .get(&document.customer_id),
+            &self.run_dir,
             *attempt,
         )?;
         if let Some(a) = accepted.filter(|a| a.attachment_sha256 != p.attachment_sha256) {
             return Err(format!(
-                "its PDF {} is not the file accepted in attempt {} ({}); the invoice was \
+                "its PDF {} is not the file accepted in attempt {} ({}); the document was \
                  issued as sent, so restore that file (or send the new one deliberately by \
                  correcting the invoice with a credit or debit note)",
                 p.attachment.display(),
@@ -278,9 +416,10 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
             ));
         }
         let a = Attempt {
-            number: invoice.invoice_number.clone(),
+            kind: document.kind,
+            number: document.number.clone(),
             attempt: *attempt,
-            message_id: message::message_id(&invoice.invoice_number, *attempt, &domain),
+            message_id: message::message_id(&document.number, *attempt, self.envelope.domain),
             recipients: p.recipients.clone(),
             attachment_sha256: p.attachment_sha256.clone(),
             resend: accepted.is_some(),
@@ -291,67 +430,7 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
             started_at: outbox::started_now(),
         };
         Ok((p, a))
-    };
-    let mut ready = pending.iter().filter_map(|item| match prepare(item) {
-        Ok(ready) => Some(ready),
-        Err(reason) => {
-            refused.borrow_mut().push(Line {
-                number: item.0.invoice_number.clone(),
-                recipients: String::new(),
-                ok: false,
-                detail: reason,
-            });
-            None
-        }
-    });
-    match &settings.mode {
-        Mode::DryRun => {
-            for (p, a) in ready.by_ref() {
-                report.lines.push(Line {
-                    number: a.number,
-                    recipients: p.recipients,
-                    ok: true,
-                    detail: format!(
-                        "{} ({} bytes), Message-ID {}",
-                        p.attachment.display(),
-                        p.attachment_len,
-                        a.message_id
-                    ),
-                });
-            }
-        }
-        Mode::Eml(dir) => {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("creating --eml-dir {}", dir.display()), e))?;
-            for (p, a) in ready.by_ref() {
-                let file = dir.join(format!(
-                    "{}.eml",
-                    crate::render::pdf_model::file_stem(&a.number)
-                ));
-                std::fs::write(&file, p.message.formatted())
-                    .map_err(|e| Error::io(format!("writing {}", file.display()), e))?;
-                report.lines.push(Line {
-                    number: a.number,
-                    recipients: p.recipients,
-                    ok: true,
-                    detail: file.display().to_string(),
-                });
-            }
-        }
-        Mode::Send => send_all(settings, &mut outbox, &mut ready, &mut report)?,
-        Mode::Status => unreachable!("answered above"),
     }
-    drop(ready);
-    report.lines.append(&mut refused.borrow_mut());
-    let order: BTreeMap<&str, usize> = numbers
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
-    report
-        .lines
-        .sort_by_key(|l| order.get(l.number.as_str()).copied());
-    Ok(report)
 }
 
 fn config_error(message: &str) -> Error {
@@ -423,7 +502,7 @@ fn send_all(
                 .map(|(a, _, o)| (a.message_id.as_str(), o))
                 .collect();
             let started: Vec<&Attempt> = begun.iter().map(|(_, a)| a).collect();
-            outbox.record(Kind::Invoice, &finished, &started)?;
+            outbox.record(&finished, &started)?;
             for (a, recipients, outcome) in done.drain(..) {
                 report.lines.push(line(a, recipients, &outcome));
             }

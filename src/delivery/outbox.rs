@@ -10,12 +10,17 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
 use crate::ledger::sql_error;
+use didbill_core::notes::NoteKind;
 
-/// The kind of document delivered; credit and debit notes join invoices here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The kind of document delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// A tax invoice (or bill of supply).
     Invoice,
+    /// A credit note against an invoice.
+    CreditNote,
+    /// A debit note against an invoice.
+    DebitNote,
 }
 
 impl Kind {
@@ -23,6 +28,16 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Invoice => "invoice",
+            Kind::CreditNote => "credit_note",
+            Kind::DebitNote => "debit_note",
+        }
+    }
+
+    /// The kind of a note.
+    pub fn of_note(kind: NoteKind) -> Kind {
+        match kind {
+            NoteKind::Credit => Kind::CreditNote,
+            NoteKind::Debit => Kind::DebitNote,
         }
     }
 }
@@ -60,6 +75,8 @@ impl State {
 /// One attempt to deliver one document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attempt {
+    /// The kind of document.
+    pub kind: Kind,
     /// The document's number as issued.
     pub number: String,
     /// 1 for the first attempt at this document, then 2, …
@@ -100,18 +117,13 @@ pub struct Outcome {
 
 /// Storage of delivery attempts.
 pub trait Outbox {
-    /// Every attempt at the documents of `kind` among `numbers`, oldest first.
-    fn attempts(&self, kind: Kind, numbers: &[String]) -> Result<Vec<Attempt>>;
+    /// Every attempt at the documents `documents` (kind and number), oldest first.
+    fn attempts(&self, documents: &[(Kind, &str)]) -> Result<Vec<Attempt>>;
     /// Records, all or nothing, the outcomes of the attempts `finished` (by
     /// Message-ID) and the attempts `started` (state `sending`), before any of the
     /// started ones is handed over. One call is one sync to disk: `send` groups the
     /// replies that came in while the previous call was syncing.
-    fn record(
-        &mut self,
-        kind: Kind,
-        finished: &[(&str, &Outcome)],
-        started: &[&Attempt],
-    ) -> Result<()>;
+    fn record(&mut self, finished: &[(&str, &Outcome)], started: &[&Attempt]) -> Result<()>;
 }
 
 /// The outbox table of an SQLite ledger.
@@ -132,7 +144,7 @@ fn now() -> String {
 }
 
 impl Outbox for SqliteOutbox<'_> {
-    fn attempts(&self, kind: Kind, numbers: &[String]) -> Result<Vec<Attempt>> {
+    fn attempts(&self, documents: &[(Kind, &str)]) -> Result<Vec<Attempt>> {
         let read = || -> rusqlite::Result<Vec<Attempt>> {
             let mut stmt = self.conn.prepare(
                 "SELECT document_number, attempt, message_id, recipients, attachment_sha256,
@@ -141,9 +153,10 @@ impl Outbox for SqliteOutbox<'_> {
                  ORDER BY attempt",
             )?;
             let mut all = Vec::new();
-            for number in numbers {
+            for (kind, number) in documents {
                 let rows = stmt.query_map(params![kind.as_str(), number], |r| {
                     Ok(Attempt {
+                        kind: *kind,
                         number: r.get(0)?,
                         attempt: r.get(1)?,
                         message_id: r.get(2)?,
@@ -166,12 +179,7 @@ impl Outbox for SqliteOutbox<'_> {
         read().map_err(|e| sql_error(self.path, "reading the outbox", e))
     }
 
-    fn record(
-        &mut self,
-        kind: Kind,
-        finished: &[(&str, &Outcome)],
-        started: &[&Attempt],
-    ) -> Result<()> {
+    fn record(&mut self, finished: &[(&str, &Outcome)], started: &[&Attempt]) -> Result<()> {
         let write = || -> rusqlite::Result<()> {
             let tx = self.conn.unchecked_transaction()?;
             for (message_id, o) in finished {
@@ -195,7 +203,7 @@ impl Outbox for SqliteOutbox<'_> {
                          recipients, attachment_sha256, resend, state, started_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'sending', ?8)",
                     params![
-                        kind.as_str(),
+                        a.kind.as_str(),
                         a.number,
                         a.attempt,
                         a.message_id,
@@ -226,18 +234,4 @@ pub fn run_folder(conn: &Connection, path: &Path, period: &str) -> Result<Option
 /// The time an attempt starts.
 pub fn started_now() -> String {
     now()
-}
-
-/// The numbers of the credit and debit notes on `period`'s invoices, with their
-/// customer ids, in kind then number order.
-pub fn period_notes(conn: &Connection, path: &Path, period: &str) -> Result<Vec<(String, String)>> {
-    let read = || -> rusqlite::Result<Vec<(String, String)>> {
-        let mut stmt = conn.prepare(
-            "SELECT n.number, i.customer_id FROM notes n JOIN invoices i ON i.id = n.invoice_id
-             WHERE i.period = ?1 ORDER BY n.kind, n.financial_year, n.seq",
-        )?;
-        let rows = stmt.query_map(params![period], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
-    };
-    read().map_err(|e| sql_error(path, "listing the period's notes", e))
 }

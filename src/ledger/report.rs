@@ -65,6 +65,9 @@ pub struct InvoiceRecord {
     pub status: String,
     /// The numbers of the credit and debit notes issued against it.
     pub notes: Vec<String>,
+    /// Where `didbill send` stands with each of those notes, in the same order and
+    /// the same words as `delivery`.
+    pub notes_delivery: Vec<String>,
     /// Where `didbill send` stands with it: `accepted` once the mail server took
     /// it, else its last attempt's state (`failed`, `sending`), else `unsent`.
     pub delivery: String,
@@ -80,8 +83,21 @@ SELECT number, invoice_date, due_date, period, financial_year, seq, customer_id,
            (SELECT number FROM notes WHERE invoice_id = i.id ORDER BY kind, financial_year, seq) n),
        COALESCE((SELECT state FROM outbox o
                  WHERE o.document_kind = 'invoice' AND o.document_number = i.number
-                 ORDER BY state = 'accepted' DESC, attempt DESC LIMIT 1), 'unsent')
+                 ORDER BY state = 'accepted' DESC, attempt DESC LIMIT 1), 'unsent'),
+       (SELECT group_concat(n.state, ' ') FROM
+           (SELECT COALESCE((SELECT state FROM outbox o
+                             WHERE o.document_kind = notes.kind || '_note'
+                               AND o.document_number = notes.number
+                             ORDER BY state = 'accepted' DESC, attempt DESC LIMIT 1),
+                            'unsent') AS state
+            FROM notes WHERE invoice_id = i.id ORDER BY kind, financial_year, seq) n)
 FROM invoices i";
+
+/// The words of a space-separated list from `group_concat` (none when NULL).
+fn words(list: Option<String>) -> Vec<String> {
+    list.map(|l| l.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default()
+}
 
 fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
     let cgst: String = r.get(13)?;
@@ -114,11 +130,9 @@ fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
             total: r.get(17)?,
             content_hash: r.get(18)?,
             status: r.get(20)?,
-            notes: r
-                .get::<_, Option<String>>(21)?
-                .map(|n| n.split(' ').map(str::to_owned).collect())
-                .unwrap_or_default(),
+            notes: words(r.get(21)?),
             delivery: r.get(22)?,
+            notes_delivery: words(r.get(23)?),
         },
         r.get(19)?,
     ))
@@ -169,6 +183,12 @@ impl Ledger {
     /// The credit and debit notes of the invoice numbered `number`.
     pub fn invoice_notes(&self, number: &str) -> Result<Vec<NoteRecord>> {
         load_notes(&self.conn, &self.path, "i.number = ?1", &number)
+    }
+
+    /// The credit and debit notes of the invoices of `period`, credit notes first,
+    /// each series in number order.
+    pub fn period_notes(&self, period: Period) -> Result<Vec<NoteRecord>> {
+        load_notes(&self.conn, &self.path, "i.period = ?1", &period.to_string())
     }
 }
 
@@ -246,7 +266,12 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                         r.tax.clone(),
                         r.total.clone(),
                         r.status.clone(),
-                        r.notes.join(" "),
+                        r.notes
+                            .iter()
+                            .zip(&r.notes_delivery)
+                            .map(|(n, d)| format!("{n} ({d})"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
                         r.delivery.clone(),
                     ]
                 })
@@ -285,6 +310,7 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                 "content_hash",
                 "status",
                 "notes",
+                "notes_delivery",
                 "delivery",
             ])
             .expect("in-memory CSV");
@@ -312,6 +338,7 @@ pub fn list(records: &[InvoiceRecord], format: Format) -> String {
                     &r.content_hash,
                     &r.status,
                     &r.notes.join(" "),
+                    &r.notes_delivery.join(" "),
                     &r.delivery,
                 ])
                 .expect("in-memory CSV");

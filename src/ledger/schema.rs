@@ -21,7 +21,7 @@ pub const APPLICATION_ID: i32 = 0x4449_4442;
 pub const VERSION: i32 = MIGRATIONS.len() as i32;
 
 /// Migration `i` brings a ledger from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
+const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
 
 /// Invoices, their lines and setup fees are append-only (triggers refuse updates and
 /// deletes: an issued GST invoice is corrected with a new document, never edited),
@@ -309,6 +309,32 @@ CREATE TABLE outbox (
 ) STRICT;
 ";
 
+/// The outbox delivers credit and debit notes too. SQLite cannot widen a `CHECK`
+/// in place, so the table is rebuilt with its rows, ids and order kept.
+const V6: &str = "
+CREATE TABLE outbox_v6 (
+    id                INTEGER PRIMARY KEY,
+    document_kind     TEXT    NOT NULL
+                      CHECK (document_kind IN ('invoice', 'credit_note', 'debit_note')),
+    document_number   TEXT    NOT NULL,
+    attempt           INTEGER NOT NULL CHECK (attempt > 0),
+    message_id        TEXT    NOT NULL UNIQUE,
+    recipients        TEXT    NOT NULL,
+    attachment_sha256 TEXT    NOT NULL,
+    resend            INTEGER NOT NULL CHECK (resend IN (0, 1)),
+    state             TEXT    NOT NULL CHECK (state IN ('sending', 'accepted', 'failed')),
+    tries             INTEGER NOT NULL DEFAULT 0,
+    reply_code        INTEGER,
+    reply_text        TEXT,
+    started_at        TEXT    NOT NULL,
+    finished_at       TEXT,
+    UNIQUE (document_kind, document_number, attempt)
+) STRICT;
+INSERT INTO outbox_v6 SELECT * FROM outbox ORDER BY id;
+DROP TABLE outbox;
+ALTER TABLE outbox_v6 RENAME TO outbox;
+";
+
 /// The marks of an opened database file.
 struct Marks {
     application_id: i32,
@@ -573,5 +599,65 @@ mod tests {
             .execute_batch(&invoice("DID/26-27/00002", 4).replace("'MA_1'", "'MA_3'"))
             .unwrap_err();
         assert!(reused.to_string().contains("UNIQUE"), "{reused}");
+    }
+
+    #[test]
+    fn a_version_5_outbox_keeps_its_attempts_and_takes_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite");
+        let mut conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        let attempt = |kind: &str, number: &str, id: &str| {
+            format!(
+                "INSERT INTO outbox (document_kind, document_number, attempt, message_id,
+                     recipients, attachment_sha256, resend, state, tries, reply_code,
+                     reply_text, started_at, finished_at)
+                 VALUES ('{kind}', '{number}', 1, '{id}', 'a@example.com', 'ab', 0,
+                     'accepted', 1, 250, 'OK', '2026-12-02T10:00:00Z', '2026-12-02T10:00:01Z');"
+            )
+        };
+        conn.execute_batch(&attempt("invoice", "DID/26-27/00001", "<m1@x>"))
+            .unwrap();
+        let early = conn
+            .execute_batch(&attempt("credit_note", "CN/26-27/00001", "<m2@x>"))
+            .unwrap_err();
+        assert!(early.to_string().contains("CHECK"), "{early}");
+
+        migrate(&mut conn, &path).unwrap();
+        check_current(&conn, &path).unwrap();
+        let kept: (i64, String, i64, String, String) = conn
+            .query_row(
+                "SELECT id, document_number, reply_code, reply_text, finished_at FROM outbox",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            kept,
+            (
+                1,
+                "DID/26-27/00001".into(),
+                250,
+                "OK".into(),
+                "2026-12-02T10:00:01Z".into()
+            )
+        );
+        conn.execute_batch(&attempt("credit_note", "CN/26-27/00001", "<m2@x>"))
+            .unwrap();
+        conn.execute_batch(&attempt("debit_note", "DN/26-27/00001", "<m3@x>"))
+            .unwrap();
+        let unknown = conn
+            .execute_batch(&attempt("receipt", "R1", "<m4@x>"))
+            .unwrap_err();
+        assert!(unknown.to_string().contains("CHECK"), "{unknown}");
+        let twice = conn
+            .execute_batch(&attempt("invoice", "DID/26-27/00002", "<m1@x>"))
+            .unwrap_err();
+        assert!(twice.to_string().contains("UNIQUE"), "{twice}");
     }
 }

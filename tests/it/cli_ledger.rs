@@ -710,11 +710,11 @@ fn invoices_list_and_show_read_the_ledger() {
         lines[0],
         "invoice_number,invoice_date,due_date,period,financial_year,seq,customer_id,customer_name,\
          customer_gstin,place_of_supply,currency,lines,subtotal,cgst,sgst,igst,tax,round_off,total,content_hash,\
-         status,notes,delivery"
+         status,notes,notes_delivery,delivery"
     );
-    // The last columns: status, the notes (none) and the delivery.
+    // The last columns: status, the notes (none), their delivery and the invoice's.
     let (row, hash) = lines[1]
-        .strip_suffix(",issued,,unsent")
+        .strip_suffix(",issued,,,unsent")
         .unwrap()
         .rsplit_once(',')
         .unwrap();

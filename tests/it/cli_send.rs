@@ -792,27 +792,18 @@ fn starttls_needs_the_servers_ca_trusted_explicitly() {
     );
 }
 
-/// Credit and debit notes are not emailed yet: `send` says so, naming them, and
-/// sends the invoices as before.
-#[test]
-fn the_notes_of_the_period_are_named_as_not_emailed() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let ran = billed(&config(closed, ""));
-    let noted = ran
-        .then()
+/// Issues a credit note of 100.00 taxable on `invoice` with `ran`'s `cfg.toml`.
+fn credited(ran: Ran, invoice: &str) -> Ran {
+    ran.then()
         .args([
             "note",
             "credit",
             "--invoice",
-            "DID/26-27/00001",
+            invoice,
             "--amount",
             "100",
             "--reason",
-            "Goodwill",
+            "Goodwill <for the outage>",
             "--date",
             "2026-12-05",
             "--as-of",
@@ -823,22 +814,214 @@ fn the_notes_of_the_period_are_named_as_not_emailed() {
             "cfg.toml",
         ])
         .run()
-        .expect_code(0);
-    let dry = send(noted, &["--dry-run"]).expect_code(0);
+        .expect_code(0)
+}
+
+/// A credit note goes to its customer after its invoice, in its own words and
+/// with its own PDF; a re-run sends nothing, and `invoices list` shows it accepted.
+#[test]
+fn a_note_is_emailed_after_its_invoice_with_its_pdf() {
+    let sink = Sink::start();
+    let noted = credited(billed(&config(sink.port, "")), "DID/26-27/00001");
+    let ran = send(noted, &[]).expect_code(0);
+    let out = ran.stdout();
     assert!(
-        dry.stderr().contains(
-            "warning: 1 credit/debit note(s) of the period are not emailed by `didbill send` \
-             (only invoices are): CN/26-27/00001"
-        ),
+        out.contains("12 sent, 0 not sent, 0 accepted before\n"),
+        "{out}"
+    );
+    // The report lists the invoices in number order, then the notes.
+    assert!(
+        out.contains("sent DID/26-27/00011 to zenith@example.in, archive@example.com: 250 2.0.0 Ok: queued as Q")
+            && out.split("DID/26-27/00011").nth(1).unwrap().contains("sent CN/26-27/00001 to accounts@acme.example, archive@example.com: 250"),
+        "{out}"
+    );
+    let acme: Vec<Received> = sink
+        .received()
+        .into_iter()
+        .filter(|m| m.to[0] == "accounts@acme.example")
+        .collect();
+    assert_eq!(acme.len(), 2, "the invoice and its note");
+    let note = &acme[1];
+    assert!(headers(&acme[0].data)["subject"].starts_with("Invoice DID/26-27/00001"));
+    let h = headers(&note.data);
+    assert_eq!(
+        h["subject"],
+        "Credit Note CN/26-27/00001 from Demo Telecom Pvt Ltd against invoice DID/26-27/00001"
+    );
+    assert_eq!(h["message-id"], "<CN-26-27-00001.1@example.com>");
+    assert!(h["content-type"].starts_with("multipart/mixed;"), "{h:?}");
+    for expected in [
+        "Please find attached our credit note CN/26-27/00001 dated 2026-12-05 against\r\nour invoice DID/26-27/00001 of 2026-12-01 for November 2026.\r\n",
+        "Reason: Goodwill <for the outage>\r\n",
+        "Amount: INR 118.00\r\n",
+        "This amount is credited to your account against that invoice.\r\n",
+        "Content-Disposition: attachment; filename=\"CN-26-27-00001.pdf\"\r\n",
+    ] {
+        assert!(note.data.contains(expected), "{expected:?} not in\n{}", note.data);
+    }
+    assert!(!note.data.contains("Due by"), "{}", note.data);
+    assert_eq!(
+        part_body(&note.data, "filename=\"CN-26-27-00001.pdf\""),
+        ran.read_bytes("out/pdf/CN-26-27-00001.pdf")
+    );
+
+    let again = send(ran, &[]).expect_code(0);
+    assert_eq!(again.stdout(), "0 sent, 0 not sent, 12 accepted before\n");
+    assert_eq!(sink.received().len(), 12);
+    let status = send(again, &["--status", "--customer", "MA_ACME0001"]).expect_code(0);
+    let printed = status.stdout();
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[2].starts_with("CN/26-27/00001\t1\taccepted\t1\t250"),
+        "{lines:?}"
+    );
+    let listed = status
+        .then()
+        .args(["invoices", "list", "--customer", "MA_ACME0001"])
+        .run()
+        .expect_code(0);
+    assert!(
+        listed
+            .stdout()
+            .contains("CN/26-27/00001 (accepted)  accepted"),
         "{}",
-        dry.stderr()
+        listed.stdout()
+    );
+}
+
+/// A note whose invoice the server refused waits for it: it is listed as not sent
+/// with the reason, and goes in the send that delivers the invoice.
+#[test]
+fn a_note_waits_for_its_refused_invoice() {
+    let sink = Sink::start();
+    sink.reject("finance@bharatlogistics.example");
+    let noted = credited(billed(&config(sink.port, "")), "DID/26-27/00002");
+    let ran = send(noted, &[]).expect_code(6);
+    let out = ran.stdout();
+    assert!(
+        out.contains("not sent DID/26-27/00002: not accepted: 550 "),
+        "{out}"
     );
     assert!(
-        dry.stdout().contains("11 would send, 0 not sent"),
+        out.contains("not sent CN/26-27/00001: its invoice DID/26-27/00002 has not gone to the customer yet; the note follows it in the `didbill send` that delivers it\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("10 sent, 2 not sent, 0 accepted before\n"),
+        "{out}"
+    );
+    let listed = ran
+        .then()
+        .args([
+            "invoices",
+            "list",
+            "--format",
+            "csv",
+            "--customer",
+            "MA_BHARAT02",
+        ])
+        .run()
+        .expect_code(0);
+    assert!(
+        listed
+            .stdout()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",CN/26-27/00001,unsent,failed"),
+        "{}",
+        listed.stdout()
+    );
+
+    sink.script.lock().unwrap().reject.clear();
+    let again = send(listed, &[]).expect_code(0);
+    let out = again.stdout();
+    assert!(
+        out.ends_with("2 sent, 0 not sent, 10 accepted before\n"),
+        "{out}"
+    );
+    let bharat: Vec<Received> = sink
+        .received()
+        .into_iter()
+        .filter(|m| m.to[0] == "finance@bharatlogistics.example")
+        .collect();
+    assert_eq!(bharat.len(), 2);
+    assert!(headers(&bharat[1].data)["subject"].starts_with("Credit Note CN/26-27/00001"));
+}
+
+/// With `body.html` under `--templates DIR/email/` an invoice carries its text and
+/// its HTML (escaped) as alternatives; a note without `note_body.html` stays text.
+#[test]
+fn an_html_body_makes_the_message_an_alternative_of_text_and_html() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let noted = credited(billed(&config(closed, "")), "DID/26-27/00001");
+    let mail = noted
+        .then()
+        .file(
+            "tpl/email/body.html",
+            "<p>Dear {{ customer_name }}, invoice <b>{{ number }}</b> &amp; {{ seller.name }} {{ \"<x>\" }}</p>\n",
+        )
+        .args([
+            "send", "--period", "2026-11", "--config", "cfg.toml", "--source",
+            demo_dir().to_str().unwrap(), "--customer", "MA_ACME0001", "--templates", "tpl",
+            "--eml-dir", "mail",
+        ])
+        .run()
+        .expect_code(0);
+    let invoice = String::from_utf8(mail.read_bytes("mail/DID-26-27-00001.eml")).unwrap();
+    assert!(headers(&invoice)["content-type"].starts_with("multipart/mixed;"));
+    // The HTML part is quoted-printable: its soft line breaks joined again.
+    let joined = invoice.replace("=\r\n", "");
+    for expected in [
+        "Content-Type: multipart/alternative;",
+        "Content-Type: text/plain; charset=utf-8\r\n",
+        "Content-Type: text/html; charset=utf-8\r\n",
+        "<p>Dear Acme Solutions Pvt Ltd, invoice <b>DID/26-27/00001</b> &amp; Demo Telecom Pvt Ltd &lt;x&gt;</p>",
+    ] {
+        assert!(joined.contains(expected), "{expected:?} not in\n{joined}");
+    }
+    assert_eq!(
+        part_body(&invoice, "filename=\"DID-26-27-00001.pdf\""),
+        mail.read_bytes("out/pdf/DID-26-27-00001.pdf")
+    );
+    let note = String::from_utf8(mail.read_bytes("mail/CN-26-27-00001.eml")).unwrap();
+    assert!(
+        !note.contains("multipart/alternative") && !note.contains("text/html"),
+        "{note}"
+    );
+}
+
+/// A cancelled invoice is no longer a document to deliver.
+#[test]
+fn a_cancelled_invoice_is_not_sent() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cancelled = billed(&config(closed, ""))
+        .then()
+        .args([
+            "invoices",
+            "cancel",
+            "DID/26-27/00003",
+            "--reason",
+            "Duplicate",
+        ])
+        .run()
+        .expect_code(0);
+    let dry = send(cancelled, &["--dry-run"]).expect_code(0);
+    assert!(
+        !dry.stdout().contains("DID/26-27/00003")
+            && dry
+                .stdout()
+                .ends_with("10 would send, 0 not sent, 0 accepted before\n"),
         "{}",
         dry.stdout()
     );
-    // Another customer's send does not mention Acme's note.
-    let other = send(dry, &["--dry-run", "--customer", "MA_BHARAT02"]).expect_code(0);
-    assert_eq!(other.stderr(), "");
 }

@@ -205,7 +205,7 @@ CN/26-27/00004,credit,2026-12-08,DID/26-27/00004,2026-12-01,MA_DELHI004,Delhi Re
     assert!(
         listed
             .stdout()
-            .contains("issued  CN/26-27/00001 CN/26-27/00002 CN/26-27/00003  unsent\n"),
+            .contains("issued  CN/26-27/00001 (unsent) CN/26-27/00002 (unsent) CN/26-27/00003 (unsent)  unsent\n"),
         "{}",
         listed.stdout()
     );
