@@ -655,6 +655,8 @@ impl<S: Store> Book<S> {
         const SHOWN: usize = 8;
         let period = request.period;
         let mut late_usage = false;
+        // Invoices whose amounts are unchanged: only their parties differ.
+        let mut parties_only: Vec<&str> = Vec::new();
         let mut text = format!(
             "period {period} is already invoiced and this run would change {} issued invoice(s); \
              nothing was written:",
@@ -705,6 +707,9 @@ impl<S: Store> Book<S> {
                     .invoice_notes(change.stored.id)
                     .unwrap_or_default();
                 let lines = notes::differences_shown(before, &notes, now.as_ref(), &request.tax);
+                if lines.is_empty() && now.is_some() {
+                    parties_only.push(&change.stored.number);
+                }
                 for line in lines.iter().take(SHOWN) {
                     text.push_str(&format!("\n      {line}"));
                 }
@@ -716,13 +721,26 @@ impl<S: Store> Book<S> {
                 }
             }
         }
-        text.push_str(&format!(
-            "\nAn issued invoice cannot change: GST corrects it with a credit note (the \
-             negative differences above) or a debit note (the positive ones). Re-run with \
-             --issue-notes to issue them line by line, or issue them with `didbill note \
-             credit|debit --invoice NUMBER`; or re-run with the inventory snapshot the invoices \
-             of {period} were made from."
-        ));
+        if parties_only.len() < changed.len() {
+            text.push_str(&format!(
+                "\nAn issued invoice cannot change: GST corrects it with a credit note (the \
+                 negative differences above) or a debit note (the positive ones). Re-run with \
+                 --issue-notes to issue them line by line, or issue them with `didbill note \
+                 credit|debit --invoice NUMBER`; or re-run with the inventory snapshot the \
+                 invoices of {period} were made from."
+            ));
+        }
+        if !parties_only.is_empty() {
+            text.push_str(&format!(
+                "\n{}: no amount changed, only the customer's details (GSTIN or place of \
+                 supply). No note corrects that: a note always carries its invoice's parties \
+                 and tax treatment. If the invoice must show the new details, cancel it with \
+                 `didbill invoices cancel NUMBER --reason TEXT` (possible while no note refers \
+                 to it) and re-run {period}, which issues it anew under a new number; otherwise \
+                 re-run with the inventory snapshot the invoices were made from.",
+                parties_only.join(", ")
+            ));
+        }
         if late_usage {
             text.push_str(&format!(
                 "\nCall usage changed: calls that reached the API after {period} was invoiced are \

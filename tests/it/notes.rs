@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use crate::common::{demo_config_text, demo_configured_args, Ran, Test};
+use crate::common::{demo_config_text, demo_configured_args, demo_dir, Ran, Test};
 
 /// The demo, issued for real into `out/` with `cfg.toml`.
 fn issued() -> Ran {
@@ -760,6 +760,41 @@ fn a_changed_rerun_lists_each_differing_line_with_its_signed_amount_and_gst() {
         ),
         "{err}"
     );
+}
+
+/// A changed GSTIN with unchanged amounts is not something a note can correct: the
+/// message says so and points at cancelling and re-running instead.
+#[test]
+fn a_gstin_only_change_points_at_cancel_and_rerun_not_at_notes() {
+    let first = Test::demo().run().expect_code(0);
+    let mut accounts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo_dir().join("accounts.json")).unwrap()).unwrap();
+    for a in accounts["accounts"].as_array_mut().unwrap() {
+        if a["auth_id"] == "MA_ACME0001" {
+            a["gstin"] = serde_json::Value::Null;
+            a["gst_status"] = "unregistered".into();
+        }
+    }
+    let ran = crate::cli_ledger::edited_demo(first.then(), |_| {})
+        .file("snap/accounts.json", accounts.to_string())
+        .args(crate::cli_ledger::demo_args_on("snap"))
+        .arg("--issue-notes")
+        .run()
+        .expect_code(4);
+    let err = ran.stderr();
+    assert!(
+        err.contains("DID/26-27/00001 (MA_ACME0001 INR): customer GSTIN"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "\nDID/26-27/00001: no amount changed, only the customer's details (GSTIN or place \
+             of supply). No note corrects that"
+        ) && err.contains("cancel it with `didbill invoices cancel NUMBER --reason TEXT`"),
+        "{err}"
+    );
+    assert!(!err.contains("Re-run with --issue-notes"), "{err}");
+    assert!(!ran.path("out/notes.csv").exists());
 }
 
 #[test]
