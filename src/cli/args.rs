@@ -86,6 +86,9 @@ pub enum Command {
     /// Look up invoices recorded in the ledger.
     #[command(subcommand)]
     Invoices(InvoicesCommand),
+    /// Check the ledger itself: gap-free series, append-only guards, content hashes.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Save the live inventory as a snapshot folder (replay it with `run --source DIR`).
     Fetch(FetchArgs),
     /// List rented numbers: status, application, fees, next billing date, KYC flags.
@@ -455,6 +458,22 @@ pub enum InvoicesCommand {
     /// Cancel an invoice that has no notes: its number stays used, and the next run
     /// of its period issues the customer a new invoice.
     Cancel(InvoicesCancelArgs),
+}
+
+/// `didbill ledger` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Check that every series is gap-free and in order, every invoice matches its
+    /// content hash and the append-only guards are in place; exit 1 on a problem.
+    Verify(LedgerVerifyArgs),
+}
+
+/// Arguments of `didbill ledger verify`.
+#[derive(Debug, Args)]
+pub struct LedgerVerifyArgs {
+    /// The ledger file.
+    #[arg(long, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: PathBuf,
 }
 
 /// Arguments of `didbill invoices cancel`.

@@ -14,13 +14,13 @@ use std::io::{IsTerminal, Write};
 
 use clap::FromArgMatches;
 
-pub use args::{Cli, Command, InvoicesCommand};
+pub use args::{Cli, Command, InvoicesCommand, LedgerCommand};
 
 use crate::audit;
 use crate::delivery;
 use crate::error::{Error, Result};
 use crate::fetch;
-use crate::ledger::{report, Ledger};
+use crate::ledger::{self, report, Ledger};
 use crate::note;
 use crate::numbers;
 use crate::render::pdf_model;
@@ -89,6 +89,11 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             let (invoice, lines) = find_invoice(&ledger, &args.number, &args.ledger)?;
             let notes = ledger.invoice_notes(&invoice.invoice_number)?;
             out.print(report::show(&invoice, &lines, &notes, args.format).as_bytes())
+        }
+        Command::Ledger(LedgerCommand::Verify(args)) => {
+            let (text, failure) = ledger::verify::verify(&args.ledger)?;
+            out.print(text.as_bytes())?;
+            failure.map_or(Ok(()), Err)
         }
         Command::Invoices(InvoicesCommand::Cancel(args)) => {
             out.print(note::cancel(&args.ledger, &args.number, &args.reason)?.as_bytes())

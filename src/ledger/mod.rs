@@ -60,6 +60,7 @@ mod returns;
 mod schema;
 pub mod sqlite;
 pub mod store;
+pub mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

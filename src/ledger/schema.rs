@@ -335,6 +335,16 @@ DROP TABLE outbox;
 ALTER TABLE outbox_v6 RENAME TO outbox;
 ";
 
+/// The triggers the current schema keeps (append-only guards, gap-free series,
+/// one invoice per period), by name: `didbill ledger verify` checks each is present.
+pub fn guard_triggers() -> std::collections::BTreeSet<&'static str> {
+    MIGRATIONS
+        .iter()
+        .flat_map(|sql| sql.split("CREATE TRIGGER ").skip(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect()
+}
+
 /// The marks of an opened database file.
 struct Marks {
     application_id: i32,

@@ -795,3 +795,80 @@ fn invoices_list_and_show_read_the_ledger() {
         .stderr()
         .contains("invoice DID/26-27/00099 is not in the ledger"));
 }
+
+/// `ledger verify` passes a ledger as didbill wrote it, and names each damage done
+/// behind its back: a dropped guard, an edited amount, a deleted invoice.
+#[test]
+fn ledger_verify_passes_what_didbill_wrote_and_names_tampering() {
+    let ran = Test::demo().run().expect_code(0);
+    let noted = ran
+        .then()
+        .args([
+            "note",
+            "credit",
+            "--invoice",
+            "DID/26-27/00002",
+            "--line",
+            "1",
+            "--reason",
+            "Released",
+            "--date",
+            "2026-12-05",
+            "--as-of",
+            "2026-12-06T00:00:00Z",
+            "--config",
+        ])
+        .arg(demo_dir().join("didbill.toml").to_str().unwrap())
+        .run()
+        .expect_code(0);
+    let sound = noted.then().args(["ledger", "verify"]).run().expect_code(0);
+    // The schema version is whatever this didbill writes.
+    let printed = sound.stdout();
+    let (head, rest) = printed.split_once("): ").unwrap();
+    assert!(
+        head.starts_with("ledger didbill.sqlite (schema version "),
+        "{head}"
+    );
+    assert_eq!(
+        rest,
+        "11 invoice(s) in 1 financial year(s), 1 credit note(s), 0 debit note(s), 0 \
+         cancellation(s)\n\
+         ok: every series gap-free and in order, every content hash matches, the append-only \
+         guards in place\n"
+    );
+
+    let conn = Connection::open(sound.path("didbill.sqlite")).unwrap();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         DROP TRIGGER invoices_no_update;
+         DROP TRIGGER invoices_no_delete;
+         DROP TRIGGER invoice_lines_no_delete;
+         UPDATE invoices SET total = '1.00' WHERE number = 'DID/26-27/00003';
+         DELETE FROM invoice_lines WHERE invoice_id =
+             (SELECT id FROM invoices WHERE number = 'DID/26-27/00005');
+         DELETE FROM invoices WHERE number = 'DID/26-27/00005';",
+    )
+    .unwrap();
+    drop(conn);
+    let damaged = sound.then().args(["ledger", "verify"]).run().expect_code(1);
+    let out = damaged.stdout();
+    for expected in [
+        "10 invoice(s) in 1 financial year(s)",
+        "problem: the guard invoice_lines_no_delete is missing",
+        "problem: the guard invoices_no_delete is missing",
+        "problem: the guard invoices_no_update is missing",
+        "problem: invoice series 26-27: no document numbered 5 (of 1–11)\n",
+        "problem: invoice DID/26-27/00003: its lines and amounts do not match the content \
+         hash recorded when it was issued",
+        "5 problem(s) found\n",
+    ] {
+        assert!(out.contains(expected), "{expected:?} not in\n{out}");
+    }
+    assert!(
+        damaged
+            .stderr()
+            .contains("5 problem(s) found by `didbill ledger verify`"),
+        "{}",
+        damaged.stderr()
+    );
+}
