@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end `didbill send` to a real SMTP server: Debian's aiosmtpd (python3-aiosmtpd)
 # on 127.0.0.1 saving every message in a Maildir. Bills the demo month, sends it,
-# and checks that every invoice arrived once with its PDF attached byte for byte and
-# that a second send hands nothing over.
+# issues a credit note and sends again, and checks that every invoice and the note
+# arrived once with its PDF attached byte for byte and that a last send hands
+# nothing over.
 #
 #   scripts/send-smoke.sh [path/to/didbill]     (default: target/debug/didbill)
 set -euo pipefail
@@ -34,8 +35,12 @@ cd "$WORK"
 } >cfg.toml
 "$BIN" run --source "$DEMO" --period 2026-11 --as-of 2026-12-02T00:00:00Z --config cfg.toml --out out --quiet >/dev/null
 "$BIN" send --period 2026-11 --source "$DEMO" --config cfg.toml
+"$BIN" note credit --invoice DID/26-27/00001 --amount 100 --reason "Goodwill" \
+    --date 2026-12-05 --as-of 2026-12-06T00:00:00Z --out out --config cfg.toml
+"$BIN" send --period 2026-11 --source "$DEMO" --config cfg.toml | tee note.txt
+grep -qx "1 sent, 0 not sent, 11 accepted before" note.txt
 "$BIN" send --period 2026-11 --source "$DEMO" --config cfg.toml | tee again.txt
-grep -qx "0 sent, 0 not sent, 11 accepted before" again.txt
+grep -qx "0 sent, 0 not sent, 12 accepted before" again.txt
 
 "$PY" - "$WORK/maildir" "$WORK/out/pdf" <<'PY'
 import mailbox, pathlib, sys
@@ -53,5 +58,6 @@ for message in box:
     seen[name] = seen.get(name, 0) + 1
 expected = sorted(p.name for p in pdfs.glob("*.pdf"))
 assert sorted(seen) == expected and set(seen.values()) == {1}, seen
-print(f"aiosmtpd received {len(seen)} invoices, each once, PDFs byte for byte")
+assert "CN-26-27-00001.pdf" in seen, seen
+print(f"aiosmtpd received {len(seen)} documents (invoices and a credit note), each once, PDFs byte for byte")
 PY
