@@ -317,6 +317,15 @@ pub(crate) fn config(port: u16, extra: &str) -> String {
     )
 }
 
+/// A port on 127.0.0.1 nothing listens on: connecting there fails at once.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The demo month billed with `config`, ready to send.
 fn billed(config: &str) -> Ran {
     Test::demo_configured(config).run().expect_code(0)
@@ -602,11 +611,7 @@ fn configured_recipients_replace_the_account_email_and_add_copies() {
 #[test]
 fn dry_run_and_eml_dir_connect_to_nothing_and_record_nothing() {
     // A port nothing listens on: connecting would fail the command.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let ran = billed(&config(closed, ""));
     let dry = send(ran, &["--dry-run", "--customer", "MA_ACME0001"]).expect_code(0);
     assert_eq!(
@@ -954,11 +959,7 @@ fn a_note_waits_for_its_refused_invoice() {
 /// its HTML (escaped) as alternatives; a note without `note_body.html` stays text.
 #[test]
 fn an_html_body_makes_the_message_an_alternative_of_text_and_html() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let noted = credited(billed(&config(closed, "")), "DID/26-27/00001");
     let mail = noted
         .then()
@@ -999,11 +1000,7 @@ fn an_html_body_makes_the_message_an_alternative_of_text_and_html() {
 /// A cancelled invoice is no longer a document to deliver.
 #[test]
 fn a_cancelled_invoice_is_not_sent() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let cancelled = billed(&config(closed, ""))
         .then()
         .args([
