@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::ledger::notes::{NoteAmount, NoteRequest, NoteTax};
 use crate::ledger::Ledger;
 use crate::output::StagedDir;
+use crate::render::exports::{self, Exports};
 use crate::render::notes as note_files;
 use crate::render::pdf::PdfRenderer;
 use didbill_core::notes::NoteKind;
@@ -96,8 +97,9 @@ fn refuse_other_period(out: &std::path::Path, period: Period) -> Result<()> {
     }
 }
 
-/// Issues the note; returns the line to print.
-pub fn issue(s: &NoteSettings) -> Result<String> {
+/// Issues the note; returns the line to print and the warnings (a layout of the
+/// folder's exports that has no credit-note layout).
+pub fn issue(s: &NoteSettings) -> Result<(String, Vec<String>)> {
     refuse_demo_seller(&s.config, &format!("a {}", s.kind.title().to_lowercase()))?;
     let today = s.as_of.with_timezone(&s.config.timezone).date_naive();
     let date = s.date.unwrap_or(today);
@@ -136,6 +138,9 @@ pub fn issue(s: &NoteSettings) -> Result<String> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(period.to_string()));
     refuse_other_period(&out, period)?;
+    // The folder's accounting exports get the notes too, in the same layouts.
+    let (layouts, bom) = exports::found_in(&out, s.templates.as_deref())?;
+    let exports = Exports::load(&layouts, s.templates.as_deref(), bom)?;
     let staged = StagedDir::create(&out, "summary.json")?;
     let mut book = ledger.begin()?;
     let notes = &s.config.notes;
@@ -156,9 +161,13 @@ pub fn issue(s: &NoteSettings) -> Result<String> {
     let period_notes = book.period_notes(period)?;
     staged.carry_over()?;
     note_files::write(&staged, &period_notes, &s.config, renderer.as_ref())?;
+    let (note_exports, warnings) = exports.render_notes(&period_notes, &s.config, period)?;
+    for (file, bytes) in &note_exports {
+        staged.write_file(file, bytes)?;
+    }
     book.commit_documents()?;
     staged.commit()?;
-    Ok(format!(
+    let line = format!(
         "issued {} {} against invoice {} ({}): taxable value {}, GST {}, total {} {}; wrote {}\n",
         note.kind.title().to_lowercase(),
         note.number,
@@ -174,7 +183,8 @@ pub fn issue(s: &NoteSettings) -> Result<String> {
         note.total,
         note.currency,
         out.display()
-    ))
+    );
+    Ok((line, warnings))
 }
 
 /// Cancels an invoice; returns the line to print.

@@ -480,9 +480,13 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         Some(book) => book.period_notes(settings.period)?,
         None => Vec::new(),
     };
-    let (export_files, export_warnings) =
+    let (mut export_files, export_warnings) =
         exports.render(&issued, &settings.config, settings.period)?;
     warnings.extend(export_warnings);
+    let (note_exports, note_warnings) =
+        exports.render_notes(&period_notes, &settings.config, settings.period)?;
+    export_files.extend(note_exports);
+    warnings.extend(note_warnings);
     let summary = Summary {
         period: settings.period.to_string(),
         as_of: settings.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),

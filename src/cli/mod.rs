@@ -100,7 +100,9 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
         }
         Command::Note(command) => {
             let settings = command.settings()?;
-            out.print(note::issue(&settings)?.as_bytes())
+            let (line, warnings) = note::issue(&settings)?;
+            warn("warning", &warnings);
+            out.print(line.as_bytes())
         }
         Command::Fetch(args) => {
             let report = fetch::execute(&args.settings(env)?)?;

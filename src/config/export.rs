@@ -200,14 +200,28 @@ impl ZohoConfig {
     /// `business_registered_regular` with a GSTIN, `business_unregistered` for a
     /// company without one, and `consumer` for a person.
     pub fn gst_treatment(&self, customer: &Customer, export: bool) -> &str {
-        if let Some(set) = self.gst_treatment.get(&customer.id) {
+        self.treatment_of(
+            &customer.id,
+            customer.gstin.is_some(),
+            Some(customer.company),
+            export,
+        )
+    }
+
+    /// [`ZohoConfig::gst_treatment`] from what a document records: with `company`
+    /// unknown (a note, whose ledger record does not say), an unregistered
+    /// domestic customer without an entry gets an empty treatment, which Zoho Books
+    /// fills from the contact the invoice import set.
+    pub fn treatment_of(&self, id: &str, gstin: bool, company: Option<bool>, export: bool) -> &str {
+        if let Some(set) = self.gst_treatment.get(id) {
             return set;
         }
-        match (export, customer.gstin.is_some(), customer.company) {
+        match (export, gstin, company) {
             (true, _, _) => "overseas",
             (false, true, _) => "business_registered_regular",
-            (false, false, true) => "business_unregistered",
-            (false, false, false) => "consumer",
+            (false, false, Some(true)) => "business_unregistered",
+            (false, false, Some(false)) => "consumer",
+            (false, false, None) => "",
         }
     }
 }

@@ -145,17 +145,18 @@ impl Store for SqliteStore<'_> {
             .map_err(self.error("reading the period's invoices"))?
             .into_iter()
             .map(
-                |(customer_id, currency, id, number, seq, invoice_date, due_date, hash, fx_rate)| {
-                    let fx_rate = fx_rate
-                        .map(|text| {
-                            text.parse::<Decimal>().map_err(|_| Error::Ledger {
-                                path: self.path.to_path_buf(),
-                                message: format!(
-                                    "invoice {number} has the exchange rate {text:?}, which is not a number"
-                                ),
-                            })
-                        })
-                        .transpose()?;
+                |(
+                    customer_id,
+                    currency,
+                    id,
+                    number,
+                    seq,
+                    invoice_date,
+                    due_date,
+                    hash,
+                    fx_rate,
+                )| {
+                    let fx_rate = parse_fx_rate(self.path, &number, fx_rate)?;
                     Ok(StoredInvoice {
                         fx_rate,
                         id,
@@ -499,6 +500,19 @@ fn address_lines(stored: &str) -> Vec<String> {
 
 /// The notes matching `filter` (an SQL condition on `n` (notes) and `i` (their
 /// invoices) with one parameter), in kind, then number order.
+/// An invoice's recorded exchange rate, if it has one.
+fn parse_fx_rate(path: &Path, invoice: &str, text: Option<String>) -> Result<Option<Decimal>> {
+    text.map(|text| {
+        text.parse::<Decimal>().map_err(|_| Error::Ledger {
+            path: path.to_path_buf(),
+            message: format!(
+                "invoice {invoice} has the exchange rate {text:?}, which is not a number"
+            ),
+        })
+    })
+    .transpose()
+}
+
 pub(super) fn load_notes(
     conn: &Connection,
     path: &Path,
@@ -512,6 +526,7 @@ pub(super) fn load_notes(
         note_date: String,
         invoice_date: String,
         address: String,
+        fx_rate: Option<String>,
         note: NoteRecord,
     }
     let placeholder = NaiveDate::MIN;
@@ -520,7 +535,7 @@ pub(super) fn load_notes(
             "SELECT n.id, n.number, n.kind, n.note_date, n.reason, i.number, i.invoice_date,
                     i.period, i.customer_id, n.customer_name, n.customer_address,
                     n.customer_gstin, n.place_of_supply, n.currency, n.subtotal, n.cgst, n.sgst,
-                    n.igst, n.round_off, n.total
+                    n.igst, n.round_off, n.total, i.total, i.fx_rate
              FROM notes n JOIN invoices i ON i.id = n.invoice_id
              WHERE {filter}
              ORDER BY n.kind, n.financial_year, n.seq"
@@ -532,6 +547,7 @@ pub(super) fn load_notes(
                 note_date: r.get(3)?,
                 invoice_date: r.get(6)?,
                 address: r.get(10)?,
+                fx_rate: r.get(21)?,
                 note: NoteRecord {
                     number: r.get(1)?,
                     kind: NoteKind::Credit,
@@ -539,6 +555,8 @@ pub(super) fn load_notes(
                     reason: r.get(4)?,
                     invoice_number: r.get(5)?,
                     invoice_date: placeholder,
+                    invoice_total: r.get(20)?,
+                    fx_rate: None,
                     period: r.get(7)?,
                     customer_id: r.get(8)?,
                     customer_name: r.get(9)?,
@@ -572,6 +590,7 @@ pub(super) fn load_notes(
         note.note_date = parse_date(path, &raw.note_date)?;
         note.invoice_date = parse_date(path, &raw.invoice_date)?;
         note.customer_address = address_lines(&raw.address);
+        note.fx_rate = parse_fx_rate(path, &note.invoice_number, raw.fx_rate)?;
         note.lines =
             load_note_lines(conn, raw.id).map_err(|e| sql_error(path, "reading note lines", e))?;
         notes.push(note);

@@ -103,6 +103,11 @@ pub struct NoteRecord {
     pub invoice_number: String,
     /// That invoice's date.
     pub invoice_date: NaiveDate,
+    /// That invoice's total, 2 decimals, in its currency.
+    pub invoice_total: String,
+    /// That invoice's exchange rate (rupees per unit; none for rupee invoices),
+    /// at which the note is converted too.
+    pub fx_rate: Option<Decimal>,
     /// The invoice's period, `YYYY-MM`.
     pub period: String,
     /// The customer.

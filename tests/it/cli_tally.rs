@@ -354,3 +354,54 @@ fn a_foreign_currency_invoice_without_a_rate_stops_the_run_and_writes_nothing() 
     let ran = ran.then().args(demo_configured_args()).run().expect_code(0);
     assert!(ran.path("out/invoices.csv").exists() && !ran.path("out/tally.xml").exists());
 }
+
+#[test]
+fn a_credit_note_on_a_dollar_invoice_is_a_balanced_rupee_voucher_against_that_invoice() {
+    let ran = Test::demo_configured(demo_config_text())
+        .args(["--csv", "tally"])
+        .run()
+        .expect_code(0);
+    let ran = ran
+        .then()
+        .args(["note", "credit", "--invoice", "DID/26-27/00005"])
+        .args([
+            "--amount",
+            "5",
+            "--reason",
+            "Goodwill",
+            "--date",
+            "2026-12-05",
+        ])
+        .args(["--as-of", "2026-12-10T00:00:00Z", "--config", "cfg.toml"])
+        .args(["--out", "out"])
+        .run()
+        .expect_code(0);
+    let (_, notes) = vouchers(&ran.read("out/tally_notes.xml"));
+    assert_eq!(notes.len(), 1);
+    let v = &notes[0];
+    assert_eq!(v.vchtype, "Credit Note");
+    assert_eq!(v.field("VOUCHERNUMBER"), Some("CN/26-27/00001"));
+    assert_eq!(v.field("DATE"), Some("20261205"));
+    // 5.00 USD + 0.90 IGST at Rs. 84.35: taxable 421.75, IGST on that 75.92, the
+    // party credited with 5.90 × 84.35 = 497.67; the entries add up to nothing.
+    assert_eq!(v.amount("Delhi Retail Hub"), d("497.67"));
+    assert_eq!(v.amount("Sales"), d("-421.75"));
+    assert_eq!(v.amount("Output IGST"), d("-75.92"));
+    assert_eq!(
+        v.entries.iter().map(|e| e.amount).sum::<Decimal>(),
+        Decimal::ZERO
+    );
+    let party = v.entries.iter().find(|e| e.party).unwrap();
+    assert_eq!(party.deemed_positive, "No");
+    assert_eq!(
+        party.bill,
+        Some(("DID/26-27/00005".into(), "Agst Ref".into(), d("497.67")))
+    );
+    assert!(
+        v.field("NARRATION")
+            .unwrap()
+            .contains("USD 5.90 at Rs. 84.35 per USD"),
+        "{:?}",
+        v.field("NARRATION")
+    );
+}

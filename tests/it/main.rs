@@ -28,6 +28,7 @@ mod cli_usage;
 mod closed_pipe;
 mod hostile_input;
 mod layering;
+mod note_exports;
 mod notes;
 mod pdf;
 mod readme;

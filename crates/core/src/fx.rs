@@ -84,11 +84,27 @@ impl InrValues {
     /// each, IGST at the whole rate, nothing for a zero-rated or untaxed invoice;
     /// each figure rounded half up to the paisa.
     pub fn of(invoice: &Invoice, rate: Decimal, gst_percent: Decimal) -> InrValues {
+        InrValues::of_value(
+            invoice.subtotal.amount(),
+            invoice.treatment,
+            rate,
+            gst_percent,
+        )
+    }
+
+    /// [`InrValues::of`] for any document (an invoice or a note on one) of taxable
+    /// value `subtotal`, in its currency, taxed as `treatment`.
+    pub fn of_value(
+        subtotal: Decimal,
+        treatment: GstTreatment,
+        rate: Decimal,
+        gst_percent: Decimal,
+    ) -> InrValues {
         let paise =
             |v: Decimal| v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-        let taxable_value = paise(invoice.subtotal.amount() * rate);
+        let taxable_value = paise(subtotal * rate);
         let at = |percent: Decimal| paise(taxable_value * percent / Decimal::ONE_HUNDRED);
-        let (cgst, sgst, igst) = match invoice.treatment {
+        let (cgst, sgst, igst) = match treatment {
             GstTreatment::IntraState => {
                 let half = at(gst_percent / Decimal::TWO);
                 (half, half, Decimal::ZERO)

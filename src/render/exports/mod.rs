@@ -15,10 +15,14 @@ mod tally;
 
 use std::path::{Path, PathBuf};
 
+use tera::{Context, Value};
+
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ledger::store::NoteRecord;
 use crate::render::csv::{finish, writer};
 use didbill_core::billing::IssuedInvoice;
+use didbill_core::notes::NoteKind;
 use didbill_core::period::Period;
 use layout::{Layout, Limits};
 
@@ -39,12 +43,24 @@ const RESERVED: [&str; 5] = [
 ];
 
 /// The built-in layouts: name and TOML text.
-const BUILT_IN: [(&str, &str); 3] = [
+const BUILT_IN: [(&str, &str); 6] = [
     ("xero", include_str!("../../../templates/csv/xero.toml")),
     ("zoho", include_str!("../../../templates/csv/zoho.toml")),
     (
         "quickbooks",
         include_str!("../../../templates/csv/quickbooks.toml"),
+    ),
+    (
+        "xero_credit_notes",
+        include_str!("../../../templates/csv/xero_credit_notes.toml"),
+    ),
+    (
+        "zoho_credit_notes",
+        include_str!("../../../templates/csv/zoho_credit_notes.toml"),
+    ),
+    (
+        "quickbooks_credit_notes",
+        include_str!("../../../templates/csv/quickbooks_credit_notes.toml"),
     ),
 ];
 
@@ -72,6 +88,12 @@ pub fn layout_names(requested: &[String]) -> Result<Vec<String>> {
                 known()
             )));
         }
+        if name.ends_with(CREDIT_NOTES) || name.ends_with(DEBIT_NOTES) {
+            return Err(Error::Usage(format!(
+                "--csv {name}: NAME{CREDIT_NOTES} and NAME{DEBIT_NOTES} are the files of a \
+                 layout's notes; ask for the layout NAME and its notes come with it"
+            )));
+        }
         if RESERVED.contains(&name) {
             return Err(Error::Usage(format!(
                 "--csv {name}: {name}.csv is a canonical output; name the layout differently"
@@ -89,31 +111,125 @@ fn canonical_name(name: &str) -> &str {
     [GENERIC, TALLY]
         .into_iter()
         .chain(RESERVED)
-        .chain(BUILT_IN.iter().map(|(n, _)| *n))
+        .chain(built_in_names())
         .find(|known| known.eq_ignore_ascii_case(name))
         .unwrap_or(name)
 }
 
+/// The built-in invoice layouts (not their credit-note layouts).
+fn built_in_names() -> impl Iterator<Item = &'static str> {
+    BUILT_IN
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !n.ends_with(CREDIT_NOTES))
+}
+
 fn known() -> String {
     std::iter::once(GENERIC)
-        .chain(BUILT_IN.iter().map(|(n, _)| *n))
+        .chain(built_in_names())
         .chain([TALLY])
         .collect::<Vec<_>>()
         .join(", ")
 }
 
+/// The note files of a run's canonical outputs, which are not layouts either.
+const NOTE_FILES: [&str; 2] = ["notes", "note_lines"];
+
+/// The layouts whose exports a run wrote into `dir` (`NAME.csv` or its parts
+/// `NAME-001.csv`, …, and `tally.xml`), and whether they carry a byte-order mark:
+/// what `didbill note` writes the period's notes for, so the folder's exports
+/// stay complete. Fails, naming the file, for a layout that is neither built in
+/// nor under `templates`.
+pub fn found_in(dir: &Path, templates: Option<&Path>) -> Result<(Vec<String>, bool)> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), false)),
+        Err(e) => return Err(Error::io(format!("reading {}", dir.display()), e)),
+    };
+    let mut names = Vec::new();
+    let mut bom = false;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let name = match file.strip_suffix(".csv") {
+            Some(stem) => match stem.rsplit_once('-') {
+                Some((name, part))
+                    if part.len() == 3 && part.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    name.to_owned()
+                }
+                _ => stem.to_owned(),
+            },
+            None if file == tally::FILE => TALLY.to_owned(),
+            None => continue,
+        };
+        let canonical = RESERVED.contains(&name.as_str())
+            || NOTE_FILES.contains(&name.as_str())
+            || name.ends_with(CREDIT_NOTES)
+            || name.ends_with(DEBIT_NOTES);
+        if canonical || names.contains(&name) {
+            continue;
+        }
+        if name != TALLY && !has_layout(&name, templates) {
+            return Err(Error::Usage(format!(
+                "{} holds {file}, an export of the layout {name}, which is not built in{}: pass \
+                 the --templates DIR the run used, so the notes are written in that layout too",
+                dir.display(),
+                match templates {
+                    Some(d) => format!(" and not in {}", d.join("csv").display()),
+                    None => String::new(),
+                }
+            )));
+        }
+        let mut head = [0u8; 3];
+        bom |= std::fs::File::open(entry.path())
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok_and(|()| head == *BOM);
+        names.push(name);
+    }
+    names.sort();
+    Ok((names, bom))
+}
+
 /// The accounting exports of a run: compiled layouts, ready to render.
 #[derive(Debug)]
 pub struct Exports {
-    layouts: Vec<(String, Layout)>,
+    layouts: Vec<CsvLayout>,
     tally: bool,
     bom: bool,
 }
 
+/// One `--csv` layout: its invoice layout, and its credit-note layout when it
+/// has one (`NAME_credit_notes.toml`).
+#[derive(Debug)]
+struct CsvLayout {
+    name: String,
+    invoices: Layout,
+    credit_notes: Option<Layout>,
+}
+
+/// One document ready for a layout: what a row's templates see it as (`invoice`
+/// or `note`), its rows, and how many of them are lines (the others a round-off
+/// row, only for layouts that ask for one).
+struct Document {
+    number: String,
+    key: &'static str,
+    view: Value,
+    rows: Vec<Value>,
+    items: usize,
+}
+
+/// The suffix of the file of a layout's credit notes (and of their layout).
+const CREDIT_NOTES: &str = "_credit_notes";
+
+/// The suffix of the file of a layout's debit notes, written in its invoice layout.
+const DEBIT_NOTES: &str = "_debit_notes";
+
 impl Exports {
     /// Finds and compiles the layouts `names` (from [`layout_names`]): `DIR/csv/NAME.toml`
-    /// when `templates` has it, else the built-in one. Runs before any work, so a
-    /// wrong name or a broken template stops the run at once.
+    /// when `templates` has it, else the built-in one, and likewise its credit-note
+    /// layout `NAME_credit_notes.toml`. Runs before any work, so a wrong name or a
+    /// broken template stops the run at once.
     pub fn load(names: &[String], templates: Option<&Path>, bom: bool) -> Result<Exports> {
         if let Some(dir) = templates.filter(|d| !names.is_empty() && !d.is_dir()) {
             return Err(Error::Usage(format!(
@@ -124,7 +240,17 @@ impl Exports {
         let layouts = names
             .iter()
             .filter(|name| *name != TALLY)
-            .map(|name| Ok((name.clone(), find(name, templates)?)))
+            .map(|name| {
+                let credit = format!("{name}{CREDIT_NOTES}");
+                Ok(CsvLayout {
+                    name: name.clone(),
+                    invoices: find(name, templates)?,
+                    credit_notes: match has_layout(&credit, templates) {
+                        true => Some(find(&credit, templates)?),
+                        false => None,
+                    },
+                })
+            })
             .collect::<Result<_>>()?;
         Ok(Exports {
             layouts,
@@ -144,7 +270,38 @@ impl Exports {
         config: &Config,
         period: Period,
     ) -> Result<(Vec<ExportFile>, Vec<String>)> {
-        let (mut files, warnings) = self.render_layouts(invoices, config, period)?;
+        let run = context::run_context(config, period);
+        let mut files = Vec::new();
+        let mut warnings = Vec::new();
+        let documents = || {
+            invoices.iter().map(|issued| {
+                let mut rows: Vec<_> = issued
+                    .invoice
+                    .lines
+                    .iter()
+                    .zip(issued.invoice.line_taxes())
+                    .enumerate()
+                    .map(|(i, (line, taxes))| context::line(i + 1, line, &taxes))
+                    .collect();
+                let items = rows.len();
+                let round_off = issued.invoice.round_off;
+                if !round_off.amount().is_zero() {
+                    rows.push(context::round_off_line(items + 1, round_off));
+                }
+                Document {
+                    number: issued.number.clone(),
+                    key: "invoice",
+                    view: context::invoice(issued, config),
+                    rows,
+                    items,
+                }
+            })
+        };
+        for layout in &self.layouts {
+            let (f, w) = self.render_layout(&layout.name, &layout.invoices, documents(), &run)?;
+            files.extend(f);
+            warnings.extend(w);
+        }
         if self.tally {
             files.push((
                 tally::FILE.to_owned(),
@@ -154,91 +311,150 @@ impl Exports {
         Ok((files, warnings))
     }
 
-    /// The CSV layouts' files and warnings (see [`Exports::render`]).
-    fn render_layouts(
+    /// Renders the period's credit and debit notes for every layout: credit notes
+    /// in the layout's credit-note layout to `NAME_credit_notes.csv`, debit notes
+    /// (which the tools import as further invoices) in its invoice layout to
+    /// `NAME_debit_notes.csv`, and all of them to `tally_notes.xml`; nothing for a
+    /// kind the period has none of. A layout without a credit-note layout gets a
+    /// warning instead of the file.
+    pub fn render_notes(
         &self,
-        invoices: &[IssuedInvoice],
+        notes: &[NoteRecord],
         config: &Config,
         period: Period,
     ) -> Result<(Vec<ExportFile>, Vec<String>)> {
-        if self.layouts.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
-        }
-        // Each invoice's rows of each layout, kept apart so files can be cut
-        // between invoices.
-        let mut rendered: Vec<Vec<Rendered>> =
-            vec![Vec::with_capacity(invoices.len()); self.layouts.len()];
         let run = context::run_context(config, period);
-        for issued in invoices {
-            let mut ctx = run.clone();
-            ctx.insert_value("invoice", context::invoice(issued, config));
-            let mut lines: Vec<_> = issued
-                .invoice
-                .lines
+        let documents = |kind: NoteKind, key: &'static str| {
+            notes
                 .iter()
-                .zip(issued.invoice.line_taxes())
-                .enumerate()
-                .map(|(i, (line, taxes))| context::line(i + 1, line, &taxes))
-                .collect();
-            let items = lines.len();
-            // The round-off row goes last, only to the layouts that ask for it.
-            let round_off = issued.invoice.round_off;
-            if !round_off.amount().is_zero() {
-                lines.push(context::round_off_line(items + 1, round_off));
-            }
-            for ((_, layout), out) in self.layouts.iter().zip(&mut rendered) {
-                let rows = match layout.round_off_row() {
-                    true => &lines[..],
-                    false => &lines[..items],
-                };
-                let mut w = writer();
-                layout.write_invoice(&mut w, &mut ctx, &issued.number, rows)?;
-                out.push(Rendered {
-                    rows: rows.len(),
-                    bytes: finish(w),
-                });
-            }
-        }
+                .filter(move |n| n.kind == kind)
+                .map(move |note| {
+                    let (rows, items) = context::note_lines(note);
+                    Document {
+                        number: note.number.clone(),
+                        key,
+                        view: context::note(note, config),
+                        rows,
+                        items,
+                    }
+                })
+        };
+        let has = |kind: NoteKind| notes.iter().any(|n| n.kind == kind);
         let mut files = Vec::new();
         let mut warnings = Vec::new();
-        for ((name, layout), rows) in self.layouts.iter().zip(rendered) {
-            let mut w = writer();
-            w.write_record(layout.headers()).expect("in-memory CSV");
-            let mut head = finish(w);
-            if self.bom {
-                head.splice(0..0, BOM.iter().copied());
-            }
-            let limits = layout.limits();
-            for (issued, r) in invoices.iter().zip(&rows) {
-                if !limits.allow(1, r.rows, head.len() + r.bytes.len()) {
-                    warnings.push(format!(
-                        "invoice {}: its {} rows ({} bytes) alone exceed one {name} file \
-                         ({}); it is in a file of its own, which the tool will refuse — enter \
-                         that invoice by hand",
-                        issued.number,
-                        r.rows,
-                        head.len() + r.bytes.len(),
-                        limits.describe()
-                    ));
+        for layout in &self.layouts {
+            if has(NoteKind::Credit) {
+                match &layout.credit_notes {
+                    Some(credit) => {
+                        let (f, w) = self.render_layout(
+                            &format!("{}{CREDIT_NOTES}", layout.name),
+                            credit,
+                            documents(NoteKind::Credit, "note"),
+                            &run,
+                        )?;
+                        files.extend(f);
+                        warnings.extend(w);
+                    }
+                    None => warnings.push(format!(
+                        "--csv {0}: the layout has no credit-note layout ({0}{CREDIT_NOTES}.toml \
+                         under --templates DIR/csv/), so the period's credit notes are not in a \
+                         {0} file: enter them by hand or add that layout",
+                        layout.name
+                    )),
                 }
             }
-            let parts = pack(&head, rows, limits);
-            let split = parts.len() > 1;
-            files.extend(parts.into_iter().enumerate().map(|(i, bytes)| {
+            if has(NoteKind::Debit) {
+                let (f, w) = self.render_layout(
+                    &format!("{}{DEBIT_NOTES}", layout.name),
+                    &layout.invoices,
+                    documents(NoteKind::Debit, "invoice"),
+                    &run,
+                )?;
+                files.extend(f);
+                warnings.extend(w);
+            }
+        }
+        if self.tally && !notes.is_empty() {
+            files.push((
+                tally::NOTES_FILE.to_owned(),
+                tally::render_notes(notes, config)?,
+            ));
+        }
+        Ok((files, warnings))
+    }
+
+    /// The files `stem.csv` (or `stem-001.csv`, … past its limits) of one layout
+    /// over `documents`, and a warning for each document too big for one file.
+    fn render_layout(
+        &self,
+        stem: &str,
+        layout: &Layout,
+        documents: impl Iterator<Item = Document>,
+        run: &Context,
+    ) -> Result<(Vec<ExportFile>, Vec<String>)> {
+        let mut ctx = run.clone();
+        let mut rendered = Vec::new();
+        for doc in documents {
+            ctx.insert_value(doc.key, doc.view);
+            let rows = match layout.round_off_row() {
+                true => &doc.rows[..],
+                false => &doc.rows[..doc.items],
+            };
+            let mut w = writer();
+            layout.write_invoice(&mut w, &mut ctx, &doc.number, rows)?;
+            rendered.push(Rendered {
+                number: doc.number,
+                rows: rows.len(),
+                bytes: finish(w),
+            });
+        }
+        let mut w = writer();
+        w.write_record(layout.headers()).expect("in-memory CSV");
+        let mut head = finish(w);
+        if self.bom {
+            head.splice(0..0, BOM.iter().copied());
+        }
+        let limits = layout.limits();
+        let document = match stem {
+            _ if stem.ends_with(CREDIT_NOTES) => "credit note",
+            _ if stem.ends_with(DEBIT_NOTES) => "debit note",
+            _ => "invoice",
+        };
+        let warnings = rendered
+            .iter()
+            .filter(|r| !limits.allow(1, r.rows, head.len() + r.bytes.len()))
+            .map(|r| {
+                format!(
+                    "{} {}: its {} rows ({} bytes) alone exceed one {stem} file ({}); it is in a \
+                     file of its own, which the tool will refuse — enter it by hand",
+                    document,
+                    r.number,
+                    r.rows,
+                    head.len() + r.bytes.len(),
+                    limits.describe()
+                )
+            })
+            .collect();
+        let parts = pack(&head, rendered, limits);
+        let split = parts.len() > 1;
+        let files = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, bytes)| {
                 let file = match split {
-                    true => format!("{name}-{:03}.csv", i + 1),
-                    false => format!("{name}.csv"),
+                    true => format!("{stem}-{:03}.csv", i + 1),
+                    false => format!("{stem}.csv"),
                 };
                 (file, bytes)
-            }));
-        }
+            })
+            .collect();
         Ok((files, warnings))
     }
 }
 
-/// One invoice's rows in one layout.
-#[derive(Clone)]
+/// One document's rows in one layout.
 struct Rendered {
+    number: String,
     rows: usize,
     bytes: Vec<u8>,
 }
@@ -268,6 +484,12 @@ fn pack(head: &[u8], invoices: Vec<Rendered>, limits: Limits) -> Vec<Vec<u8>> {
         rows += invoice.rows;
     }
     files
+}
+
+/// Whether `name` is a layout: the user's or a built-in one.
+fn has_layout(name: &str, templates: Option<&Path>) -> bool {
+    templates.is_some_and(|d| d.join("csv").join(format!("{name}.toml")).is_file())
+        || BUILT_IN.iter().any(|(n, _)| *n == name)
 }
 
 /// The layout `name`: the user's file if there is one, else the built-in one.
@@ -482,6 +704,7 @@ mod tests {
 
     fn rendered(rows: usize, bytes: &str) -> Rendered {
         Rendered {
+            number: String::new(),
             rows,
             bytes: bytes.as_bytes().to_vec(),
         }

@@ -20,16 +20,24 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use chrono::NaiveDate;
+
 use crate::config::{Config, TallyConfig};
 use crate::error::{Error, Result};
-use didbill_core::billing::IssuedInvoice;
+use crate::ledger::store::NoteRecord;
+use didbill_core::billing::{GstTreatment, IssuedInvoice};
 use didbill_core::fx::InrValues;
 use didbill_core::money::Currency;
+use didbill_core::notes::{issued_treatment, NoteKind};
 use didbill_core::period::Period;
 use didbill_core::{country, gst};
 
 /// The file name of the export.
 pub const FILE: &str = "tally.xml";
+
+/// The file name of the period's notes, apart from `tally.xml` so that issuing a
+/// note never rewrites the invoices' vouchers.
+pub const NOTES_FILE: &str = "tally_notes.xml";
 
 /// One ledger line of a voucher: the ledger and its signed rupee amount (negative
 /// is a debit).
@@ -43,6 +51,131 @@ pub struct Entry<'a> {
     pub party: bool,
 }
 
+/// What a voucher books, in the document's own currency.
+struct Booking<'a> {
+    /// `invoice`, `credit note` or `debit note`, for messages.
+    document: &'static str,
+    number: &'a str,
+    customer_id: &'a str,
+    party: &'a str,
+    currency: Currency,
+    fx_rate: Option<Decimal>,
+    treatment: GstTreatment,
+    export: bool,
+    total: Decimal,
+    taxable: Decimal,
+    cgst: Decimal,
+    sgst: Decimal,
+    igst: Decimal,
+}
+
+impl<'a> Booking<'a> {
+    fn of_invoice(issued: &'a IssuedInvoice) -> Booking<'a> {
+        let inv = &issued.invoice;
+        Booking {
+            document: "invoice",
+            number: &issued.number,
+            customer_id: &inv.customer.id,
+            party: &inv.customer.name,
+            currency: inv.currency,
+            fx_rate: issued.fx_rate,
+            treatment: inv.treatment,
+            export: inv.is_export(),
+            total: inv.total.amount(),
+            taxable: inv.subtotal.amount(),
+            cgst: inv.cgst.amount(),
+            sgst: inv.sgst.amount(),
+            igst: inv.igst.amount(),
+        }
+    }
+
+    /// A note, read back from the ledger (its amounts are didbill's own 2-decimal
+    /// figures; its currency was checked when it was issued).
+    fn of_note(note: &'a NoteRecord, config: &Config) -> Booking<'a> {
+        let amount = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+        let [cgst, sgst, igst] = [&note.cgst, &note.sgst, &note.igst].map(|t| amount(t));
+        Booking {
+            document: match note.kind {
+                NoteKind::Credit => "credit note",
+                NoteKind::Debit => "debit note",
+            },
+            number: &note.number,
+            customer_id: &note.customer_id,
+            party: &note.customer_name,
+            currency: Currency::parse(&note.currency).unwrap_or(Currency::INR),
+            fx_rate: note.fx_rate,
+            treatment: issued_treatment(
+                cgst,
+                sgst,
+                igst,
+                &note.place_of_supply,
+                &config.seller.state_code,
+                config.tax.enabled,
+            ),
+            export: note.place_of_supply == gst::EXPORT_CODE,
+            total: amount(&note.total),
+            taxable: amount(&note.subtotal),
+            cgst,
+            sgst,
+            igst,
+        }
+    }
+
+    /// The voucher entries in rupees, party first, as for an invoice (party
+    /// debited); they add up to zero. Fails for a document in another currency
+    /// without an exchange rate (tax disabled), whose rupee value didbill does not
+    /// know.
+    fn entries(&self, tally: &'a TallyConfig, gst_percent: Decimal) -> Result<Vec<Entry<'a>>> {
+        let (total, taxable, cgst, sgst, igst) = if self.currency == Currency::INR {
+            (self.total, self.taxable, self.cgst, self.sgst, self.igst)
+        } else {
+            let rate = self.fx_rate.ok_or_else(|| {
+                Error::Data(format!(
+                    "--csv tally: {} {} ({}) is in {} and has no exchange rate (tax is off, so none \
+                     was recorded), and Tally's vouchers are in rupees: drop tally from --csv \
+                     for this month, or price the customer in INR; nothing was written",
+                    self.document, self.number, self.customer_id, self.currency
+                ))
+            })?;
+            let inr = InrValues::of_value(self.taxable, self.treatment, rate, gst_percent);
+            let total = (self.total * rate)
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            (total, inr.taxable_value, inr.cgst, inr.sgst, inr.igst)
+        };
+        let sales = match self.export {
+            true => &tally.export_sales_ledger,
+            false => &tally.sales_ledger,
+        };
+        let round_off = total - taxable - cgst - sgst - igst;
+        let credits = [
+            (sales.as_str(), taxable),
+            (tally.cgst_ledger.as_str(), cgst),
+            (tally.sgst_ledger.as_str(), sgst),
+            (tally.igst_ledger.as_str(), igst),
+            (tally.round_off_ledger.as_str(), round_off),
+        ];
+        let party = Entry {
+            ledger: self.party,
+            amount: -total,
+            party: true,
+        };
+        Ok(std::iter::once(party)
+            .chain(
+                credits
+                    .into_iter()
+                    .enumerate()
+                    // The sales line always stands; a zero tax or round-off has no line.
+                    .filter(|(i, (_, amount))| *i == 0 || !amount.is_zero())
+                    .map(|(_, (ledger, amount))| Entry {
+                        ledger,
+                        amount,
+                        party: false,
+                    }),
+            )
+            .collect())
+    }
+}
+
 /// `issued`'s voucher entries in rupees, party first; they add up to zero. Fails for
 /// an invoice in another currency without an exchange rate (tax disabled), whose
 /// rupee value didbill does not know.
@@ -51,59 +184,23 @@ pub fn entries<'a>(
     tally: &'a TallyConfig,
     gst_percent: Decimal,
 ) -> Result<Vec<Entry<'a>>> {
-    let inv = &issued.invoice;
-    let (total, taxable, cgst, sgst, igst) = if inv.currency == Currency::INR {
-        (
-            inv.total.amount(),
-            inv.subtotal.amount(),
-            inv.cgst.amount(),
-            inv.sgst.amount(),
-            inv.igst.amount(),
-        )
-    } else {
-        let inr = InrValues::of_issued(issued, gst_percent).ok_or_else(|| {
-            Error::Data(format!(
-                "--csv tally: invoice {} ({}) is in {} and has no exchange rate (tax is off, so \
-                 none was recorded), and Tally's vouchers are in rupees: drop tally from --csv \
-                 for this month, or price the customer in INR; nothing was written",
-                issued.number, inv.customer.id, inv.currency
-            ))
-        })?;
-        let total = (inv.total.amount() * inr.rate)
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-        (total, inr.taxable_value, inr.cgst, inr.sgst, inr.igst)
-    };
-    let sales = match inv.is_export() {
-        true => &tally.export_sales_ledger,
-        false => &tally.sales_ledger,
-    };
-    let round_off = total - taxable - cgst - sgst - igst;
-    let credits = [
-        (sales.as_str(), taxable),
-        (tally.cgst_ledger.as_str(), cgst),
-        (tally.sgst_ledger.as_str(), sgst),
-        (tally.igst_ledger.as_str(), igst),
-        (tally.round_off_ledger.as_str(), round_off),
-    ];
-    let party = Entry {
-        ledger: &inv.customer.name,
-        amount: -total,
-        party: true,
-    };
-    Ok(std::iter::once(party)
-        .chain(
-            credits
-                .into_iter()
-                .enumerate()
-                // The sales line always stands; a zero tax or round-off has no line.
-                .filter(|(i, (_, amount))| *i == 0 || !amount.is_zero())
-                .map(|(_, (ledger, amount))| Entry {
-                    ledger,
-                    amount,
-                    party: false,
-                }),
-        )
-        .collect())
+    Booking::of_invoice(issued).entries(tally, gst_percent)
+}
+
+/// One voucher as written.
+struct Voucher<'a> {
+    voucher_type: &'a str,
+    number: &'a str,
+    date: NaiveDate,
+    party: &'a str,
+    gstin: Option<&'a str>,
+    /// The state of supply, and the buyer's country of residence.
+    state: Option<&'static str>,
+    residence: Option<&'static str>,
+    narration: String,
+    /// The bill-wise allocation: the bill's name and `New Ref` or `Agst Ref`.
+    bill: (&'a str, &'static str),
+    entries: Vec<Entry<'a>>,
 }
 
 /// `tally.xml` for `invoices` (in the order given, which is invoice-number order).
@@ -112,11 +209,102 @@ pub fn render(invoices: &[IssuedInvoice], config: &Config, period: Period) -> Re
     // Every invoice's rupee entries first, so a missing rate fails before writing.
     let vouchers = invoices
         .iter()
-        .map(|issued| Ok((issued, entries(issued, tally, config.tax.rate)?)))
+        .map(|issued| {
+            let inv = &issued.invoice;
+            let customer = &inv.customer;
+            let mut narration = format!(
+                "DID numbers, {}; customer {}",
+                period.start().format("%B %Y"),
+                customer.id
+            );
+            if let (true, Some(rate)) = (inv.currency != Currency::INR, issued.fx_rate) {
+                narration.push_str(&format!(
+                    "; {} {} at Rs. {} per {}",
+                    inv.currency, inv.total, rate, inv.currency
+                ));
+            }
+            // An export has no Indian state; Tally takes the buyer's country instead.
+            let (state, residence) = match inv.is_export() {
+                true => (None, customer.country.as_deref().and_then(country::name)),
+                false => (gst::state_name(inv.place_of_supply.code()), Some("India")),
+            };
+            Ok(Voucher {
+                voucher_type: &tally.voucher_type,
+                number: &issued.number,
+                date: issued.invoice_date,
+                party: &customer.name,
+                gstin: customer.gstin.as_deref(),
+                state,
+                residence,
+                narration,
+                bill: (&issued.number, "New Ref"),
+                entries: entries(issued, tally, config.tax.rate)?,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
+    write(&vouchers, config, FILE)
+}
+
+/// `tally_notes.xml` for a period's credit and debit notes: a "Credit Note"
+/// voucher for each credit note (the party credited, sales and GST debited) and a
+/// "Debit Note" voucher for each debit note (booked as an invoice is), in rupees
+/// at the original invoice's rate, each allocated bill-wise "Agst Ref" to the
+/// invoice it corrects so Tally sets it off against that receivable.
+pub fn render_notes(notes: &[NoteRecord], config: &Config) -> Result<Vec<u8>> {
+    let tally = &config.export.tally;
+    let vouchers = notes
+        .iter()
+        .map(|note| {
+            let booking = Booking::of_note(note, config);
+            let mut entries = booking.entries(tally, config.tax.rate)?;
+            let voucher_type = match note.kind {
+                NoteKind::Credit => {
+                    // The reverse of the invoice's entries.
+                    entries.iter_mut().for_each(|e| e.amount = -e.amount);
+                    "Credit Note"
+                }
+                NoteKind::Debit => "Debit Note",
+            };
+            let mut narration = format!(
+                "{} against invoice {} of {}; customer {}; {}",
+                note.kind.title(),
+                note.invoice_number,
+                note.invoice_date.format("%d/%m/%Y"),
+                note.customer_id,
+                note.reason
+            );
+            if let (true, Some(rate)) = (booking.currency != Currency::INR, note.fx_rate) {
+                narration.push_str(&format!(
+                    "; {} {} at Rs. {} per {}",
+                    note.currency, note.total, rate, note.currency
+                ));
+            }
+            let (state, residence) = match booking.export {
+                true => (None, None),
+                false => (gst::state_name(&note.place_of_supply), Some("India")),
+            };
+            Ok(Voucher {
+                voucher_type,
+                number: &note.number,
+                date: note.note_date,
+                party: &note.customer_name,
+                gstin: (!note.customer_gstin.is_empty()).then_some(note.customer_gstin.as_str()),
+                state,
+                residence,
+                narration,
+                bill: (&note.invoice_number, "Agst Ref"),
+                entries,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    write(&vouchers, config, NOTES_FILE)
+}
+
+/// The envelope of `vouchers`, as the bytes of `file`.
+fn write(vouchers: &[Voucher], config: &Config, file: &str) -> Result<Vec<u8>> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 1);
-    write_envelope(&mut w, &vouchers, config, period)
-        .map_err(|e| Error::Usage(format!("writing {FILE}: {e}")))?;
+    write_envelope(&mut w, vouchers, &config.export.tally.company)
+        .map_err(|e| Error::Usage(format!("writing {file}: {e}")))?;
     let mut bytes = w.into_inner();
     bytes.push(b'\n');
     Ok(bytes)
@@ -124,11 +312,9 @@ pub fn render(invoices: &[IssuedInvoice], config: &Config, period: Period) -> Re
 
 fn write_envelope(
     w: &mut Writer<Vec<u8>>,
-    vouchers: &[(&IssuedInvoice, Vec<Entry>)],
-    config: &Config,
-    period: Period,
+    vouchers: &[Voucher],
+    company: &str,
 ) -> std::io::Result<()> {
-    let company = &config.export.tally.company;
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("ENVELOPE").write_inner_content(|w| {
         w.create_element("HEADER")
@@ -143,11 +329,8 @@ fn write_envelope(
                     }
                     Ok(())
                 })?;
-                w.create_element("REQUESTDATA").write_inner_content(|w| {
-                    vouchers.iter().try_for_each(|(issued, entries)| {
-                        voucher(w, issued, entries, config, period)
-                    })
-                })?;
+                w.create_element("REQUESTDATA")
+                    .write_inner_content(|w| vouchers.iter().try_for_each(|v| voucher(w, v)))?;
                 Ok(())
             })?;
             Ok(())
@@ -157,68 +340,47 @@ fn write_envelope(
     Ok(())
 }
 
-fn voucher(
-    w: &mut Writer<Vec<u8>>,
-    issued: &IssuedInvoice,
-    entries: &[Entry],
-    config: &Config,
-    period: Period,
-) -> std::io::Result<()> {
-    let tally = &config.export.tally;
-    let inv = &issued.invoice;
-    let customer = &inv.customer;
-    let date = issued.invoice_date.format("%Y%m%d").to_string();
-    let mut narration = format!(
-        "DID numbers, {}; customer {}",
-        period.start().format("%B %Y"),
-        customer.id
-    );
-    if let (true, Some(rate)) = (inv.currency != Currency::INR, issued.fx_rate) {
-        narration.push_str(&format!(
-            "; {} {} at Rs. {} per {}",
-            inv.currency, inv.total, rate, inv.currency
-        ));
-    }
-    // An export has no Indian state; Tally takes the buyer's country instead.
-    let (state, residence) = match inv.is_export() {
-        true => (None, customer.country.as_deref().and_then(country::name)),
-        false => (gst::state_name(inv.place_of_supply.code()), Some("India")),
-    };
+fn voucher(w: &mut Writer<Vec<u8>>, v: &Voucher) -> std::io::Result<()> {
+    let date = v.date.format("%Y%m%d").to_string();
     w.create_element("TALLYMESSAGE").write_inner_content(|w| {
         w.create_element("VOUCHER")
             .with_attributes([
-                ("VCHTYPE", tally.voucher_type.as_str()),
+                ("VCHTYPE", v.voucher_type),
                 ("ACTION", "Create"),
                 ("OBJVIEW", "Accounting Voucher View"),
             ])
             .write_inner_content(|w| {
                 text(w, "DATE", &date)?;
                 text(w, "EFFECTIVEDATE", &date)?;
-                text(w, "VOUCHERTYPENAME", &tally.voucher_type)?;
-                text(w, "VOUCHERNUMBER", &issued.number)?;
+                text(w, "VOUCHERTYPENAME", v.voucher_type)?;
+                text(w, "VOUCHERNUMBER", v.number)?;
                 text(w, "PERSISTEDVIEW", "Accounting Voucher View")?;
-                text(w, "PARTYLEDGERNAME", &customer.name)?;
-                if let Some(gstin) = &customer.gstin {
+                text(w, "PARTYLEDGERNAME", v.party)?;
+                if let Some(gstin) = v.gstin {
                     text(w, "PARTYGSTIN", gstin)?;
                 }
-                if let Some(state) = state {
+                if let Some(state) = v.state {
                     text(w, "STATENAME", state)?;
                     text(w, "PLACEOFSUPPLY", state)?;
                 }
-                if let Some(residence) = residence {
+                if let Some(residence) = v.residence {
                     text(w, "COUNTRYOFRESIDENCE", residence)?;
                 }
-                text(w, "NARRATION", &narration)?;
-                entries
+                text(w, "NARRATION", &v.narration)?;
+                v.entries
                     .iter()
-                    .try_for_each(|entry| ledger_entry(w, entry, &issued.number))
+                    .try_for_each(|entry| ledger_entry(w, entry, v.bill))
             })?;
         Ok(())
     })?;
     Ok(())
 }
 
-fn ledger_entry(w: &mut Writer<Vec<u8>>, entry: &Entry, number: &str) -> std::io::Result<()> {
+fn ledger_entry(
+    w: &mut Writer<Vec<u8>>,
+    entry: &Entry,
+    (bill, bill_type): (&str, &str),
+) -> std::io::Result<()> {
     // `-0` would read as a debit of nothing: zero is written unsigned.
     let signed = match entry.amount.is_zero() {
         true => Decimal::ZERO,
@@ -237,8 +399,8 @@ fn ledger_entry(w: &mut Writer<Vec<u8>>, entry: &Entry, number: &str) -> std::io
             if entry.party {
                 w.create_element("BILLALLOCATIONS.LIST")
                     .write_inner_content(|w| {
-                        text(w, "NAME", number)?;
-                        text(w, "BILLTYPE", "New Ref")?;
+                        text(w, "NAME", bill)?;
+                        text(w, "BILLTYPE", bill_type)?;
                         text(w, "AMOUNT", &amount)
                     })?;
             }
