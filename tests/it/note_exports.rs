@@ -258,3 +258,35 @@ fn a_user_layout_without_its_templates_stops_the_note_and_one_without_a_credit_l
         "No,Amount\nDN/26-27/00001,10.00\n"
     );
 }
+
+#[test]
+fn notes_issued_by_a_rerun_with_issue_notes_are_in_that_run_s_exports() {
+    let first = Test::demo()
+        .args(["--csv", "zoho,tally"])
+        .run()
+        .expect_code(0);
+    let ran = crate::cli_ledger::edited_demo(first.then(), |items| {
+        items.retain(|n| n["account_id"] != "MA_KOCHI007");
+    })
+    .args(crate::cli_ledger::demo_args_on("snap"))
+    .args(["--csv", "zoho,tally", "--issue-notes"])
+    .run()
+    .expect_code(0);
+    // The released numbers of DID/26-27/00009 (Kerala, registered, IGST) are
+    // credited whole: four rows against that invoice, adding up to its 473.42.
+    let zoho = ran.read("out/zoho_credit_notes.csv");
+    let rows: Vec<&str> = zoho.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "{zoho}");
+    for row in &rows {
+        assert!(
+            row.starts_with("CN/26-27/00001,2026-12-02,Anil Thomas,business_registered_regular,32AAGCK9876F1Z7,KL,DID/26-27/00009,2026-12-01,Registered,"),
+            "{row}"
+        );
+    }
+    assert!(!ran.path("out/zoho_debit_notes.csv").exists());
+    let tally = ran.read("out/tally_notes.xml");
+    assert!(
+        tally.contains("<AMOUNT>558.64</AMOUNT>") && tally.contains("<AMOUNT>-85.22</AMOUNT>"),
+        "{tally}"
+    );
+}
