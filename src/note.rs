@@ -139,8 +139,9 @@ pub fn issue(s: &NoteSettings) -> Result<(String, Vec<String>)> {
         .unwrap_or_else(|| PathBuf::from("out").join(period.to_string()));
     refuse_other_period(&out, period)?;
     // The folder's accounting exports get the notes too, in the same layouts.
-    let (layouts, bom) = exports::found_in(&out, s.templates.as_deref())?;
-    let exports = Exports::load(&layouts, s.templates.as_deref(), bom)?;
+    let found = exports::found_in(&out, s.templates.as_deref())?;
+    let exports = Exports::load(&found.layouts, s.templates.as_deref(), found.bom)?;
+    exports.refuse_other_columns(&out)?;
     let staged = StagedDir::create(&out, "summary.json")?;
     let mut book = ledger.begin()?;
     let notes = &s.config.notes;
@@ -162,6 +163,10 @@ pub fn issue(s: &NoteSettings) -> Result<(String, Vec<String>)> {
     staged.carry_over()?;
     note_files::write(&staged, &period_notes, &s.config, renderer.as_ref())?;
     let (note_exports, warnings) = exports.render_notes(&period_notes, &s.config, period)?;
+    // Replaced whole: a file split into parts (or joined again) leaves no stale part.
+    for file in &found.note_files {
+        staged.remove_file(file)?;
+    }
     for (file, bytes) in &note_exports {
         staged.write_file(file, bytes)?;
     }

@@ -118,6 +118,19 @@ impl StagedDir {
         copy_tree(&self.target, &self.staging)
     }
 
+    /// Removes a carried-over file (a name in the folder's top level) from the
+    /// staging folder, for a writer that replaces a set of files whose count may
+    /// shrink or grow; nothing when it is not there.
+    pub fn remove_file(&self, name: &str) -> Result<()> {
+        match fs::remove_file(self.staging.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(
+                format!("removing {name} from the staging folder"),
+                e,
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes one file (a relative path, sub-folders created) into the staging folder.
     pub fn write_file(&self, relative: &str, bytes: &[u8]) -> Result<()> {
         let rel = Path::new(relative);

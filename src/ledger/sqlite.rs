@@ -498,8 +498,6 @@ fn address_lines(stored: &str) -> Vec<String> {
         .collect()
 }
 
-/// The notes matching `filter` (an SQL condition on `n` (notes) and `i` (their
-/// invoices) with one parameter), in kind, then number order.
 /// An invoice's recorded exchange rate, if it has one.
 fn parse_fx_rate(path: &Path, invoice: &str, text: Option<String>) -> Result<Option<Decimal>> {
     text.map(|text| {
@@ -513,6 +511,8 @@ fn parse_fx_rate(path: &Path, invoice: &str, text: Option<String>) -> Result<Opt
     .transpose()
 }
 
+/// The notes matching `filter` (an SQL condition on `n` (notes) and `i` (their
+/// invoices) with one parameter), in kind, then number order.
 pub(super) fn load_notes(
     conn: &Connection,
     path: &Path,

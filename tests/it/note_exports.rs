@@ -290,3 +290,84 @@ fn notes_issued_by_a_rerun_with_issue_notes_are_in_that_run_s_exports() {
         "{tally}"
     );
 }
+
+#[test]
+fn a_note_file_that_grows_into_parts_leaves_no_stale_file_and_an_overridden_layout_needs_its_templates(
+) {
+    let one = "[[columns]]\nheader = \"No\"\nvalue = \"{{ note.number }}\"\n";
+    let ran = Test::demo_configured(demo_config_text())
+        .file(
+            "tpl/csv/mine.toml",
+            "[[columns]]\nheader = \"No\"\nvalue = \"{{ invoice.number }}\"\n",
+        )
+        .file(
+            "tpl/csv/mine_credit_notes.toml",
+            format!("[limits]\ninvoices = 1\n{one}"),
+        )
+        .file(
+            "tpl/csv/xero.toml",
+            "[[columns]]\nheader = \"Mine\"\nvalue = \"{{ invoice.number }}\"\n",
+        )
+        .args(["--csv", "mine,xero", "--templates", "tpl"])
+        .run()
+        .expect_code(0);
+    // Files that are no layout's export (an editor's lock file, a renamed copy) are
+    // left alone.
+    for junk in ["~$mine.csv", "mine (1).csv"] {
+        std::fs::write(ran.path(&format!("out/{junk}")), "x").unwrap();
+    }
+    let mine_only = ran.path("tpl2/csv");
+    std::fs::create_dir_all(&mine_only).unwrap();
+    for file in ["mine.toml", "mine_credit_notes.toml"] {
+        std::fs::copy(ran.path(&format!("tpl/csv/{file}")), mine_only.join(file)).unwrap();
+    }
+    // Templates without the run's xero.toml: the folder's xero.csv is not in the
+    // built-in columns, so the note is refused and no number is used.
+    let refused = credit_line_2(ran, &["--templates", "tpl2"])
+        .run()
+        .expect_code(2);
+    assert!(
+        refused
+            .stderr()
+            .contains("xero.csv: its header row is not that of the layout xero"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(!refused.path("out/notes.csv").exists());
+    let ran = credit_line_2(refused, &["--templates", "tpl"])
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        ran.read("out/mine_credit_notes.csv"),
+        "No\nCN/26-27/00001\n"
+    );
+    let ran = note(
+        ran,
+        &[
+            "note",
+            "credit",
+            "--invoice",
+            "DID/26-27/00004",
+            "--amount",
+            "10",
+            "--reason",
+            "Goodwill",
+            "--date",
+            "2026-12-06",
+            "--templates",
+            "tpl",
+        ],
+    )
+    .run()
+    .expect_code(0);
+    assert!(!ran.path("out/mine_credit_notes.csv").exists());
+    assert_eq!(
+        ran.read("out/mine_credit_notes-001.csv"),
+        "No\nCN/26-27/00001\n"
+    );
+    assert_eq!(
+        ran.read("out/mine_credit_notes-002.csv"),
+        "No\nCN/26-27/00002\n"
+    );
+    assert_eq!(ran.read("out/~$mine.csv"), "x");
+}

@@ -208,14 +208,15 @@ impl Layout {
         self.columns.iter().map(|c| c.header.as_str())
     }
 
-    /// Writes the rows of invoice `number`, one per value in `lines`. `ctx` holds the
-    /// invoice; cells that do not read `line` are rendered once per invoice (without
+    /// Writes the rows of a document (`document` names it in errors: "invoice
+    /// DID/…", "credit note CN/…"), one per value in `lines`. `ctx` holds the
+    /// document; cells that do not read `line` are rendered once per invoice (without
     /// a `line` in the context, so a missed use fails instead of going stale).
     pub fn write_invoice(
         &self,
         w: &mut csv::Writer<Vec<u8>>,
         ctx: &mut Context,
-        number: &str,
+        document: &str,
         lines: &[Value],
     ) -> Result<()> {
         ctx.remove("line");
@@ -225,7 +226,7 @@ impl Layout {
             .enumerate()
             .map(|(i, c)| {
                 (!c.per_line)
-                    .then(|| self.cell(i, ctx, number, None))
+                    .then(|| self.cell(i, ctx, document, None))
                     .transpose()
             })
             .collect::<Result<Vec<Option<String>>>>()?;
@@ -237,7 +238,7 @@ impl Layout {
                 .enumerate()
                 .map(|(i, c)| {
                     c.per_line
-                        .then(|| self.cell(i, ctx, number, Some(n + 1)))
+                        .then(|| self.cell(i, ctx, document, Some(n + 1)))
                         .transpose()
                 })
                 .collect::<Result<Vec<Option<String>>>>()?;
@@ -251,13 +252,13 @@ impl Layout {
     }
 
     /// Renders column `i` and checks or neutralises it; errors name the column and
-    /// the invoice (and line).
-    fn cell(&self, i: usize, ctx: &Context, number: &str, line: Option<usize>) -> Result<String> {
+    /// the document (and line).
+    fn cell(&self, i: usize, ctx: &Context, document: &str, line: Option<usize>) -> Result<String> {
         let c = &self.columns[i];
         let fail = |problem: String| {
             let at = match line {
-                Some(n) => format!("invoice {number}, line {n}"),
-                None => format!("invoice {number}"),
+                Some(n) => format!("{document}, line {n}"),
+                None => document.to_owned(),
             };
             Error::input(
                 &self.source,
@@ -415,7 +416,7 @@ mod tests {
             let lines: Vec<Value> = lines.iter().map(Value::from_serializable).collect();
             let mut w = crate::render::csv::writer();
             layout
-                .write_invoice(&mut w, &mut ctx, "X", &lines)
+                .write_invoice(&mut w, &mut ctx, "invoice X", &lines)
                 .map(|()| String::from_utf8(crate::render::csv::finish(w)).unwrap())
                 .map_err(|e| e.to_string())
         };

@@ -135,39 +135,67 @@ fn known() -> String {
 /// The note files of a run's canonical outputs, which are not layouts either.
 const NOTE_FILES: [&str; 2] = ["notes", "note_lines"];
 
-/// The layouts whose exports a run wrote into `dir` (`NAME.csv` or its parts
-/// `NAME-001.csv`, …, and `tally.xml`), and whether they carry a byte-order mark:
-/// what `didbill note` writes the period's notes for, so the folder's exports
-/// stay complete. Fails, naming the file, for a layout that is neither built in
-/// nor under `templates`.
-pub fn found_in(dir: &Path, templates: Option<&Path>) -> Result<(Vec<String>, bool)> {
+/// What a run's exports left in a period's folder, read by `didbill note`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FolderExports {
+    /// The layouts exported (`NAME.csv` or its parts `NAME-001.csv`, …, and
+    /// `tally` for `tally.xml`), sorted.
+    pub layouts: Vec<String>,
+    /// Whether those files carry a byte-order mark.
+    pub bom: bool,
+    /// The notes' export files there now (`NAME_credit_notes.csv`, their parts,
+    /// `tally_notes.xml`, …), which the note's own files replace.
+    pub note_files: Vec<String>,
+}
+
+/// The name a run's export file `file` was written for (`xero` for `xero.csv` and
+/// `xero-002.csv`, `tally` for `tally.xml`), if it is one.
+fn exported_layout(file: &str, templates: Option<&Path>) -> Option<String> {
+    if file == tally::FILE {
+        return Some(TALLY.to_owned());
+    }
+    let stem = file.strip_suffix(".csv")?;
+    // A part number, unless the whole stem names a layout of its own (`sage-200`).
+    let name = match stem.rsplit_once('-') {
+        Some((name, part))
+            if part.len() == 3
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && !has_layout(stem, templates) =>
+        {
+            name
+        }
+        _ => stem,
+    };
+    // Only a name `--csv` accepts: not an editor's lock file or a renamed copy.
+    let name = layout_names(&[name.to_owned()]).ok()?.into_iter().next()?;
+    (!NOTE_FILES.contains(&name.as_str())).then_some(name)
+}
+
+/// Reads `dir` for [`FolderExports`]. Fails, naming the file, for a layout that is
+/// neither built in nor under `templates`.
+pub fn found_in(dir: &Path, templates: Option<&Path>) -> Result<FolderExports> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), false)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FolderExports::default()),
         Err(e) => return Err(Error::io(format!("reading {}", dir.display()), e)),
     };
-    let mut names = Vec::new();
-    let mut bom = false;
+    let mut found = FolderExports::default();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
         let file = entry.file_name().to_string_lossy().into_owned();
-        let name = match file.strip_suffix(".csv") {
-            Some(stem) => match stem.rsplit_once('-') {
-                Some((name, part))
-                    if part.len() == 3 && part.bytes().all(|b| b.is_ascii_digit()) =>
-                {
-                    name.to_owned()
-                }
-                _ => stem.to_owned(),
-            },
-            None if file == tally::FILE => TALLY.to_owned(),
-            None => continue,
+        let stem = file
+            .strip_suffix(".csv")
+            .map(|s| s.rsplit_once('-').map_or(s, |(n, _)| n));
+        if file == tally::NOTES_FILE
+            || stem.is_some_and(|s| s.ends_with(CREDIT_NOTES) || s.ends_with(DEBIT_NOTES))
+        {
+            found.note_files.push(file);
+            continue;
+        }
+        let Some(name) = exported_layout(&file, templates) else {
+            continue;
         };
-        let canonical = RESERVED.contains(&name.as_str())
-            || NOTE_FILES.contains(&name.as_str())
-            || name.ends_with(CREDIT_NOTES)
-            || name.ends_with(DEBIT_NOTES);
-        if canonical || names.contains(&name) {
+        if found.layouts.contains(&name) {
             continue;
         }
         if name != TALLY && !has_layout(&name, templates) {
@@ -182,13 +210,14 @@ pub fn found_in(dir: &Path, templates: Option<&Path>) -> Result<(Vec<String>, bo
             )));
         }
         let mut head = [0u8; 3];
-        bom |= std::fs::File::open(entry.path())
+        found.bom |= std::fs::File::open(entry.path())
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
             .is_ok_and(|()| head == *BOM);
-        names.push(name);
+        found.layouts.push(name);
     }
-    names.sort();
-    Ok((names, bom))
+    found.layouts.sort();
+    found.note_files.sort();
+    Ok(found)
 }
 
 /// The accounting exports of a run: compiled layouts, ready to render.
@@ -383,6 +412,33 @@ impl Exports {
         Ok((files, warnings))
     }
 
+    /// Refuses a folder whose exports have other columns than these layouts (a run
+    /// with a `--templates` override that the note was not given), naming the file:
+    /// its notes would not import beside its invoices.
+    pub fn refuse_other_columns(&self, dir: &Path) -> Result<()> {
+        for layout in &self.layouts {
+            let head = header_row(&layout.invoices);
+            for file in [
+                format!("{}.csv", layout.name),
+                format!("{}-001.csv", layout.name),
+            ] {
+                let Ok(bytes) = std::fs::read(dir.join(&file)) else {
+                    continue;
+                };
+                if !bytes.strip_prefix(BOM).unwrap_or(&bytes).starts_with(&head) {
+                    return Err(Error::Usage(format!(
+                        "{}: its header row is not that of the layout {} as didbill reads it \
+                         now (built in, or from --templates): pass the --templates DIR the run \
+                         used, so the notes have the same columns",
+                        dir.join(&file).display(),
+                        layout.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The files `stem.csv` (or `stem-001.csv`, … past its limits) of one layout
     /// over `documents`, and a warning for each document too big for one file.
     fn render_layout(
@@ -392,6 +448,11 @@ impl Exports {
         documents: impl Iterator<Item = Document>,
         run: &Context,
     ) -> Result<(Vec<ExportFile>, Vec<String>)> {
+        let document = match stem {
+            _ if stem.ends_with(CREDIT_NOTES) => "credit note",
+            _ if stem.ends_with(DEBIT_NOTES) => "debit note",
+            _ => "invoice",
+        };
         let mut ctx = run.clone();
         let mut rendered = Vec::new();
         for doc in documents {
@@ -401,25 +462,23 @@ impl Exports {
                 false => &doc.rows[..doc.items],
             };
             let mut w = writer();
-            layout.write_invoice(&mut w, &mut ctx, &doc.number, rows)?;
+            layout.write_invoice(
+                &mut w,
+                &mut ctx,
+                &format!("{document} {}", doc.number),
+                rows,
+            )?;
             rendered.push(Rendered {
                 number: doc.number,
                 rows: rows.len(),
                 bytes: finish(w),
             });
         }
-        let mut w = writer();
-        w.write_record(layout.headers()).expect("in-memory CSV");
-        let mut head = finish(w);
+        let mut head = header_row(layout);
         if self.bom {
             head.splice(0..0, BOM.iter().copied());
         }
         let limits = layout.limits();
-        let document = match stem {
-            _ if stem.ends_with(CREDIT_NOTES) => "credit note",
-            _ if stem.ends_with(DEBIT_NOTES) => "debit note",
-            _ => "invoice",
-        };
         let warnings = rendered
             .iter()
             .filter(|r| !limits.allow(1, r.rows, head.len() + r.bytes.len()))
@@ -450,6 +509,13 @@ impl Exports {
             .collect();
         Ok((files, warnings))
     }
+}
+
+/// The header row of `layout`, as written.
+fn header_row(layout: &Layout) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record(layout.headers()).expect("in-memory CSV");
+    finish(w)
 }
 
 /// One document's rows in one layout.

@@ -132,9 +132,16 @@ impl<'a> Booking<'a> {
             let rate = self.fx_rate.ok_or_else(|| {
                 Error::Data(format!(
                     "--csv tally: {} {} ({}) is in {} and has no exchange rate (tax is off, so none \
-                     was recorded), and Tally's vouchers are in rupees: drop tally from --csv \
-                     for this month, or price the customer in INR; nothing was written",
-                    self.document, self.number, self.customer_id, self.currency
+                     was recorded), and Tally's vouchers are in rupees: {}; nothing was written",
+                    self.document,
+                    self.number,
+                    self.customer_id,
+                    self.currency,
+                    match self.document {
+                        "invoice" => "drop tally from --csv for this month, or price the customer in INR",
+                        _ => "a note is written to tally_notes.xml because the folder has tally.xml; \
+                              move tally.xml out of the folder to issue it without",
+                    }
                 ))
             })?;
             let inr = InrValues::of_value(self.taxable, self.treatment, rate, gst_percent);
