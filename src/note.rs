@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ledger::location::LedgerLocation;
 use crate::ledger::notes::{NoteAmount, NoteRequest, NoteTax};
 use crate::ledger::Ledger;
 use crate::output::StagedDir;
@@ -30,8 +31,8 @@ use didbill_core::period::Period;
 pub struct NoteSettings {
     /// The configuration (seller, tax, note series).
     pub config: Config,
-    /// The ledger file.
-    pub ledger: PathBuf,
+    /// The ledger.
+    pub ledger: LedgerLocation,
     /// The output folder (default `out/YYYY-MM` of the invoice's period).
     pub out: Option<PathBuf>,
     /// Whether to write the note's PDF.
@@ -56,14 +57,14 @@ pub struct NoteSettings {
 
 /// Opens an existing ledger (upgrading it): notes and cancellations need issued
 /// invoices, so a missing file is an error rather than a new ledger.
-fn existing_ledger(path: &std::path::Path) -> Result<Ledger> {
-    if !path.exists() {
-        return Err(Error::Ledger {
+fn existing_ledger(location: &LedgerLocation) -> Result<Ledger> {
+    match location {
+        LedgerLocation::File(path) if !path.exists() => Err(Error::Ledger {
             path: path.to_path_buf(),
             message: "does not exist; `didbill run` creates it, or pass --ledger PATH".into(),
-        });
+        }),
+        _ => Ledger::open(location),
     }
-    Ledger::open(path)
 }
 
 /// Refuses a document in the name of the built-in demo seller.
@@ -117,22 +118,14 @@ pub fn issue(s: &NoteSettings) -> Result<(String, Vec<String>)> {
     let mut ledger = existing_ledger(&s.ledger)?;
     // The period (hence the folder, whose lock comes before the ledger's) is read
     // first; the transaction below checks the invoice again under the lock.
-    let period: Period = match ledger.invoice(&s.invoice)? {
-        Some((record, _)) => record.period.parse().map_err(|_| Error::Ledger {
-            path: s.ledger.clone(),
-            message: format!(
-                "invoice {} has the period {:?}; the file is damaged",
-                s.invoice, record.period
-            ),
-        })?,
-        None => {
-            return Err(Error::Data(format!(
-                "invoice {} is not in the ledger {}; `didbill invoices list` shows the numbers",
-                s.invoice,
-                s.ledger.display()
-            )))
-        }
-    };
+    let period = ledger.begin()?.invoice_period(&s.invoice)?;
+    let period: Period = period.parse().map_err(|_| Error::Ledger {
+        path: ledger.path().to_path_buf(),
+        message: format!(
+            "invoice {} has the period {period:?}; the ledger is damaged",
+            s.invoice
+        ),
+    })?;
     let out = s
         .out
         .clone()
@@ -193,7 +186,7 @@ pub fn issue(s: &NoteSettings) -> Result<(String, Vec<String>)> {
 }
 
 /// Cancels an invoice; returns the line to print.
-pub fn cancel(ledger: &std::path::Path, number: &str, reason: &str) -> Result<String> {
+pub fn cancel(ledger: &LedgerLocation, number: &str, reason: &str) -> Result<String> {
     let mut ledger = existing_ledger(ledger)?;
     let mut book = ledger.begin()?;
     let period = book.cancel(number, reason)?;

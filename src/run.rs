@@ -19,6 +19,7 @@ use vobiz::fetch::Scope;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inventory::{self, calls::Calls};
+use crate::ledger::location::LedgerLocation;
 use crate::ledger::{IssueRequest, Issued, Ledger, RunFigures, RunRecord};
 use crate::output::StagedDir;
 use crate::progress;
@@ -48,8 +49,8 @@ pub struct RunSettings {
     pub invoice_date: NaiveDate,
     /// Draft numbers, no ledger.
     pub dry_run: bool,
-    /// The ledger file (unused in a dry run).
-    pub ledger: PathBuf,
+    /// The ledger (unused in a dry run).
+    pub ledger: LedgerLocation,
     /// The validated configuration.
     pub config: Config,
     /// Accounting CSV layouts to write (`--csv`, without `generic`).

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::delivery::{Mode, SendSettings};
 use crate::error::{Error, Result, EXIT_CODES};
 use crate::fetch::FetchSettings;
+use crate::ledger::location::LedgerLocation;
 use crate::ledger::{self, report};
 use crate::numbers::NumbersSettings;
 use crate::render::exports;
@@ -109,9 +110,9 @@ pub struct Gstr1Args {
     /// The return's month, YYYY-MM: the documents dated in it.
     #[arg(long, value_parser = parse_period)]
     pub period: Period,
-    /// The ledger file.
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    /// The ledger: a SQLite file or postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
     /// Configuration file (default: ./didbill.toml if present).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -136,7 +137,7 @@ impl Gstr1Args {
         };
         Ok(crate::returns::gstr1::Gstr1Settings {
             period: self.period,
-            ledger: self.ledger.clone(),
+            ledger: self.ledger.file("didbill gstr1")?.to_path_buf(),
             fx,
             out: self
                 .out
@@ -257,9 +258,9 @@ pub struct NoteArgs {
     /// Configuration file [default: ./didbill.toml if present].
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// The ledger file.
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    /// The ledger: a SQLite file or postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
 }
 
 /// Arguments of `didbill send`.
@@ -291,8 +292,8 @@ pub struct SendArgs {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// The invoice ledger, which also holds the outbox.
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
     /// Customers, configuration, API and progress.
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -316,7 +317,7 @@ impl SendArgs {
             customers: self.scope.customers.clone(),
             mode,
             resend: self.resend,
-            ledger: self.ledger.clone(),
+            ledger: self.ledger.file("didbill send")?.to_path_buf(),
             out: self.out.clone(),
             templates: self.templates.clone(),
             config,
@@ -471,9 +472,9 @@ pub enum LedgerCommand {
 /// Arguments of `didbill ledger verify`.
 #[derive(Debug, Args)]
 pub struct LedgerVerifyArgs {
-    /// The ledger file.
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    /// The ledger: a SQLite file or postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
 }
 
 /// Arguments of `didbill invoices cancel`.
@@ -484,9 +485,9 @@ pub struct InvoicesCancelArgs {
     /// Why it is cancelled.
     #[arg(long, value_parser = parse_text)]
     pub reason: String,
-    /// The ledger file.
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    /// The ledger: a SQLite file or postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
 }
 
 /// Arguments of `didbill invoices list`.
@@ -501,9 +502,9 @@ pub struct InvoicesListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: report::Format,
-    /// The ledger file.
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    /// The ledger: a SQLite file or postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
 }
 
 /// Arguments of `didbill invoices show`.
@@ -514,9 +515,9 @@ pub struct InvoicesShowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: report::Format,
-    /// The ledger file.
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    /// The ledger: a SQLite file or postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
 }
 
 /// Arguments of `didbill run`.
@@ -544,8 +545,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// The invoice ledger (numbers, issued invoices, billed setup fees).
-    #[arg(long, default_value = ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    #[arg(long, env = "DIDBILL_LEDGER", hide_env_values = true, default_value = ledger::DEFAULT_PATH)]
+    pub ledger: LedgerLocation,
     /// Accounting exports to write beside the canonical files, comma-separated:
     /// xero, zoho, quickbooks, tally (TallyPrime vouchers, tally.xml), or NAME for
     /// --templates DIR/csv/NAME.toml (generic is line_items.csv, always written).

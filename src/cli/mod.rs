@@ -80,18 +80,20 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             report.verdict(settings.fail_on_findings)
         }
         Command::Invoices(InvoicesCommand::List(args)) => {
-            let ledger = Ledger::open_read_only(&args.ledger)?;
+            let ledger = Ledger::open_read_only(args.ledger.file("didbill invoices list")?)?;
             let records = ledger.invoices(args.period, args.customer.as_deref())?;
             out.print(report::list(&records, args.format).as_bytes())
         }
         Command::Invoices(InvoicesCommand::Show(args)) => {
-            let ledger = Ledger::open_read_only(&args.ledger)?;
-            let (invoice, lines) = find_invoice(&ledger, &args.number, &args.ledger)?;
+            let path = args.ledger.file("didbill invoices show")?;
+            let ledger = Ledger::open_read_only(path)?;
+            let (invoice, lines) = find_invoice(&ledger, &args.number, path)?;
             let notes = ledger.invoice_notes(&invoice.invoice_number)?;
             out.print(report::show(&invoice, &lines, &notes, args.format).as_bytes())
         }
         Command::Ledger(LedgerCommand::Verify(args)) => {
-            let (text, failure) = ledger::verify::verify(&args.ledger)?;
+            let (text, failure) =
+                ledger::verify::verify(args.ledger.file("didbill ledger verify")?)?;
             out.print(text.as_bytes())?;
             failure.map_or(Ok(()), Err)
         }

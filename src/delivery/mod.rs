@@ -141,7 +141,7 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
                 // The read-only open says how to make one.
                 Ledger::open_read_only(&settings.ledger)?;
             }
-            Ledger::open(&settings.ledger)?
+            Ledger::open_file(&settings.ledger)?
         }
         _ => Ledger::open_read_only(&settings.ledger)?,
     };
@@ -167,7 +167,7 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
         .chain(&notes)
         .map(|d| (d.kind, d.number.as_str()))
         .collect();
-    let mut outbox = SqliteOutbox::new(ledger.connection(), &path);
+    let mut outbox = SqliteOutbox::new(ledger.connection()?, &path);
     let attempts = outbox.attempts(&documents)?;
     if settings.mode == Mode::Status {
         return Ok(Report {
@@ -177,19 +177,20 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
     }
     let run_dir = match &settings.out {
         Some(dir) => dir.clone(),
-        None => match outbox::run_folder(ledger.connection(), &path, &settings.period.to_string())?
-        {
-            Some(dir) => PathBuf::from(dir),
-            None if invoices.is_empty() => PathBuf::new(),
-            None => {
-                return Err(Error::Usage(format!(
-                    "the ledger {} records no finished run of {}; pass --out with the \
+        None => {
+            match outbox::run_folder(ledger.connection()?, &path, &settings.period.to_string())? {
+                Some(dir) => PathBuf::from(dir),
+                None if invoices.is_empty() => PathBuf::new(),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "the ledger {} records no finished run of {}; pass --out with the \
                      folder holding its pdf/",
-                    path.display(),
-                    settings.period
-                )))
+                        path.display(),
+                        settings.period
+                    )))
+                }
             }
-        },
+        }
     };
     let smtp = &settings.config.smtp;
     let seller = &settings.config.seller;

@@ -1,4 +1,5 @@
-//! The invoice ledger (SPEC §2.5): a local SQLite file (default `didbill.sqlite`)
+//! The invoice ledger: a local SQLite file (default `didbill.sqlite`) or a shared
+//! PostgreSQL database ([`postgres`], `--ledger postgres://…`, see [`location`])
 //! that records every issued invoice, its lines, its content hash and the setup fees
 //! it billed, so that numbers are gap-free, re-runs are idempotent and no setup fee
 //! is billed twice.
@@ -53,8 +54,10 @@
 //! drafts `DRAFT-0001`, …, and cannot know which setup fees were billed before.
 
 pub mod content;
+pub mod location;
 pub mod notes;
 pub mod plan;
+pub mod postgres;
 pub mod report;
 mod returns;
 mod schema;
@@ -77,6 +80,7 @@ use didbill_core::billing::{BilledSetups, Invoice, IssuedInvoice, Line, SetupKey
 use didbill_core::fx::FxRates;
 use didbill_core::numbering::NumberFormat;
 use didbill_core::period::{financial_year, Period};
+use location::LedgerLocation;
 use plan::{Candidate, Change, Decision, Refusal, Series, StoredInvoice};
 use sqlite::SqliteStore;
 use store::{InterruptedRun, NewInvoice, Store};
@@ -89,12 +93,28 @@ pub const DEFAULT_PATH: &str = "didbill.sqlite";
 /// How long a run waits for another process holding the ledger before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// An open ledger file.
+/// An open ledger: a SQLite file or a PostgreSQL database.
 #[derive(Debug)]
 pub struct Ledger {
-    conn: Connection,
+    backend: Backend,
+    /// The file, or the database URL without its password, as messages show it.
     path: PathBuf,
     created: bool,
+}
+
+/// The connection behind a [`Ledger`].
+enum Backend {
+    Sqlite(Connection),
+    Postgres(Box<::postgres::Client>),
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite(_) => "Sqlite",
+            Backend::Postgres(_) => "Postgres",
+        })
+    }
 }
 
 /// Turns an SQLite error into a ledger error that says what was being done.
@@ -128,10 +148,27 @@ fn parse_date(path: &Path, text: &str) -> Result<NaiveDate> {
 }
 
 impl Ledger {
-    /// Opens the ledger for a run, creating it (and its tables) when missing and
-    /// upgrading an older schema. The folder must exist: a mistyped `--ledger`
-    /// should not quietly start a second numbering.
-    pub fn open(path: &Path) -> Result<Ledger> {
+    /// Opens the ledger for a run, creating its tables when missing and upgrading
+    /// an older schema.
+    pub fn open(location: &LedgerLocation) -> Result<Ledger> {
+        match location {
+            LedgerLocation::File(path) => Ledger::open_file(path),
+            LedgerLocation::Postgres(target) => {
+                let path = location.shown();
+                let mut client = target.connect()?;
+                let created = postgres::migrate(&mut client, &path)?;
+                Ok(Ledger {
+                    backend: Backend::Postgres(Box::new(client)),
+                    path,
+                    created,
+                })
+            }
+        }
+    }
+
+    /// Opens (creating or upgrading) a ledger file. The folder must exist: a
+    /// mistyped `--ledger` should not quietly start a second numbering.
+    pub fn open_file(path: &Path) -> Result<Ledger> {
         let created = !path.exists();
         if created {
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
@@ -148,7 +185,7 @@ impl Ledger {
         let mut conn = Self::connect(path, flags)?;
         schema::migrate(&mut conn, path)?;
         Ok(Ledger {
-            conn,
+            backend: Backend::Sqlite(conn),
             path: path.to_path_buf(),
             created,
         })
@@ -166,7 +203,7 @@ impl Ledger {
         let conn = Self::connect(path, flags)?;
         schema::check_current(&conn, path)?;
         Ok(Ledger {
-            conn,
+            backend: Backend::Sqlite(conn),
             path: path.to_path_buf(),
             created: false,
         })
@@ -184,29 +221,45 @@ impl Ledger {
 
     /// The open connection, for the outbox of `didbill send` (`delivery::outbox`),
     /// which keeps its own table in the same file.
-    pub(crate) fn connection(&self) -> &Connection {
-        &self.conn
+    pub(crate) fn connection(&self) -> Result<&Connection> {
+        self.sqlite()
     }
 
-    /// The ledger file.
+    /// The SQLite connection, for what reads only a ledger file so far (listings,
+    /// returns, verification, the outbox).
+    fn sqlite(&self) -> Result<&Connection> {
+        match &self.backend {
+            Backend::Sqlite(conn) => Ok(conn),
+            Backend::Postgres(_) => Err(Error::Ledger {
+                path: self.path.clone(),
+                message: "this command reads a SQLite ledger file only so far".into(),
+            }),
+        }
+    }
+
+    /// The ledger file (or its URL without password).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Takes the ledger's write lock for one run (waiting for another run to finish).
-    pub fn begin(&mut self) -> Result<Book<SqliteStore<'_>>> {
+    pub fn begin(&mut self) -> Result<Book<'_>> {
         let path = self.path.as_path();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_error(path, "locking the ledger", e))?;
-        let store = SqliteStore::new(tx, path);
+        let store: Box<dyn Store + '_> = match &mut self.backend {
+            Backend::Sqlite(conn) => {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(|e| sql_error(path, "locking the ledger", e))?;
+                Box::new(SqliteStore::new(tx, path))
+            }
+            Backend::Postgres(client) => Box::new(postgres::begin(client, path)?),
+        };
         let interrupted = store.interrupted_runs()?;
         let mut notes = Vec::new();
         if self.created {
             notes.push(format!(
                 "created a new ledger {}; invoice numbers start at 1 in each financial year. \
-                 Keep this file: it is what makes numbers gap-free and re-runs safe",
+                 Keep it (back it up): it is what makes numbers gap-free and re-runs safe",
                 path.display()
             ));
         }
@@ -229,6 +282,12 @@ impl Ledger {
             return Ok(());
         }
         let path = self.path.as_path();
+        let conn = match &mut self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Postgres(client) => {
+                return postgres::finish_run(client, path, recorded.run, &recorded.repairs)
+            }
+        };
         let fail = |e| {
             sql_error(
                 path,
@@ -237,8 +296,7 @@ impl Ledger {
                 e,
             )
         };
-        let tx = self
-            .conn
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail)?;
         let finished = now();
@@ -359,8 +417,8 @@ struct Fresh {
 /// One run's transaction on the ledger, over any [`Store`]; dropping it rolls
 /// everything back.
 #[derive(Debug)]
-pub struct Book<S: Store> {
-    store: S,
+pub struct Book<'a> {
+    store: Box<dyn Store + 'a>,
     path: PathBuf,
     started_at: String,
     notes: Vec<String>,
@@ -371,7 +429,7 @@ pub struct Book<S: Store> {
     documents: bool,
 }
 
-impl<S: Store> Book<S> {
+impl Book<'_> {
     /// Every setup fee the ledger has billed, and on which invoice.
     pub fn billed_setups(&self) -> Result<BilledSetups> {
         self.store.billed_setups()
@@ -839,9 +897,9 @@ mod tests {
     fn the_schema_refuses_gaps_and_edits_of_issued_invoices() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.sqlite");
-        let ledger = Ledger::open(&path).unwrap();
+        let ledger = Ledger::open_file(&path).unwrap();
         assert!(ledger.created);
-        let conn = &ledger.conn;
+        let conn = ledger.sqlite().unwrap();
         conn.execute(
             "INSERT INTO runs (period, as_of, source, out_dir, invoice_date, customers,
                  numbers_fetched, billed, not_billable, exceptions, invoices, invoices_new, pid,
@@ -862,10 +920,11 @@ mod tests {
         }
         drop(ledger);
 
-        let again = Ledger::open(&path).unwrap();
+        let again = Ledger::open_file(&path).unwrap();
         assert!(!again.created);
         let version: i32 = again
-            .conn
+            .sqlite()
+            .unwrap()
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use super::content::LineContent;
 use super::plan::{self, NoteCheck, NoteRefusal, Series};
-use super::store::{InvoiceOnRecord, NewNote, NoteLine, NoteRecord, Store};
+use super::store::{InvoiceOnRecord, NewNote, NoteLine, NoteRecord};
 use super::Book;
 use crate::error::{Error, Result};
 use didbill_core::billing::GstTreatment;
@@ -95,7 +95,7 @@ impl NoteTax<'_> {
     }
 }
 
-impl<S: Store> Book<S> {
+impl Book<'_> {
     /// Issues one note (not yet committed: see [`Book::commit_documents`]); returns
     /// it as recorded, with the period it belongs to.
     pub fn issue_note(&mut self, request: &NoteRequest) -> Result<(NoteRecord, Period)> {
@@ -279,6 +279,12 @@ impl<S: Store> Book<S> {
     /// are rewritten by every later note or run of its period).
     pub fn commit_documents(self) -> Result<()> {
         self.store.commit()
+    }
+
+    /// The period of the issued invoice numbered `number` (`YYYY-MM`); an error
+    /// naming the number when the ledger has no such invoice.
+    pub fn invoice_period(&self, number: &str) -> Result<String> {
+        Ok(self.known_invoice(number)?.content.period)
     }
 
     fn known_invoice(&self, number: &str) -> Result<InvoiceOnRecord> {

@@ -145,8 +145,9 @@ impl Ledger {
         period: Option<Period>,
         customer: Option<&str>,
     ) -> Result<Vec<InvoiceRecord>> {
+        let conn = self.sqlite()?;
         let read = || -> rusqlite::Result<Vec<InvoiceRecord>> {
-            let mut stmt = self.conn.prepare(&format!(
+            let mut stmt = conn.prepare(&format!(
                 "{SELECT} WHERE (?1 IS NULL OR period = ?1) AND (?2 IS NULL OR customer_id = ?2)"
             ))?;
             let rows = stmt.query_map(
@@ -169,11 +170,12 @@ impl Ledger {
 
     /// One issued invoice and its lines, if the ledger has that number.
     pub fn invoice(&self, number: &str) -> Result<Option<(InvoiceRecord, Vec<LineContent>)>> {
+        let conn = self.sqlite()?;
         let read = || -> rusqlite::Result<Option<(InvoiceRecord, Vec<LineContent>)>> {
-            let mut stmt = self.conn.prepare(&format!("{SELECT} WHERE number = ?1"))?;
+            let mut stmt = conn.prepare(&format!("{SELECT} WHERE number = ?1"))?;
             let mut rows = stmt.query_map([number], record)?;
             match rows.next().transpose()? {
-                Some((rec, id)) => Ok(Some((rec, load_lines(&self.conn, id)?))),
+                Some((rec, id)) => Ok(Some((rec, load_lines(conn, id)?))),
                 None => Ok(None),
             }
         };
@@ -182,13 +184,18 @@ impl Ledger {
 
     /// The credit and debit notes of the invoice numbered `number`.
     pub fn invoice_notes(&self, number: &str) -> Result<Vec<NoteRecord>> {
-        load_notes(&self.conn, &self.path, "i.number = ?1", &number)
+        load_notes(self.sqlite()?, &self.path, "i.number = ?1", &number)
     }
 
     /// The credit and debit notes of the invoices of `period`, credit notes first,
     /// each series in number order.
     pub fn period_notes(&self, period: Period) -> Result<Vec<NoteRecord>> {
-        load_notes(&self.conn, &self.path, "i.period = ?1", &period.to_string())
+        load_notes(
+            self.sqlite()?,
+            &self.path,
+            "i.period = ?1",
+            &period.to_string(),
+        )
     }
 }
 

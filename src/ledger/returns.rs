@@ -72,8 +72,9 @@ impl Ledger {
     pub fn documents_dated(&self, period: Period) -> Result<Vec<Document>> {
         let range = rusqlite::params![period.start().to_string(), period.end().to_string()];
         type Read = (DocKind, Columns, bool, Option<Columns>);
+        let conn = self.sqlite()?;
         let read = || -> rusqlite::Result<Vec<Read>> {
-            let mut invoices = self.conn.prepare(&format!(
+            let mut invoices = conn.prepare(&format!(
                 "SELECT {}, i.id IN (SELECT invoice_id FROM cancellations)
                  FROM invoices i WHERE i.invoice_date >= ?1 AND i.invoice_date < ?2
                  ORDER BY i.financial_year, i.seq",
@@ -84,7 +85,7 @@ impl Ledger {
                     Ok((DocKind::Invoice, Columns::read(r, 0)?, r.get(WIDTH)?, None))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut notes = self.conn.prepare(&format!(
+            let mut notes = conn.prepare(&format!(
                 "SELECT {}, n.kind, {} FROM notes n JOIN invoices i ON i.id = n.invoice_id
                  WHERE n.note_date >= ?1 AND n.note_date < ?2
                  ORDER BY n.kind, n.financial_year, n.seq",

@@ -426,7 +426,7 @@ impl Store for SqliteStore<'_> {
             .map_err(self.error("recording the cancellation"))
     }
 
-    fn commit(self) -> Result<()> {
+    fn commit(self: Box<Self>) -> Result<()> {
         let path = self.path;
         self.tx
             .commit()
@@ -490,7 +490,7 @@ pub(super) fn load_content(conn: &Connection, invoice_id: i64) -> rusqlite::Resu
 }
 
 /// An address stored as its lines joined by newlines.
-fn address_lines(stored: &str) -> Vec<String> {
+pub(super) fn address_lines(stored: &str) -> Vec<String> {
     stored
         .lines()
         .filter(|l| !l.is_empty())

@@ -164,7 +164,7 @@ pub struct NewNote<'a> {
 /// One run's transaction on the ledger's storage: reads see a consistent state,
 /// and nothing is visible to others until [`Store::commit`]; dropping the store
 /// without committing rolls everything back.
-pub trait Store {
+pub trait Store: std::fmt::Debug {
     /// Runs left unfinished by processes that no longer exist.
     fn interrupted_runs(&self) -> Result<Vec<InterruptedRun>>;
     /// Every setup fee the ledger has billed, and on which invoice.
@@ -195,5 +195,5 @@ pub trait Store {
     /// Records the cancellation of an invoice.
     fn record_cancellation(&self, invoice_id: i64, reason: &str) -> Result<()>;
     /// Makes everything recorded visible, atomically.
-    fn commit(self) -> Result<()>;
+    fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -235,7 +235,7 @@ pub fn report(ledger: &Path, facts: &Facts, problems: &[String]) -> String {
 /// error (exit 1) after it when a problem was found.
 pub fn verify(path: &Path) -> Result<(String, Option<Error>)> {
     let ledger = Ledger::open_read_only(path)?;
-    let facts = sqlite_facts(&ledger.conn, path)?;
+    let facts = sqlite_facts(ledger.sqlite()?, path)?;
     let found = problems(&facts);
     let failure = (!found.is_empty()).then(|| Error::Ledger {
         path: path.to_path_buf(),

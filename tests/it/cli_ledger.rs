@@ -39,7 +39,7 @@ fn number(
 }
 
 /// Writes `DIR/accounts.json` and `DIR/numbers.json` for a run.
-fn with_snapshot(test: Test, dir: &str, accounts: &[Value], numbers: &[Value]) -> Test {
+pub(crate) fn with_snapshot(test: Test, dir: &str, accounts: &[Value], numbers: &[Value]) -> Test {
     test.file(
         &format!("{dir}/accounts.json"),
         json!({"accounts": accounts, "total": accounts.len(), "page": 1, "size": accounts.len()})
@@ -53,7 +53,7 @@ fn with_snapshot(test: Test, dir: &str, accounts: &[Value], numbers: &[Value]) -
 }
 
 /// `n` customers `MA_C00001`…, each with one number held since early 2026.
-fn customers(n: usize) -> (Vec<Value>, Vec<Value>) {
+pub(crate) fn customers(n: usize) -> (Vec<Value>, Vec<Value>) {
     (1..=n)
         .map(|i| {
             let id = format!("MA_C{i:05}");
@@ -70,7 +70,7 @@ fn customers(n: usize) -> (Vec<Value>, Vec<Value>) {
 }
 
 /// Run arguments on a generated snapshot folder `snap`.
-fn run_args(period: &str, extra: &[&str]) -> Vec<String> {
+pub(crate) fn run_args(period: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "run",
         "--source",
@@ -120,7 +120,7 @@ fn rows(ran: &Ran, table: &str) -> usize {
 }
 
 /// Invoice numbers of an `invoices.csv`, in file order.
-fn numbers_in(invoices_csv: &str) -> Vec<String> {
+pub(crate) fn numbers_in(invoices_csv: &str) -> Vec<String> {
     invoices_csv
         .lines()
         .skip(1)
@@ -253,7 +253,7 @@ fn changed_content_stops_with_exit_4_naming_the_invoices_and_writes_nothing() {
     assert!(leftovers(&ran).is_empty());
 }
 
-fn leftovers(ran: &Ran) -> Vec<String> {
+pub(crate) fn leftovers(ran: &Ran) -> Vec<String> {
     std::fs::read_dir(ran.path(""))
         .unwrap()
         .flatten()

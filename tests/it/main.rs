@@ -31,5 +31,6 @@ mod layering;
 mod note_exports;
 mod notes;
 mod pdf;
+mod pg_ledger;
 mod readme;
 mod secrets;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_vobiz;
+pub mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -172,7 +173,8 @@ impl Test {
             .env_remove("VOBIZ_AUTH_ID")
             .env_remove("VOBIZ_AUTH_TOKEN")
             .env_remove("VOBIZ_API_BASE")
-            .env_remove("RUST_LOG");
+            .env_remove("RUST_LOG")
+            .env_remove("DIDBILL_LEDGER");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

@@ -1,0 +1,454 @@
+//! The ledger on PostgreSQL (`--ledger postgres://…`), against a real server: the
+//! guarantees of the file ledger (`cli_ledger`) — identical outputs, idempotent
+//! re-runs, exit 4 on changed content, append-only history, gap-free numbers under
+//! concurrency, crash safety — and clear errors for unusable servers. Each test
+//! gets its own database; see `common::pg` for how the server is found.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::cli_ledger::{
+    customers, demo_args_on, edited_demo, leftovers, numbers_in, run_args, with_snapshot,
+};
+use crate::common::{demo_run_args, pg, Test};
+use serde_json::json;
+
+/// The rows of `query` as text.
+fn rows(db: &pg::Database, query: &str) -> Vec<Vec<String>> {
+    db.sql(query)
+}
+
+/// Text rows from string slices, for comparisons.
+fn table(rows: &[&[&str]]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn the_demo_month_matches_the_file_ledger_byte_for_byte_and_a_rerun_adds_nothing() {
+    let Some(db) = pg::fresh("demo_on_postgres") else {
+        return;
+    };
+    let on_file = Test::demo().run().expect_code(0);
+    let first = Test::demo()
+        .args(["--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    assert_eq!(first.tree("out"), on_file.tree("out"));
+    assert!(
+        first
+            .stderr()
+            .contains(&format!("created a new ledger {}", db.url)),
+        "{}",
+        first.stderr()
+    );
+    assert!(
+        !first.path("didbill.sqlite").exists(),
+        "no file ledger on the side"
+    );
+    assert_eq!(
+        rows(&db, "SELECT kind, financial_year, last_seq FROM series"),
+        table(&[&["invoice", "26-27", "11"]])
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT data_type FROM information_schema.columns
+             WHERE table_name = 'invoices' AND column_name IN ('total', 'invoice_date')
+             ORDER BY column_name"
+        ),
+        table(&[&["date"], &["numeric"]]),
+        "money is NUMERIC, dates are DATE"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT number, total::text FROM invoices WHERE customer_id = 'MA_ACME0001'"
+        ),
+        table(&[&["DID/26-27/00001", "2301.57"]])
+    );
+
+    // The same month again, with the ledger named by DIDBILL_LEDGER.
+    let again = first
+        .then()
+        .args(demo_run_args())
+        .args(["--out", "out"])
+        .env("DIDBILL_LEDGER", &db.url)
+        .run()
+        .expect_code(0);
+    assert_eq!(again.tree("out"), on_file.tree("out"));
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM invoices),
+                    (SELECT count(*) FROM invoice_lines), (SELECT string_agg(state, ',') FROM runs)"
+        ),
+        table(&[&["1", "11", "37", "done"]])
+    );
+    assert!(leftovers(&again).is_empty());
+}
+
+#[test]
+fn a_changed_rerun_stops_with_exit_4_and_changes_nothing() {
+    let Some(db) = pg::fresh("conflict_on_postgres") else {
+        return;
+    };
+    let first = Test::demo()
+        .args(["--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    let outputs = first.tree("out");
+    let ran = edited_demo(first.then(), |items| {
+        items[0]["monthly_fee"] = json!(350);
+    })
+    .args(demo_args_on("snap"))
+    .args(["--ledger", &db.url])
+    .run()
+    .expect_code(4);
+    assert!(
+        ran.stderr().contains("DID/26-27/00001 (MA_ACME0001 INR): line changed: rental +918041000001 2026-11-01..2026-11-30 350.00 (was rental +918041000001 2026-11-01..2026-11-30 300.00)"),
+        "{}",
+        ran.stderr()
+    );
+    assert_eq!(ran.tree("out"), outputs, "outputs untouched");
+    assert_eq!(
+        rows(&db, "SELECT count(*), max(seq) FROM invoices"),
+        table(&[&["11", "11"]])
+    );
+
+    // With --issue-notes the difference becomes a debit note in its own series.
+    let settled = ran
+        .then()
+        .args(demo_args_on("snap"))
+        .args(["--ledger", &db.url, "--issue-notes"])
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT number, kind, subtotal::text, total::text FROM notes"
+        ),
+        table(&[&["DN/26-27/00001", "debit", "50.00", "59.00"]])
+    );
+    assert!(settled.path("out/pdf/DN-26-27-00001.pdf").exists());
+    assert_eq!(
+        rows(&db, "SELECT kind, last_seq FROM series ORDER BY kind"),
+        table(&[&["debit", "1"], &["invoice", "11"]])
+    );
+}
+
+#[test]
+fn the_database_refuses_edits_deletes_gaps_and_counters_moving_back() {
+    let Some(db) = pg::fresh("append_only_on_postgres") else {
+        return;
+    };
+    let first = Test::demo()
+        .args(["--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    for (statement, refusal) in [
+        (
+            "UPDATE invoices SET total = 0",
+            "issued invoices cannot be changed or deleted",
+        ),
+        (
+            "DELETE FROM invoices",
+            "issued invoices cannot be changed or deleted",
+        ),
+        (
+            "TRUNCATE invoice_lines CASCADE",
+            "issued invoice lines cannot be deleted",
+        ),
+        (
+            "DELETE FROM setup_charges",
+            "billed setup fees cannot be changed or deleted",
+        ),
+        (
+            "UPDATE series SET last_seq = 5",
+            "a series counter only moves forward by one",
+        ),
+        ("DELETE FROM series", "series counters cannot be deleted"),
+        (
+            "INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
+                 customer_address, customer_gstin, place_of_supply, currency, period,
+                 invoice_date, due_date, subtotal, cgst, sgst, igst, round_off, total,
+                 content_hash, run_id, created_at)
+             VALUES ('X/13', '26-27', 13, 'MA_X', '', '', '', '29', 'INR', '2026-10',
+                 '2026-11-01', '2026-11-15', 1, 0, 0, 0, 0, 1, '', 1, '')",
+            "invoice sequence numbers must be consecutive within a financial year",
+        ),
+        (
+            "INSERT INTO invoices (number, financial_year, seq, customer_id, customer_name,
+                 customer_address, customer_gstin, place_of_supply, currency, period,
+                 invoice_date, due_date, subtotal, cgst, sgst, igst, round_off, total,
+                 content_hash, run_id, created_at)
+             VALUES ('X/12', '26-27', 12, 'MA_ACME0001', '', '', '', '29', 'INR', '2026-11',
+                 '2026-12-01', '2026-12-16', 1, 0, 0, 0, 0, 1, '', 1, '')",
+            "UNIQUE: one invoice per customer, currency and period that is not cancelled",
+        ),
+    ] {
+        assert_eq!(db.refused(statement), refusal, "{statement}");
+    }
+    // A cancelled invoice keeps its number; the next run bills the customer anew.
+    let cancelled = first
+        .then()
+        .args([
+            "invoices",
+            "cancel",
+            "DID/26-27/00003",
+            "--reason",
+            "wrong entity",
+        ])
+        .args(["--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    let rerun = cancelled
+        .then()
+        .args(demo_run_args())
+        .args(["--out", "out", "--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    assert!(rerun.read("out/invoices.csv").contains("DID/26-27/00012"));
+    assert!(!rerun.read("out/invoices.csv").contains("DID/26-27/00003,"));
+    assert_eq!(
+        db.refused(
+            "INSERT INTO notes (number, kind, financial_year, seq, invoice_id, note_date, reason,
+                 customer_name, customer_address, customer_gstin, place_of_supply, currency,
+                 subtotal, cgst, sgst, igst, round_off, total, created_at)
+             SELECT 'CN/1', 'credit', '26-27', 1, invoice_id, '2026-12-05', 'x', '', '', '',
+                 '29', 'INR', 1, 0, 0, 0, 0, 1, '' FROM cancellations"
+        ),
+        "a cancelled invoice takes no notes"
+    );
+}
+
+#[test]
+fn eight_concurrent_customer_runs_share_one_gap_free_series() {
+    let Some(db) = pg::fresh("concurrent_on_postgres") else {
+        return;
+    };
+    const CUSTOMERS: usize = 40;
+    let (accounts, numbers) = customers(CUSTOMERS);
+    let test = with_snapshot(Test::new(), "snap", &accounts, &numbers);
+    let dir = test.path().to_path_buf();
+    let outputs = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..8)
+            .map(|p| {
+                let (dir, url) = (&dir, &db.url);
+                s.spawn(move || {
+                    let mut args = run_args("2026-11", &["--no-pdf", "--ledger", url]);
+                    let at = args.iter().position(|a| a == "--out").unwrap() + 1;
+                    args[at] = format!("out/part{p}");
+                    for c in (1..=CUSTOMERS).filter(|c| c % 8 == p) {
+                        args.extend(["--customer".into(), format!("MA_C{c:05}")]);
+                    }
+                    Command::new(env!("CARGO_BIN_EXE_didbill"))
+                        .current_dir(dir)
+                        .args(args)
+                        .output()
+                        .unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let mut all: Vec<u64> = Vec::new();
+    for (p, out) in outputs.iter().enumerate() {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let csv = std::fs::read_to_string(dir.join(format!("out/part{p}/invoices.csv"))).unwrap();
+        let seqs: Vec<u64> = numbers_in(&csv)
+            .iter()
+            .map(|n| n.strip_prefix("DID/26-27/").unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(seqs.len(), CUSTOMERS / 8, "part {p}");
+        assert!(
+            seqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "part {p}: one block"
+        );
+        all.extend(seqs);
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=CUSTOMERS as u64).collect::<Vec<_>>());
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*), count(DISTINCT number), max(seq), (SELECT last_seq FROM series),
+                    (SELECT count(*) FROM runs WHERE state = 'done')
+             FROM invoices"
+        ),
+        table(&[&["40", "40", "40", "40", "8"]])
+    );
+}
+
+#[test]
+fn a_killed_run_leaves_a_consistent_ledger_and_the_next_run_completes_it() {
+    let Some(db) = pg::fresh("sigkill_on_postgres") else {
+        return;
+    };
+    const CUSTOMERS: usize = 300;
+    let (accounts, numbers) = customers(CUSTOMERS);
+    let test = with_snapshot(Test::new(), "snap", &accounts, &numbers);
+    let dir = test.path().to_path_buf();
+    // Killed while it renders its PDFs, inside its ledger transaction (the commit
+    // comes after the outputs are staged): nothing of it may reach the ledger.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_didbill"))
+        .current_dir(&dir)
+        .args(run_args("2026-11", &["--ledger", &db.url]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let staging = dir.join(format!("out/.2026-11.didbill-tmp-{}/pdf", child.id()));
+    let rendering = (0..3000).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::read_dir(&staging).is_ok_and(|mut pdfs| pdfs.next().is_some())
+    });
+    assert!(rendering, "the run reached its PDFs");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM invoices UNION ALL SELECT count(*) FROM runs"
+        ),
+        table(&[&["0"], &["0"]]),
+        "no ledger change"
+    );
+    assert!(!dir.join("out/2026-11").exists(), "no output in place");
+
+    let finished = test
+        .args(run_args("2026-11", &["--ledger", &db.url]))
+        .run()
+        .expect_code(0);
+    let numbers = numbers_in(&finished.read("out/2026-11/invoices.csv"));
+    assert_eq!(numbers.len(), CUSTOMERS);
+    assert_eq!(numbers.last().unwrap(), "DID/26-27/00300");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*), max(seq), (SELECT count(*) FROM runs WHERE state = 'rendering')
+             FROM invoices"
+        ),
+        table(&[&["300", "300", "0"]])
+    );
+    assert!(leftovers(&finished).is_empty());
+}
+
+#[test]
+fn a_run_interrupted_after_its_commit_is_found_by_its_free_run_lock_and_recovered() {
+    let Some(db) = pg::fresh("interrupted_on_postgres") else {
+        return;
+    };
+    let first = Test::demo()
+        .args(["--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    let outputs = first.tree("out");
+    // The crash window: committed, outputs not in place, no process holding the run.
+    db.connect()
+        .batch_execute("UPDATE runs SET state = 'rendering', finished_at = NULL")
+        .unwrap();
+    std::fs::remove_dir_all(first.path("out")).unwrap();
+    let recovered = first
+        .then()
+        .args(demo_run_args())
+        .args(["--out", "out", "--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    assert!(
+        recovered.stderr().contains(
+            "run #1 of 2026-11 was interrupted before its outputs were written; this run writes its 11 invoice(s)"
+        ),
+        "{}",
+        recovered.stderr()
+    );
+    assert_eq!(recovered.tree("out"), outputs);
+    assert_eq!(
+        rows(&db, "SELECT id, state FROM runs ORDER BY id"),
+        table(&[&["1", "recovered"]])
+    );
+}
+
+#[test]
+fn unusable_servers_and_databases_fail_with_exit_1_naming_the_url_without_its_password() {
+    let Some(db) = pg::fresh("bad_postgres") else {
+        return;
+    };
+    let host_port = db
+        .url
+        .strip_prefix("postgres://")
+        .and_then(|rest| rest.split_once('@'))
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(hp, _)| hp.to_owned())
+        .unwrap();
+    let user = std::env::var("PGUSER").unwrap_or_else(|_| "postgres".into());
+    let wrong = format!("postgres://{user}:Sekr1t-wrong@{host_port}/postgres");
+    let shown = format!("postgres://{user}@{host_port}/postgres");
+    db.connect()
+        .batch_execute("CREATE TABLE somebody_elses (x int)")
+        .unwrap();
+    let cases = [
+        (wrong.clone(), format!("ledger {shown}: the server refused user {user}'s password")),
+        (
+            format!("postgres://{user}:Sekr1t-wrong@{host_port}"),
+            format!(
+                "ledger postgres://{user}@{host_port}: names no database; write postgres://USER@HOST:PORT/DATABASE"
+            ),
+        ),
+        (
+            format!("postgres://{user}@127.0.0.1:1/books"),
+            format!("ledger postgres://{user}@127.0.0.1:1/books: cannot connect: error connecting to server"),
+        ),
+        (
+            format!("postgres://{user}@{host_port}/no_such_db_here"),
+            "the database does not exist; create it first".into(),
+        ),
+        (
+            db.url.clone(),
+            "holds 1 table(s) but is not a didbill ledger".into(),
+        ),
+    ];
+    for (url, message) in cases {
+        let ran = Test::demo().args(["--ledger", &url]).run().expect_code(1);
+        assert!(ran.stderr().contains(&message), "{url}: {}", ran.stderr());
+        assert!(!ran.stderr().contains("Sekr1t"), "{}", ran.stderr());
+        assert!(!ran.stdout().contains("Sekr1t"));
+        assert!(!ran.path("out").exists(), "{url}: nothing written");
+    }
+
+    // A ledger written by a newer didbill is refused, not guessed at.
+    let newer = pg::fresh("newer_postgres").unwrap();
+    Test::demo()
+        .args(["--ledger", &newer.url, "--no-pdf"])
+        .run()
+        .expect_code(0);
+    newer
+        .connect()
+        .batch_execute("UPDATE didbill_ledger SET version = 99")
+        .unwrap();
+    let ran = Test::demo()
+        .args(["--ledger", &newer.url])
+        .run()
+        .expect_code(1);
+    assert!(
+        ran.stderr()
+            .contains("was written by a newer didbill (schema version 99"),
+        "{}",
+        ran.stderr()
+    );
+    // Commands that read only a file ledger so far say so (exit 2).
+    let list = Test::new()
+        .args(["invoices", "list", "--ledger", &newer.url])
+        .run()
+        .expect_code(2);
+    assert!(list
+        .stderr()
+        .contains("works on a SQLite ledger file only so far"));
+}
