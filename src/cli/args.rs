@@ -137,7 +137,7 @@ impl Gstr1Args {
         };
         Ok(crate::returns::gstr1::Gstr1Settings {
             period: self.period,
-            ledger: self.ledger.file("didbill gstr1")?.to_path_buf(),
+            ledger: self.ledger.clone(),
             fx,
             out: self
                 .out

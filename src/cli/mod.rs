@@ -80,20 +80,18 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             report.verdict(settings.fail_on_findings)
         }
         Command::Invoices(InvoicesCommand::List(args)) => {
-            let ledger = Ledger::open_read_only(args.ledger.file("didbill invoices list")?)?;
+            let mut ledger = Ledger::open_existing(&args.ledger)?;
             let records = ledger.invoices(args.period, args.customer.as_deref())?;
             out.print(report::list(&records, args.format).as_bytes())
         }
         Command::Invoices(InvoicesCommand::Show(args)) => {
-            let path = args.ledger.file("didbill invoices show")?;
-            let ledger = Ledger::open_read_only(path)?;
-            let (invoice, lines) = find_invoice(&ledger, &args.number, path)?;
+            let mut ledger = Ledger::open_existing(&args.ledger)?;
+            let (invoice, lines) = find_invoice(&mut ledger, &args.number)?;
             let notes = ledger.invoice_notes(&invoice.invoice_number)?;
             out.print(report::show(&invoice, &lines, &notes, args.format).as_bytes())
         }
         Command::Ledger(LedgerCommand::Verify(args)) => {
-            let (text, failure) =
-                ledger::verify::verify(args.ledger.file("didbill ledger verify")?)?;
+            let (text, failure) = ledger::verify::verify(&args.ledger)?;
             out.print(text.as_bytes())?;
             failure.map_or(Ok(()), Err)
         }
@@ -133,9 +131,8 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
 /// (`DID-26-27-00001`, with or without `pdf/` and `.pdf`), which is what a user
 /// holding the file has to hand.
 fn find_invoice(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     number: &str,
-    path: &std::path::Path,
 ) -> Result<(
     report::InvoiceRecord,
     Vec<crate::ledger::content::LineContent>,
@@ -154,12 +151,12 @@ fn find_invoice(
         [issued] => Ok(ledger.invoice(issued)?.expect("listed by the same ledger")),
         [] => Err(Error::Data(format!(
             "invoice {number} is not in the ledger {}; `didbill invoices list` shows the numbers",
-            path.display()
+            ledger.path().display()
         ))),
         several => Err(Error::Data(format!(
             "{number} names the PDF of several invoices in the ledger {}: {}; \
              give the number as issued",
-            path.display(),
+            ledger.path().display(),
             several.join(", ")
         ))),
     }

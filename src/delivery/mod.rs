@@ -135,7 +135,7 @@ impl Report {
 
 /// Runs `didbill send`.
 pub fn execute(settings: &SendSettings) -> Result<Report> {
-    let ledger = match settings.mode {
+    let mut ledger = match settings.mode {
         Mode::Send => {
             if !settings.ledger.exists() {
                 // The read-only open says how to make one.

@@ -76,8 +76,7 @@ impl LedgerLocation {
             LedgerLocation::File(path) => Ok(path),
             LedgerLocation::Postgres(target) => Err(Error::Usage(format!(
                 "--ledger {}: `{command}` works on a SQLite ledger file only so far; \
-                 `didbill run`, `didbill note` and `didbill invoices cancel` work on \
-                 PostgreSQL",
+                 every other ledger command works on PostgreSQL",
                 target.shown
             ))),
         }

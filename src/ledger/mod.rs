@@ -58,6 +58,7 @@ pub mod location;
 pub mod notes;
 pub mod plan;
 pub mod postgres;
+pub mod read;
 pub mod report;
 mod returns;
 mod schema;
@@ -209,6 +210,25 @@ impl Ledger {
         })
     }
 
+    /// Opens an existing ledger, a file or a database, for what reads it (`didbill
+    /// invoices`, `gstr1`, `ledger verify`): a missing file or an empty database is an
+    /// error, not a new ledger.
+    pub fn open_existing(location: &LedgerLocation) -> Result<Ledger> {
+        match location {
+            LedgerLocation::File(path) => Ledger::open_read_only(path),
+            LedgerLocation::Postgres(target) => {
+                let path = location.shown();
+                let mut client = target.connect()?;
+                postgres::existing(&mut client, &path)?;
+                Ok(Ledger {
+                    backend: Backend::Postgres(Box::new(client)),
+                    path,
+                    created: false,
+                })
+            }
+        }
+    }
+
     fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| sql_error(path, "opening", e))?;
@@ -225,8 +245,8 @@ impl Ledger {
         self.sqlite()
     }
 
-    /// The SQLite connection, for what reads only a ledger file so far (listings,
-    /// returns, verification, the outbox).
+    /// The SQLite connection, for what works on a ledger file only so far (the
+    /// outbox of `didbill send`).
     fn sqlite(&self) -> Result<&Connection> {
         match &self.backend {
             Backend::Sqlite(conn) => Ok(conn),

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::content::LineContent;
 use super::plan::number_order;
-use super::sqlite::{load_lines, load_notes};
+use super::read::Cells;
 use super::store::NoteRecord;
-use super::{parse_date, sql_error, Ledger};
+use super::{parse_date, Ledger};
 use crate::csv_file::{finish, text_cell, writer, LINE_ITEMS_HEADER};
 use crate::error::Result;
 use didbill_core::money::format_2dp;
@@ -79,12 +79,12 @@ SELECT number, invoice_date, due_date, period, financial_year, seq, customer_id,
        (SELECT COUNT(*) FROM invoice_lines l WHERE l.invoice_id = i.id),
        subtotal, cgst, sgst, igst, round_off, total, content_hash, id,
        CASE WHEN id IN (SELECT invoice_id FROM cancellations) THEN 'cancelled' ELSE 'issued' END,
-       (SELECT group_concat(n.number, ' ') FROM
+       (SELECT string_agg(n.number, ' ') FROM
            (SELECT number FROM notes WHERE invoice_id = i.id ORDER BY kind, financial_year, seq) n),
        COALESCE((SELECT state FROM outbox o
                  WHERE o.document_kind = 'invoice' AND o.document_number = i.number
                  ORDER BY state = 'accepted' DESC, attempt DESC LIMIT 1), 'unsent'),
-       (SELECT group_concat(n.state, ' ') FROM
+       (SELECT string_agg(n.state, ' ') FROM
            (SELECT COALESCE((SELECT state FROM outbox o
                              WHERE o.document_kind = notes.kind || '_note'
                                AND o.document_number = notes.number
@@ -93,72 +93,69 @@ SELECT number, invoice_date, due_date, period, financial_year, seq, customer_id,
             FROM notes WHERE invoice_id = i.id ORDER BY kind, financial_year, seq) n)
 FROM invoices i";
 
-/// The words of a space-separated list from `group_concat` (none when NULL).
+/// The words of a space-separated list from `string_agg` (none when NULL).
 fn words(list: Option<String>) -> Vec<String> {
     list.map(|l| l.split(' ').map(str::to_owned).collect())
         .unwrap_or_default()
 }
 
-fn record(r: &rusqlite::Row) -> rusqlite::Result<(InvoiceRecord, i64)> {
-    let cgst: String = r.get(13)?;
-    let sgst: String = r.get(14)?;
-    let igst: String = r.get(15)?;
+/// An invoice row of [`SELECT`], and its row key.
+fn record(r: Cells) -> Result<(InvoiceRecord, i64)> {
+    let (cgst, sgst, igst) = (r.text(13)?, r.text(14)?, r.text(15)?);
     let tax = [&cgst, &sgst, &igst]
         .iter()
         .map(|t| t.parse::<Decimal>().unwrap_or_default())
         .sum();
     Ok((
         InvoiceRecord {
-            invoice_number: r.get(0)?,
-            invoice_date: r.get(1)?,
-            due_date: r.get(2)?,
-            period: r.get(3)?,
-            financial_year: r.get(4)?,
-            seq: r.get(5)?,
-            customer_id: r.get(6)?,
-            customer_name: r.get(7)?,
-            customer_gstin: r.get(8)?,
-            place_of_supply: r.get(9)?,
-            currency: r.get(10)?,
-            lines: r.get(11)?,
-            subtotal: r.get(12)?,
+            invoice_number: r.text(0)?,
+            invoice_date: r.text(1)?,
+            due_date: r.text(2)?,
+            period: r.text(3)?,
+            financial_year: r.text(4)?,
+            seq: r.int(5)?,
+            customer_id: r.text(6)?,
+            customer_name: r.text(7)?,
+            customer_gstin: r.text(8)?,
+            place_of_supply: r.text(9)?,
+            currency: r.text(10)?,
+            lines: r.int(11)?,
+            subtotal: r.text(12)?,
             cgst,
             sgst,
             igst,
             tax: format_2dp(tax),
-            round_off: r.get(16)?,
-            total: r.get(17)?,
-            content_hash: r.get(18)?,
-            status: r.get(20)?,
-            notes: words(r.get(21)?),
-            delivery: r.get(22)?,
-            notes_delivery: words(r.get(23)?),
+            round_off: r.text(16)?,
+            total: r.text(17)?,
+            content_hash: r.text(18)?,
+            status: r.text(20)?,
+            notes: words(r.opt_text(21)?),
+            delivery: r.text(22)?,
+            notes_delivery: words(r.opt_text(23)?),
         },
-        r.get(19)?,
+        r.int(19)?,
     ))
 }
 
 impl Ledger {
     /// Issued invoices in invoice-number order, optionally of one period and/or customer.
     pub fn invoices(
-        &self,
+        &mut self,
         period: Option<Period>,
         customer: Option<&str>,
     ) -> Result<Vec<InvoiceRecord>> {
-        let conn = self.sqlite()?;
-        let read = || -> rusqlite::Result<Vec<InvoiceRecord>> {
-            let mut stmt = conn.prepare(&format!(
-                "{SELECT} WHERE (?1 IS NULL OR period = ?1) AND (?2 IS NULL OR customer_id = ?2)"
-            ))?;
-            let rows = stmt.query_map(
-                rusqlite::params![period.map(|p| p.to_string()), customer],
-                |r| record(r).map(|(rec, _)| rec),
-            )?;
-            rows.collect()
-        };
-        let records = read().map_err(|e| sql_error(&self.path, "listing invoices", e))?;
-        let mut keyed = Vec::with_capacity(records.len());
-        for rec in records {
+        let period = period.map(|p| p.to_string());
+        let rows = self.rows(
+            "listing invoices",
+            &format!(
+                "{SELECT} WHERE (CAST(?1 AS TEXT) IS NULL OR period = ?1)
+                   AND (CAST(?2 AS TEXT) IS NULL OR customer_id = ?2)"
+            ),
+            &[period.as_deref(), customer],
+        )?;
+        let mut keyed = Vec::new();
+        for row in rows.iter() {
+            let (rec, _) = record(row)?;
             keyed.push((
                 number_order(parse_date(&self.path, &rec.invoice_date)?, rec.seq),
                 rec,
@@ -168,34 +165,43 @@ impl Ledger {
         Ok(keyed.into_iter().map(|(_, rec)| rec).collect())
     }
 
+    /// The row key of the invoice numbered `number`, if the ledger has it.
+    fn invoice_id(&mut self, number: &str) -> Result<Option<i64>> {
+        let rows = self.rows(
+            "reading the invoice",
+            "SELECT id FROM invoices WHERE number = ?1",
+            &[Some(number)],
+        )?;
+        rows.first().map(|r| r.int(0)).transpose()
+    }
+
     /// One issued invoice and its lines, if the ledger has that number.
-    pub fn invoice(&self, number: &str) -> Result<Option<(InvoiceRecord, Vec<LineContent>)>> {
-        let conn = self.sqlite()?;
-        let read = || -> rusqlite::Result<Option<(InvoiceRecord, Vec<LineContent>)>> {
-            let mut stmt = conn.prepare(&format!("{SELECT} WHERE number = ?1"))?;
-            let mut rows = stmt.query_map([number], record)?;
-            match rows.next().transpose()? {
-                Some((rec, id)) => Ok(Some((rec, load_lines(conn, id)?))),
-                None => Ok(None),
-            }
+    pub fn invoice(&mut self, number: &str) -> Result<Option<(InvoiceRecord, Vec<LineContent>)>> {
+        let rows = self.rows(
+            "reading the invoice",
+            &format!("{SELECT} WHERE number = ?1"),
+            &[Some(number)],
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
         };
-        read().map_err(|e| sql_error(&self.path, "reading the invoice", e))
+        let (rec, id) = record(row)?;
+        let lines = self.reading()?.recorded_content(id)?.lines;
+        Ok(Some((rec, lines)))
     }
 
     /// The credit and debit notes of the invoice numbered `number`.
-    pub fn invoice_notes(&self, number: &str) -> Result<Vec<NoteRecord>> {
-        load_notes(self.sqlite()?, &self.path, "i.number = ?1", &number)
+    pub fn invoice_notes(&mut self, number: &str) -> Result<Vec<NoteRecord>> {
+        match self.invoice_id(number)? {
+            Some(id) => self.reading()?.invoice_notes(id),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The credit and debit notes of the invoices of `period`, credit notes first,
     /// each series in number order.
-    pub fn period_notes(&self, period: Period) -> Result<Vec<NoteRecord>> {
-        load_notes(
-            self.sqlite()?,
-            &self.path,
-            "i.period = ?1",
-            &period.to_string(),
-        )
+    pub fn period_notes(&mut self, period: Period) -> Result<Vec<NoteRecord>> {
+        self.reading()?.period_notes(&period.to_string())
     }
 }
 

@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use super::{parse_date, sql_error, Ledger};
+use super::read::Cells;
+use super::{parse_date, Ledger};
 use crate::error::{Error, Result};
 use didbill_core::gstr1::{DocKind, Document};
 use didbill_core::money::Currency;
@@ -44,23 +45,23 @@ struct Columns {
 
 impl Columns {
     /// The columns starting at `at`.
-    fn read(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Columns> {
+    fn read(r: Cells, at: usize) -> Result<Columns> {
         Ok(Columns {
-            number: r.get(at)?,
-            date: r.get(at + 1)?,
-            financial_year: r.get(at + 2)?,
-            seq: r.get(at + 3)?,
-            name: r.get(at + 4)?,
-            gstin: r.get(at + 5)?,
-            pos: r.get(at + 6)?,
-            currency: r.get(at + 7)?,
-            fx: r.get(at + 8)?,
+            number: r.text(at)?,
+            date: r.text(at + 1)?,
+            financial_year: r.text(at + 2)?,
+            seq: r.int(at + 3)?,
+            name: r.text(at + 4)?,
+            gstin: r.text(at + 5)?,
+            pos: r.text(at + 6)?,
+            currency: r.text(at + 7)?,
+            fx: r.opt_text(at + 8)?,
             amounts: [
-                r.get(at + 9)?,
-                r.get(at + 10)?,
-                r.get(at + 11)?,
-                r.get(at + 12)?,
-                r.get(at + 13)?,
+                r.text(at + 9)?,
+                r.text(at + 10)?,
+                r.text(at + 11)?,
+                r.text(at + 12)?,
+                r.text(at + 13)?,
             ],
         })
     }
@@ -69,55 +70,56 @@ impl Columns {
 impl Ledger {
     /// The invoices, credit notes and debit notes dated in `period`, in series
     /// order; a note carries its original invoice (whatever its date).
-    pub fn documents_dated(&self, period: Period) -> Result<Vec<Document>> {
-        let range = rusqlite::params![period.start().to_string(), period.end().to_string()];
-        type Read = (DocKind, Columns, bool, Option<Columns>);
-        let conn = self.sqlite()?;
-        let read = || -> rusqlite::Result<Vec<Read>> {
-            let mut invoices = conn.prepare(&format!(
+    pub fn documents_dated(&mut self, period: Period) -> Result<Vec<Document>> {
+        let (start, end) = (period.start().to_string(), period.end().to_string());
+        let range = [Some(start.as_str()), Some(end.as_str())];
+        let context = "reading the month's documents";
+        let invoices = self.rows(
+            context,
+            &format!(
                 "SELECT {}, i.id IN (SELECT invoice_id FROM cancellations)
-                 FROM invoices i WHERE i.invoice_date >= ?1 AND i.invoice_date < ?2
+                 FROM invoices i
+                 WHERE CAST(i.invoice_date AS TEXT) >= ?1 AND CAST(i.invoice_date AS TEXT) < ?2
                  ORDER BY i.financial_year, i.seq",
                 columns("i", "invoice_date")
-            ))?;
-            let mut rows: Vec<Read> = invoices
-                .query_map(range, |r| {
-                    Ok((DocKind::Invoice, Columns::read(r, 0)?, r.get(WIDTH)?, None))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut notes = conn.prepare(&format!(
+            ),
+            &range,
+        )?;
+        let mut documents = Vec::new();
+        for r in invoices.iter() {
+            documents.push(self.document(
+                DocKind::Invoice,
+                Columns::read(r, 0)?,
+                r.flag(WIDTH)?,
+                None,
+            )?);
+        }
+        let notes = self.rows(
+            context,
+            &format!(
                 "SELECT {}, n.kind, {} FROM notes n JOIN invoices i ON i.id = n.invoice_id
-                 WHERE n.note_date >= ?1 AND n.note_date < ?2
+                 WHERE CAST(n.note_date AS TEXT) >= ?1 AND CAST(n.note_date AS TEXT) < ?2
                  ORDER BY n.kind, n.financial_year, n.seq",
                 columns("n", "note_date"),
                 columns("i", "invoice_date")
-            ))?;
-            let note_rows = notes.query_map(range, |r| {
-                let kind = match r.get::<_, String>(WIDTH)?.as_str() {
-                    "credit" => DocKind::CreditNote,
-                    _ => DocKind::DebitNote,
-                };
-                Ok((
-                    kind,
-                    Columns::read(r, 0)?,
-                    false,
-                    Some(Columns::read(r, WIDTH + 1)?),
-                ))
-            })?;
-            for row in note_rows {
-                rows.push(row?);
-            }
-            Ok(rows)
-        };
-        let rows = read().map_err(|e| sql_error(&self.path, "reading the month's documents", e))?;
-        rows.into_iter()
-            .map(|(kind, own, cancelled, original)| {
-                let original = original
-                    .map(|c| self.document(DocKind::Invoice, c, false, None))
-                    .transpose()?;
-                self.document(kind, own, cancelled, original.map(Box::new))
-            })
-            .collect()
+            ),
+            &range,
+        )?;
+        for r in notes.iter() {
+            let kind = match r.text(WIDTH)?.as_str() {
+                "credit" => DocKind::CreditNote,
+                _ => DocKind::DebitNote,
+            };
+            let original =
+                self.document(DocKind::Invoice, Columns::read(r, WIDTH + 1)?, false, None)?;
+            documents.push(self.document(
+                kind,
+                Columns::read(r, 0)?,
+                false,
+                Some(Box::new(original)),
+            )?);
+        }
+        Ok(documents)
     }
 
     /// Checks and converts one document's columns.

@@ -338,7 +338,14 @@ ALTER TABLE outbox_v6 RENAME TO outbox;
 /// The triggers the current schema keeps (append-only guards, gap-free series,
 /// one invoice per period), by name: `didbill ledger verify` checks each is present.
 pub fn guard_triggers() -> std::collections::BTreeSet<&'static str> {
-    MIGRATIONS
+    created_triggers(&MIGRATIONS)
+}
+
+/// The names of the triggers `migrations` create.
+pub(super) fn created_triggers(
+    migrations: &[&'static str],
+) -> std::collections::BTreeSet<&'static str> {
+    migrations
         .iter()
         .flat_map(|sql| sql.split("CREATE TRIGGER ").skip(1))
         .filter_map(|rest| rest.split_whitespace().next())

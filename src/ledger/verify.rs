@@ -10,14 +10,13 @@
 //! not exceed its total. Runs that stopped while rendering are reported, not
 //! counted as problems: the next run of their period finishes them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use super::sqlite::load_content;
-use super::{schema, sql_error, Ledger};
+use super::location::LedgerLocation;
+use super::{postgres, schema, sql_error, Backend, Ledger};
 use crate::error::{Error, Result};
 use didbill_core::money::format_2dp;
 use didbill_core::notes::NoteKind;
@@ -231,86 +230,104 @@ pub fn report(ledger: &Path, facts: &Facts, problems: &[String]) -> String {
     out
 }
 
-/// Runs `didbill ledger verify` on the ledger file at `path`: the report, and an
+/// Runs `didbill ledger verify` on a ledger file or database: the report, and an
 /// error (exit 1) after it when a problem was found.
-pub fn verify(path: &Path) -> Result<(String, Option<Error>)> {
-    let ledger = Ledger::open_read_only(path)?;
-    let facts = sqlite_facts(ledger.sqlite()?, path)?;
+pub fn verify(location: &LedgerLocation) -> Result<(String, Option<Error>)> {
+    let mut ledger = Ledger::open_existing(location)?;
+    let facts = ledger.facts()?;
     let found = problems(&facts);
     let failure = (!found.is_empty()).then(|| Error::Ledger {
-        path: path.to_path_buf(),
+        path: ledger.path().to_path_buf(),
         message: format!(
             "{} problem(s) found by `didbill ledger verify`",
             found.len()
         ),
     });
-    Ok((report(path, &facts, &found), failure))
+    Ok((report(ledger.path(), &facts, &found), failure))
 }
 
-/// What an SQLite ledger says of itself.
-fn sqlite_facts(conn: &Connection, path: &Path) -> Result<Facts> {
-    let read = || -> rusqlite::Result<Facts> {
+impl Ledger {
+    /// What the ledger says of itself, on either backend.
+    pub fn facts(&mut self) -> Result<Facts> {
+        let path = self.path.clone();
+        let (schema_version, present, expected) = match &mut self.backend {
+            Backend::Sqlite(conn) => {
+                let read = || -> rusqlite::Result<(i32, BTreeSet<String>)> {
+                    let version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                    let mut stmt =
+                        conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")?;
+                    let present = stmt
+                        .query_map([], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    Ok((version, present))
+                };
+                let (version, present) =
+                    read().map_err(|e| sql_error(&path, "verifying the ledger", e))?;
+                (version, present, schema::guard_triggers())
+            }
+            Backend::Postgres(client) => {
+                let (version, present) = postgres::schema_facts(client, &path)?;
+                (version, present, postgres::guard_triggers())
+            }
+        };
+        let count = |ledger: &mut Ledger, sql: &str| -> Result<usize> {
+            let rows = ledger.rows("verifying the ledger", sql, &[])?;
+            Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0) as usize)
+        };
         let mut facts = Facts {
-            schema_version: conn.pragma_query_value(None, "user_version", |r| r.get(0))?,
-            cancellations: conn.query_row("SELECT COUNT(*) FROM cancellations", [], |r| {
-                r.get::<_, i64>(0)
-            })? as usize,
-            unfinished_runs: conn.query_row(
-                "SELECT COUNT(*) FROM runs WHERE state = 'rendering'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )? as usize,
+            schema_version,
+            cancellations: count(self, "SELECT COUNT(*) FROM cancellations")?,
+            unfinished_runs: count(self, "SELECT COUNT(*) FROM runs WHERE state = 'rendering'")?,
+            missing_guards: expected
+                .into_iter()
+                .filter(|t| !present.contains(*t))
+                .map(str::to_owned)
+                .collect(),
             ..Facts::default()
         };
-        let mut stmt = conn.prepare(
+        let rows = self.rows(
+            "verifying the ledger",
             "SELECT id, number, financial_year, seq, content_hash, total FROM invoices ORDER BY id",
+            &[],
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(InvoiceFact {
-                id: r.get(0)?,
-                number: r.get(1)?,
-                financial_year: r.get(2)?,
-                seq: r.get(3)?,
-                stored_hash: r.get(4)?,
+        for r in rows.iter() {
+            facts.invoices.push(InvoiceFact {
+                id: r.int(0)?,
+                number: r.text(1)?,
+                financial_year: r.text(2)?,
+                seq: r.int(3)?,
+                stored_hash: r.text(4)?,
                 content_hash: Ok(String::new()),
-                total: r.get(5)?,
-            })
-        })?;
-        for row in rows {
-            let mut invoice = row?;
-            invoice.content_hash = load_content(conn, invoice.id)
-                .map(|c| c.hash())
-                .map_err(|e| e.to_string());
-            facts.invoices.push(invoice);
+                total: r.text(5)?,
+            });
         }
-        let mut stmt = conn.prepare(
+        {
+            let reading = self.reading()?;
+            for invoice in &mut facts.invoices {
+                invoice.content_hash = reading
+                    .recorded_content(invoice.id)
+                    .map(|c| c.hash())
+                    .map_err(|e| e.to_string());
+            }
+        }
+        let rows = self.rows(
+            "verifying the ledger",
             "SELECT id, number, kind, financial_year, seq, invoice_id, total FROM notes ORDER BY id",
+            &[],
         )?;
-        let rows = stmt.query_map([], |r| {
-            let kind: String = r.get(2)?;
-            Ok(NoteFact {
-                id: r.get(0)?,
-                number: r.get(1)?,
-                kind: NoteKind::parse(&kind).unwrap_or(NoteKind::Credit),
-                financial_year: r.get(3)?,
-                seq: r.get(4)?,
-                invoice_id: r.get(5)?,
-                total: r.get(6)?,
-            })
-        })?;
-        facts.notes = rows.collect::<rusqlite::Result<_>>()?;
-        let mut stmt = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")?;
-        let present: std::collections::BTreeSet<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        facts.missing_guards = schema::guard_triggers()
-            .into_iter()
-            .filter(|t| !present.contains(*t))
-            .map(str::to_owned)
-            .collect();
+        for r in rows.iter() {
+            facts.notes.push(NoteFact {
+                id: r.int(0)?,
+                number: r.text(1)?,
+                kind: NoteKind::parse(&r.text(2)?).unwrap_or(NoteKind::Credit),
+                financial_year: r.text(3)?,
+                seq: r.int(4)?,
+                invoice_id: r.int(5)?,
+                total: r.text(6)?,
+            });
+        }
         Ok(facts)
-    };
-    read().map_err(|e| sql_error(path, "verifying the ledger", e))
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ledger::location::LedgerLocation;
 use crate::ledger::Ledger;
 use crate::output::StagedDir;
 use crate::render::csv::{finish, text_cell, writer};
@@ -29,7 +30,7 @@ pub struct Gstr1Settings {
     /// The month of the return.
     pub period: Period,
     /// The ledger to read.
-    pub ledger: PathBuf,
+    pub ledger: LedgerLocation,
     /// The configuration (seller GSTIN, tax rate, SAC).
     pub config: Config,
     /// Rates for documents the ledger holds no rate for.
@@ -54,7 +55,7 @@ const MARKER: &str = "gstr1.json";
 
 /// Reads the ledger, builds the return and writes its folder.
 pub fn execute(settings: &Gstr1Settings) -> Result<Gstr1Report> {
-    let ledger = Ledger::open_read_only(&settings.ledger)?;
+    let mut ledger = Ledger::open_existing(&settings.ledger)?;
     let documents = ledger.documents_dated(settings.period)?;
     let core = gstr1::Settings {
         seller_gstin: settings.config.seller.gstin.clone(),

@@ -21,15 +21,21 @@ fn fixture(file: &str) -> String {
 /// The fixture month billed into a fresh ledger with invoices dated 30 November,
 /// with `config` (the fixture's own by default) as `cfg.toml`.
 fn billed(config: Option<&str>) -> Test {
-    let accounts = std::fs::read_to_string(fixture("accounts.json")).unwrap();
-    billed_with(config, &accounts)
+    billed_in(Test::new(), config)
 }
 
-/// [`billed`] with `accounts` as the snapshot's accounts.
-fn billed_with(config: Option<&str>, accounts: &str) -> Test {
+/// [`billed`], starting from `start` (a fresh directory, maybe with a kept
+/// `DIDBILL_LEDGER`).
+fn billed_in(start: Test, config: Option<&str>) -> Test {
+    let accounts = std::fs::read_to_string(fixture("accounts.json")).unwrap();
+    billed_with(start, config, &accounts)
+}
+
+/// [`billed_in`] with `accounts` as the snapshot's accounts.
+fn billed_with(start: Test, config: Option<&str>, accounts: &str) -> Test {
     let text = std::fs::read_to_string(fixture("didbill.toml")).unwrap();
     let numbers = std::fs::read_to_string(fixture("numbers.json")).unwrap();
-    month_run(config.unwrap_or(&text), accounts, &numbers)
+    month_run(start, config.unwrap_or(&text), accounts, &numbers)
         .run()
         .expect_code(0)
         .then()
@@ -55,9 +61,9 @@ const MONTH_ARGS: [&str; 15] = [
     "--quiet",
 ];
 
-/// [`MONTH_ARGS`] on the snapshot `accounts` and `numbers` with `config`.
-fn month_run(config: &str, accounts: &str, numbers: &str) -> Test {
-    Test::new()
+/// [`MONTH_ARGS`] from `start` on the snapshot `accounts` and `numbers` with `config`.
+fn month_run(start: Test, config: &str, accounts: &str, numbers: &str) -> Test {
+    start
         .file("cfg.toml", config)
         .file("snap/accounts.json", accounts)
         .file("snap/numbers.json", numbers)
@@ -69,6 +75,11 @@ fn month_run(config: &str, accounts: &str, numbers: &str) -> Test {
 /// November), and Deccan Telecare's invoice cancelled and issued again by a re-run
 /// under a new number, leaving the cancelled number inside the series.
 fn billed_and_corrected() -> Test {
+    billed_and_corrected_in(Test::new())
+}
+
+/// [`billed_and_corrected`], starting from `start`.
+pub fn billed_and_corrected_in(start: Test) -> Test {
     let note = |test: Test, args: &[&str]| {
         test.args(["note"])
             .args(args.iter().copied())
@@ -88,7 +99,7 @@ fn billed_and_corrected() -> Test {
             .then()
     };
     let test = note(
-        billed(None),
+        billed_in(start, None),
         &[
             "credit",
             "--invoice",
@@ -330,7 +341,7 @@ fn an_invalid_customer_gstin_stops_the_return_unless_reported_as_unregistered() 
     let accounts = std::fs::read_to_string(fixture("accounts.json"))
         .unwrap()
         .replace("27AAFFB5678C1ZG", "27AAFFB5678C1ZH");
-    let ran = gstr1(billed_with(None, &accounts)).expect_code(1);
+    let ran = gstr1(billed_with(Test::new(), None, &accounts)).expect_code(1);
     let err = ran.stderr();
     assert!(
         err.contains(
@@ -377,7 +388,9 @@ fn an_invalid_seller_gstin_stops_the_return() {
         .replace("29ABCDE1234F1ZW", "29ABCDE1234F1Z5");
     let accounts = std::fs::read_to_string(fixture("accounts.json")).unwrap();
     let numbers = std::fs::read_to_string(fixture("numbers.json")).unwrap();
-    let ran = month_run(&text, &accounts, &numbers).run().expect_code(0);
+    let ran = month_run(Test::new(), &text, &accounts, &numbers)
+        .run()
+        .expect_code(0);
     assert!(
         ran.stderr().contains(
             "warning: seller.gstin \"29ABCDE1234F1Z5\" fails its checksum (the check \
@@ -452,7 +465,9 @@ fn d(v: &Value) -> Decimal {
 fn the_reconciliation_of_a_large_month_equals_the_ledger() {
     let (accounts, numbers) = mixed_month(2_000);
     let config = std::fs::read_to_string(fixture("didbill.toml")).unwrap();
-    let ran = month_run(&config, &accounts, &numbers).run().expect_code(0);
+    let ran = month_run(Test::new(), &config, &accounts, &numbers)
+        .run()
+        .expect_code(0);
     let invoices = ran.read("out/invoices.csv");
     let ran = gstr1(ran.then()).expect_code(0);
     let rec: Value = serde_json::from_str(&ran.read("gstr1/2026-11/reconciliation.json")).unwrap();

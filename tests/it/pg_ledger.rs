@@ -7,6 +7,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::cli_gstr1::billed_and_corrected_in;
 use crate::cli_ledger::{
     customers, demo_args_on, edited_demo, leftovers, numbers_in, run_args, with_snapshot,
 };
@@ -443,12 +444,165 @@ fn unusable_servers_and_databases_fail_with_exit_1_naming_the_url_without_its_pa
         "{}",
         ran.stderr()
     );
-    // Commands that read only a file ledger so far say so (exit 2).
     let list = Test::new()
         .args(["invoices", "list", "--ledger", &newer.url])
         .run()
+        .expect_code(1);
+    assert!(
+        list.stderr()
+            .contains("was written by a newer didbill (schema version 99"),
+        "{}",
+        list.stderr()
+    );
+    // What only reads a ledger does not make one of an empty database.
+    let empty = pg::fresh("empty_postgres").unwrap();
+    for args in [
+        &["invoices", "list"][..],
+        &["ledger", "verify"],
+        &["gstr1", "--period", "2026-11"],
+    ] {
+        let ran = Test::new()
+            .args(args.iter().copied())
+            .args(["--ledger", &empty.url])
+            .run()
+            .expect_code(1);
+        assert!(
+            ran.stderr().contains(&format!(
+                "ledger {}: is not a didbill ledger yet (it has no tables)",
+                empty.url
+            )),
+            "{args:?}: {}",
+            ran.stderr()
+        );
+    }
+    assert_eq!(
+        empty.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+        table(&[&["0"]])
+    );
+    // `didbill send` keeps its outbox in a ledger file only so far, and says so (exit 2).
+    let send = Test::new()
+        .args(["send", "--period", "2026-11", "--ledger", &newer.url])
+        .run()
         .expect_code(2);
-    assert!(list
-        .stderr()
-        .contains("works on a SQLite ledger file only so far"));
+    assert!(
+        send.stderr()
+            .contains("works on a SQLite ledger file only so far"),
+        "{}",
+        send.stderr()
+    );
+}
+
+/// Runs `args` in `test`'s directory, expecting exit 0: its stdout, and the
+/// directory for the next run.
+fn stdout_of(test: Test, args: &[&str]) -> (String, Test) {
+    let ran = test.args(args.iter().copied()).run().expect_code(0);
+    (ran.stdout(), ran.then())
+}
+
+#[test]
+fn listings_returns_and_verification_read_the_same_on_both_backends() {
+    let Some(db) = pg::fresh("reads_on_postgres") else {
+        return;
+    };
+    // The GSTR-1 test month (invoices, two credit notes, a debit note, a
+    // cancellation and its re-issue) on a file, and again on PostgreSQL.
+    let mut on_file = billed_and_corrected_in(Test::new());
+    let mut on_pg = billed_and_corrected_in(Test::new().keep_env("DIDBILL_LEDGER", &db.url));
+    assert!(!on_pg.path().join("didbill.sqlite").exists());
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM notes),
+                    (SELECT count(*) FROM cancellations)"
+        ),
+        table(&[&["9", "3", "1"]])
+    );
+    for args in [
+        &["invoices", "list"][..],
+        &["invoices", "list", "--format", "csv"],
+        &[
+            "invoices", "list", "--format", "json", "--period", "2026-11",
+        ],
+        &[
+            "invoices",
+            "list",
+            "--customer",
+            "MA_B2BMH02",
+            "--format",
+            "json",
+        ],
+        &["invoices", "show", "DID/26-27/00002"],
+        &[
+            "invoices",
+            "show",
+            "DID-26-27-00005.pdf",
+            "--format",
+            "json",
+        ],
+        &["invoices", "show", "DID/26-27/00006", "--format", "csv"],
+        &["invoices", "show", "DID/26-27/00003", "--format", "json"],
+    ] {
+        let (file_out, next) = stdout_of(on_file, args);
+        on_file = next;
+        let (pg_out, next) = stdout_of(on_pg, args);
+        on_pg = next;
+        assert!(pg_out.len() > 100, "{args:?}: {pg_out}");
+        assert_eq!(pg_out, file_out, "{args:?}");
+    }
+    let gstr1 = ["gstr1", "--period", "2026-11", "--config", "cfg.toml"];
+    let (file_out, on_file) = stdout_of(on_file, &gstr1);
+    let (pg_out, on_pg) = stdout_of(on_pg, &gstr1);
+    assert_eq!(pg_out, file_out);
+    let returns =
+        |test: &Test| std::fs::read(test.path().join("gstr1/2026-11/gstr1.json")).unwrap();
+    assert_eq!(returns(&on_pg), returns(&on_file));
+    let golden = std::fs::read(crate::common::repo().join("fixtures/gstr1/expected/gstr1.json"));
+    assert_eq!(returns(&on_pg), golden.unwrap());
+
+    let (verified, _) = stdout_of(on_pg, &["ledger", "verify"]);
+    assert_eq!(
+        verified,
+        format!(
+            "ledger {} (schema version 2): 9 invoice(s) in 1 financial year(s), 2 credit \
+             note(s), 1 debit note(s), 1 cancellation(s)\n\
+             ok: every series gap-free and in order, every content hash matches, the \
+             append-only guards in place\n",
+            db.url
+        )
+    );
+}
+
+#[test]
+fn verify_names_an_edit_made_behind_the_guards_and_a_dropped_guard() {
+    let Some(db) = pg::fresh("verify_on_postgres") else {
+        return;
+    };
+    let first = Test::demo()
+        .args(["--ledger", &db.url, "--no-pdf"])
+        .run()
+        .expect_code(0);
+    db.sql(
+        "ALTER TABLE invoice_lines DISABLE TRIGGER invoice_lines_append_only;
+         UPDATE invoice_lines SET amount = amount + 1
+             WHERE invoice_id = (SELECT id FROM invoices WHERE seq = 2);
+         DROP TRIGGER invoices_no_truncate ON invoices;",
+    );
+    let ran = first
+        .then()
+        .args(["ledger", "verify", "--ledger", &db.url])
+        .run()
+        .expect_code(1);
+    let out = ran.stdout();
+    assert!(
+        out.contains("problem: the guard invoices_no_truncate is missing")
+            && out.contains("problem: invoice DID/26-27/00002: its lines and amounts do not match")
+            && out.contains("2 problem(s) found"),
+        "{out}"
+    );
+    assert!(
+        ran.stderr()
+            .contains("2 problem(s) found by `didbill ledger verify`"),
+        "{}",
+        ran.stderr()
+    );
 }

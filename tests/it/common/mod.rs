@@ -64,6 +64,8 @@ pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// Set for this run and every later one in the same directory ([`Ran::then`]).
+    kept_env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
     closed_stdout: bool,
 }
@@ -72,6 +74,7 @@ pub struct Test {
 pub struct Ran {
     /// The working directory (kept alive with the result).
     pub dir: tempfile::TempDir,
+    kept_env: Vec<(String, String)>,
     /// Exit status, stdout and stderr.
     pub output: Output,
 }
@@ -83,6 +86,7 @@ impl Test {
             dir: tempfile::tempdir().unwrap(),
             args: Vec::new(),
             env: Vec::new(),
+            kept_env: Vec::new(),
             stdin: None,
             closed_stdout: false,
         }
@@ -120,6 +124,13 @@ impl Test {
     /// Sets an environment variable for the run.
     pub fn env(mut self, k: &str, v: &str) -> Test {
         self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// Sets an environment variable for the run and every run after it in the same
+    /// directory (`DIDBILL_LEDGER`, to run a whole scenario on another ledger).
+    pub fn keep_env(mut self, k: &str, v: &str) -> Test {
+        self.kept_env.push((k.into(), v.into()));
         self
     }
 
@@ -175,7 +186,7 @@ impl Test {
             .env_remove("VOBIZ_API_BASE")
             .env_remove("RUST_LOG")
             .env_remove("DIDBILL_LEDGER");
-        for (k, v) in &self.env {
+        for (k, v) in self.kept_env.iter().chain(&self.env) {
             cmd.env(k, v);
         }
         let output = if self.closed_stdout {
@@ -191,6 +202,7 @@ impl Test {
         };
         Ran {
             dir: self.dir,
+            kept_env: self.kept_env,
             output,
         }
     }
@@ -204,6 +216,7 @@ impl Ran {
             dir: self.dir,
             args: Vec::new(),
             env: Vec::new(),
+            kept_env: self.kept_env,
             stdin: None,
             closed_stdout: false,
         }
