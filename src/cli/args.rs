@@ -467,6 +467,20 @@ pub enum LedgerCommand {
     /// Check that every series is gap-free and in order, every invoice matches its
     /// content hash and the append-only guards are in place; exit 1 on a problem.
     Verify(LedgerVerifyArgs),
+    /// Copy a ledger file into an empty PostgreSQL database, row for row, in one
+    /// transaction, and check the copy.
+    Copy(LedgerCopyArgs),
+}
+
+/// Arguments of `didbill ledger copy`.
+#[derive(Debug, Args)]
+pub struct LedgerCopyArgs {
+    /// The ledger file to copy (it is only read).
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// The empty database to copy it into: postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, value_name = "URL")]
+    pub to: LedgerLocation,
 }
 
 /// Arguments of `didbill ledger verify`.

@@ -95,6 +95,9 @@ pub fn dispatch(cli: &Cli, env: &Environment) -> Result<()> {
             out.print(text.as_bytes())?;
             failure.map_or(Ok(()), Err)
         }
+        Command::Ledger(LedgerCommand::Copy(args)) => {
+            out.print(ledger::copy::copy(&args.from, &args.to)?.as_bytes())
+        }
         Command::Invoices(InvoicesCommand::Cancel(args)) => {
             out.print(note::cancel(&args.ledger, &args.number, &args.reason)?.as_bytes())
         }

@@ -54,6 +54,7 @@
 //! drafts `DRAFT-0001`, …, and cannot know which setup fees were billed before.
 
 pub mod content;
+pub mod copy;
 pub mod location;
 pub mod notes;
 pub mod plan;

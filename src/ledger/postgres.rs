@@ -743,6 +743,78 @@ impl<'a> PgStore<'a> {
     }
 }
 
+/// What `didbill ledger copy` needs of the target's transaction.
+impl PgStore<'_> {
+    /// How many documents, runs and delivery attempts the ledger already holds.
+    pub(super) fn rows_held(&self) -> Result<i64> {
+        let rows = self.query(
+            "reading the target",
+            "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM invoices)
+                  + (SELECT count(*) FROM notes) + (SELECT count(*) FROM outbox)",
+            &[],
+        )?;
+        Ok(rows.first().map_or(0, |r| r.get(0)))
+    }
+
+    /// The columns of `table`, in their order, each with whether it is `NUMERIC`.
+    pub(super) fn columns(&self, table: &str) -> Result<Vec<(String, bool)>> {
+        let rows = self.query(
+            "reading the schema",
+            "SELECT column_name::text, data_type = 'numeric' FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1
+             ORDER BY ordinal_position",
+            &[&table],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Copies `rows` into `table (columns)` with one `COPY`, in their order (the
+    /// triggers see them one by one, as if each were inserted).
+    pub(super) fn copy_rows(
+        &self,
+        table: &str,
+        columns: &[String],
+        rows: impl IntoIterator<Item = Vec<Option<String>>>,
+    ) -> Result<u64> {
+        let mut tx = self.tx.borrow_mut();
+        let copied = || -> std::result::Result<u64, CopyError> {
+            let mut copy = CopyRows::start(&mut tx, table, &columns.join(", "))?;
+            for row in rows {
+                copy.row(row.iter().map(Option::as_deref))?;
+            }
+            copy.finish()
+        };
+        copied().map_err(|e| e.ledger(self.shown, &format!("copying {table}")))
+    }
+
+    /// Moves each identity past the ids copied in, so that new rows do not collide.
+    pub(super) fn restart_identities(&self) -> Result<()> {
+        for table in ["runs", "invoices", "notes", "outbox"] {
+            self.query(
+                "copying the ledger",
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                ),
+                &[],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Each series' counter: kind, financial year, last number.
+    pub(super) fn counters(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = self.query(
+            "reading the counters",
+            "SELECT kind, financial_year, last_seq FROM series ORDER BY kind, financial_year",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}
+
 impl Store for PgStore<'_> {
     fn interrupted_runs(&self) -> Result<Vec<InterruptedRun>> {
         let rows = self.query(

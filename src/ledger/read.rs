@@ -95,6 +95,18 @@ impl Cells<'_> {
         }
     }
 
+    /// Every value as `COPY` takes it: text, or `None` for `NULL`.
+    pub fn fields(&self) -> Vec<Option<String>> {
+        self.cells
+            .iter()
+            .map(|cell| match cell {
+                Cell::Null => None,
+                Cell::Int(n) => Some(n.to_string()),
+                Cell::Text(t) => Some(t.clone()),
+            })
+            .collect()
+    }
+
     /// The flag at `at` (an integer or boolean).
     pub fn flag(&self, at: usize) -> Result<bool> {
         self.int(at).map(|n| n != 0)

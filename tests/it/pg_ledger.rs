@@ -33,7 +33,7 @@ fn the_demo_month_matches_the_file_ledger_byte_for_byte_and_a_rerun_adds_nothing
     };
     let on_file = Test::demo().run().expect_code(0);
     let first = Test::demo()
-        .args(["--ledger", &db.url])
+        .env("DIDBILL_LEDGER", &db.url)
         .run()
         .expect_code(0);
     assert_eq!(first.tree("out"), on_file.tree("out"));
@@ -96,7 +96,7 @@ fn a_changed_rerun_stops_with_exit_4_and_changes_nothing() {
         return;
     };
     let first = Test::demo()
-        .args(["--ledger", &db.url])
+        .env("DIDBILL_LEDGER", &db.url)
         .run()
         .expect_code(0);
     let outputs = first.tree("out");
@@ -104,7 +104,7 @@ fn a_changed_rerun_stops_with_exit_4_and_changes_nothing() {
         items[0]["monthly_fee"] = json!(350);
     })
     .args(demo_args_on("snap"))
-    .args(["--ledger", &db.url])
+    .env("DIDBILL_LEDGER", &db.url)
     .run()
     .expect_code(4);
     assert!(
@@ -145,7 +145,7 @@ fn the_database_refuses_edits_deletes_gaps_and_counters_moving_back() {
         return;
     };
     let first = Test::demo()
-        .args(["--ledger", &db.url])
+        .env("DIDBILL_LEDGER", &db.url)
         .run()
         .expect_code(0);
     for (statement, refusal) in [
@@ -201,7 +201,7 @@ fn the_database_refuses_edits_deletes_gaps_and_counters_moving_back() {
             "--reason",
             "wrong entity",
         ])
-        .args(["--ledger", &db.url])
+        .env("DIDBILL_LEDGER", &db.url)
         .run()
         .expect_code(0);
     let rerun = cancelled
@@ -348,7 +348,7 @@ fn a_run_interrupted_after_its_commit_is_found_by_its_free_run_lock_and_recovere
         return;
     };
     let first = Test::demo()
-        .args(["--ledger", &db.url])
+        .env("DIDBILL_LEDGER", &db.url)
         .run()
         .expect_code(0);
     let outputs = first.tree("out");
@@ -605,4 +605,244 @@ fn verify_names_an_edit_made_behind_the_guards_and_a_dropped_guard() {
         "{}",
         ran.stderr()
     );
+}
+
+#[test]
+fn a_ledger_file_copied_into_postgresql_reads_the_same_and_carries_on_its_series() {
+    let Some(db) = pg::fresh("copy_to_postgres") else {
+        return;
+    };
+    // Invoices, notes, a cancellation whose invoice was issued again under the same
+    // customer and period, and a delivery accepted by the mail server.
+    let on_file = billed_and_corrected_in(Test::new());
+    let ledger = on_file.path().join("didbill.sqlite");
+    rusqlite::Connection::open(&ledger)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO outbox (document_kind, document_number, attempt, message_id,
+                 recipients, attachment_sha256, resend, state, tries, reply_code, reply_text,
+                 started_at, finished_at)
+             VALUES ('invoice', 'DID/26-27/00001', 1, '<m1@didbill>', 'a@example.in', 'ab',
+                 0, 'accepted', 1, 250, 'OK', '2026-12-02T10:00:00Z', '2026-12-02T10:00:01Z')",
+        )
+        .unwrap();
+    let copied = on_file
+        .args([
+            "ledger",
+            "copy",
+            "--from",
+            "didbill.sqlite",
+            "--to",
+            &db.url,
+        ])
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        copied.stdout(),
+        format!(
+            "copied didbill.sqlite to {}: 2 run(s), 9 invoice(s) with 9 line(s), 0 setup \
+             fee(s), 1 cancellation(s), 3 note(s) with 3 line(s), 1 delivery attempt(s)\n\
+             checked: every invoice's content hash matches the file's, every series counter \
+             stands at its last number, and `didbill ledger verify` finds no problem\n",
+            db.url
+        )
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT kind, financial_year, last_seq FROM series ORDER BY kind"
+        ),
+        table(&[
+            &["credit", "26-27", "2"],
+            &["debit", "26-27", "1"],
+            &["invoice", "26-27", "9"]
+        ])
+    );
+    let mut on_file = copied.then();
+    for args in [
+        &["invoices", "list", "--format", "csv"][..],
+        &["invoices", "show", "DID/26-27/00002", "--format", "json"],
+        &["gstr1", "--period", "2026-11", "--config", "cfg.toml"],
+    ] {
+        let (file_out, next) = stdout_of(on_file, args);
+        let (pg_out, next) = stdout_of(next.env("DIDBILL_LEDGER", &db.url), args);
+        on_file = next;
+        assert_eq!(pg_out, file_out, "{args:?}");
+    }
+    let (listed, next) = stdout_of(
+        on_file.env("DIDBILL_LEDGER", &db.url),
+        &["invoices", "list"],
+    );
+    assert!(
+        listed.lines().nth(1).unwrap().ends_with("accepted"),
+        "{listed}"
+    );
+    // The database carries on where the file stopped.
+    let (issued, kept) = stdout_of(
+        next.env("DIDBILL_LEDGER", &db.url),
+        &[
+            "note",
+            "credit",
+            "--invoice",
+            "DID/26-27/00001",
+            "--amount",
+            "10",
+            "--reason",
+            "Goodwill",
+            "--date",
+            "2026-11-30",
+            "--as-of",
+            "2026-12-02T00:00:00Z",
+            "--out",
+            "out",
+            "--config",
+            "cfg.toml",
+            "--no-pdf",
+        ],
+    );
+    assert!(issued.contains("CN/26-27/00003"), "{issued}");
+    assert_eq!(
+        rows(&db, "SELECT max(id) FROM notes"),
+        table(&[&["4"]]),
+        "new rows take ids after the copied ones"
+    );
+
+    // A second copy into the same database is refused, and changes nothing.
+    let again = kept
+        .args([
+            "ledger",
+            "copy",
+            "--from",
+            "didbill.sqlite",
+            "--to",
+            &db.url,
+        ])
+        .run()
+        .expect_code(1);
+    assert!(
+        again
+            .stderr()
+            .contains("already holds 16 row(s) of runs, invoices, notes or deliveries"),
+        "{}",
+        again.stderr()
+    );
+    assert_eq!(rows(&db, "SELECT count(*) FROM invoices"), table(&[&["9"]]));
+}
+
+#[test]
+fn a_copy_refuses_a_damaged_file_a_file_target_and_a_missing_file() {
+    let Some(db) = pg::fresh("copy_refusals") else {
+        return;
+    };
+    let first = Test::demo().args(["--no-pdf"]).run().expect_code(0);
+    let conn = rusqlite::Connection::open(first.path("didbill.sqlite")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER invoice_lines_no_update;
+         UPDATE invoice_lines SET amount = '1.00' WHERE invoice_id = 3;",
+    )
+    .unwrap();
+    drop(conn);
+    let test = first.then();
+    let ran = test
+        .args([
+            "ledger",
+            "copy",
+            "--from",
+            "didbill.sqlite",
+            "--to",
+            &db.url,
+        ])
+        .run()
+        .expect_code(1);
+    assert!(
+        ran.stderr().contains(
+            "ledger didbill.sqlite: has 2 problem(s) (`didbill ledger verify --ledger \
+             didbill.sqlite` lists them); nothing was copied"
+        ),
+        "{}",
+        ran.stderr()
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        table(&[&["0"]]),
+        "nothing created"
+    );
+    let to_file = ran
+        .then()
+        .args([
+            "ledger",
+            "copy",
+            "--from",
+            "didbill.sqlite",
+            "--to",
+            "other.sqlite",
+        ])
+        .run()
+        .expect_code(2);
+    assert!(
+        to_file
+            .stderr()
+            .contains("--to other.sqlite: a ledger is copied into PostgreSQL"),
+        "{}",
+        to_file.stderr()
+    );
+    let missing = to_file
+        .then()
+        .args([
+            "ledger",
+            "copy",
+            "--from",
+            "nowhere.sqlite",
+            "--to",
+            &db.url,
+        ])
+        .run()
+        .expect_code(1);
+    assert!(
+        missing.stderr().contains("nowhere.sqlite: does not exist"),
+        "{}",
+        missing.stderr()
+    );
+}
+
+#[test]
+fn after_a_copy_the_month_runs_again_on_postgresql_without_a_new_row() {
+    let Some(db) = pg::fresh("copy_then_rerun") else {
+        return;
+    };
+    let on_file = Test::demo().run().expect_code(0);
+    let outputs = on_file.tree("out");
+    let copied = on_file
+        .then()
+        .args([
+            "ledger",
+            "copy",
+            "--from",
+            "didbill.sqlite",
+            "--to",
+            &db.url,
+        ])
+        .run()
+        .expect_code(0);
+    let setups = rows(&db, "SELECT count(*) FROM setup_charges");
+    assert_ne!(setups, table(&[&["0"]]), "the demo bills setup fees");
+    let again = copied
+        .then()
+        .args(demo_run_args())
+        .args(["--out", "out", "--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    assert_eq!(again.tree("out"), outputs);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM invoices)"
+        ),
+        table(&[&["1", "11"]]),
+        "the copied invoices are reused as issued"
+    );
+    assert_eq!(rows(&db, "SELECT count(*) FROM setup_charges"), setups);
 }
