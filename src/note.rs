@@ -136,6 +136,8 @@ pub fn issue(s: &NoteSettings) -> Result<(String, Vec<String>)> {
     let exports = Exports::load(&found.layouts, s.templates.as_deref(), found.bom)?;
     exports.refuse_other_columns(&out)?;
     let staged = StagedDir::create(&out, "summary.json")?;
+    // A run of the period writing the same folder elsewhere finishes first.
+    ledger.lock_period(period)?;
     let mut book = ledger.begin()?;
     let notes = &s.config.notes;
     let request = NoteRequest {

@@ -415,6 +415,12 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     } else {
         Some(Ledger::open(&settings.ledger)?)
     };
+    if let Some(ledger) = ledger.as_mut() {
+        ledger.lock_period(settings.period)?;
+    }
+    let commit_first = ledger
+        .as_ref()
+        .is_some_and(Ledger::commits_before_rendering);
     let mut book = ledger.as_mut().map(Ledger::begin).transpose()?;
     let billed_setups = match &book {
         Some(book) => book.billed_setups()?,
@@ -527,11 +533,6 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
     for (file, bytes) in &export_files {
         staged.write_file(file, bytes)?;
     }
-    if let Some(renderer) = &pdf {
-        write_pdfs(renderer, &issued, settings, &staged)?;
-    }
-    note_files::write(&staged, &period_notes, &settings.config, pdf.as_ref())?;
-
     // Ledger first, then outputs, then the run is marked done (see `ledger`).
     let figures = RunFigures {
         period: summary.period.clone(),
@@ -549,7 +550,32 @@ pub fn execute(settings: &RunSettings) -> Result<RunReport> {
         out: &settings.out,
         invoice_date: settings.invoice_date,
     };
-    let recorded = book.map(|book| book.commit(&record, &issued)).transpose()?;
+    // On a shared database the invoices are committed before their PDFs render, so
+    // that other operators' runs and notes do not wait for them (this period's do,
+    // on the period lock). A failure while rendering then leaves them recorded with
+    // the run `rendering`, which the next run of the period completes.
+    let render = || -> Result<()> {
+        if let Some(renderer) = &pdf {
+            write_pdfs(renderer, &issued, settings, &staged)?;
+        }
+        note_files::write(&staged, &period_notes, &settings.config, pdf.as_ref())
+    };
+    let recorded = if commit_first {
+        let recorded = book.map(|b| b.commit(&record, &issued)).transpose()?;
+        render().map_err(|e| Error::Ledger {
+            path: settings.ledger.shown(),
+            message: format!(
+                "the invoices are recorded, but writing their documents failed ({e}); no \
+                 output was put in place: run {} again to write them (it reuses the recorded \
+                 invoices)",
+                settings.period
+            ),
+        })?;
+        recorded
+    } else {
+        render()?;
+        book.map(|b| b.commit(&record, &issued)).transpose()?
+    };
     staged.commit()?;
     if let (Some(ledger), Some(recorded)) = (ledger.as_mut(), recorded) {
         ledger.finish(recorded)?;

@@ -28,7 +28,11 @@
 //!    ([`notes`]), is settled: it is reused as recorded, rebuilt from the ledger.
 //! 5. The run renders every output into its staging folder, still holding the lock.
 //! 6. [`Book::commit`] writes the new invoices and a run row in state `rendering`,
-//!    and commits. A run that issues nothing new writes nothing (the file is not
+//!    and commits. On PostgreSQL ([`Ledger::commits_before_rendering`]) steps 5 and
+//!    6 swap for the PDFs: the run commits once its CSVs are staged, then renders
+//!    its PDFs without the ledger lock (its period's lock, [`Ledger::lock_period`],
+//!    keeps other runs of the month waiting); a failure while rendering then leaves
+//!    an interrupted run, as a crash after step 6 does. A run that issues nothing new writes nothing (the file is not
 //!    touched), which keeps re-runs free of new rows.
 //! 7. The run moves its outputs into place ([`crate::output::StagedDir::commit`]).
 //! 8. [`Ledger::finish`] marks the run `done`.
@@ -261,6 +265,22 @@ impl Ledger {
     /// The ledger file (or its URL without password).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Makes another run or note of `period` wait until this one has finished (on
+    /// PostgreSQL; a file's write lock already covers a whole run).
+    pub fn lock_period(&mut self, period: Period) -> Result<()> {
+        match &mut self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(client) => postgres::lock_period(client, &self.path, period),
+        }
+    }
+
+    /// Whether a run commits its invoices before it renders their PDFs, so that the
+    /// ledger's lock is not held meanwhile: on a database shared by several
+    /// operators. A file ledger commits after, so that a failed run changes nothing.
+    pub fn commits_before_rendering(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// Takes the ledger's write lock for one run (waiting for another run to finish).

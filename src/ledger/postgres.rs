@@ -20,7 +20,10 @@
 //! two runs never see the same next number, and a second run waits for the first.
 //! A run also holds a session advisory lock on its own run id from the moment its
 //! row is written until [`finish_run`]: a run row still `rendering` whose lock is
-//! free belongs to a process that died, on whichever machine it ran.
+//! free belongs to a process that died, on whichever machine it ran. A run or note
+//! first takes a session lock on its period ([`lock_period`]), so a second run of
+//! the month waits for the first, while the ledger lock is held only to number and
+//! record: a run commits before it renders its PDFs.
 //!
 //! # Append-only
 //! Triggers refuse `UPDATE`, `DELETE` and `TRUNCATE` of invoices, their lines,
@@ -55,6 +58,10 @@ pub const LEDGER_LOCK: i64 = 0x4449_4442_4c44_4752;
 
 /// The first key of a run's session advisory lock (the second is its id).
 const RUN_LOCK_CLASS: i32 = 0x4449_4442;
+
+/// The first key of the session advisory lock a run or note holds on its period
+/// (the second is the period, `YYYYMM`).
+const PERIOD_LOCK_CLASS: i32 = 0x4449_4450;
 
 /// Migration `i` brings a ledger from version `i` to `i + 1`.
 const MIGRATIONS: [&str; 2] = [V1, V2];
@@ -505,6 +512,31 @@ pub(super) fn schema_facts(
     Ok((version, triggers.iter().map(|r| r.get(0)).collect()))
 }
 
+/// Takes the session lock on `period` (held until [`finish_run`] or the end of the
+/// connection), waiting at most [`BUSY_TIMEOUT`] for another run of the period.
+pub(super) fn lock_period(client: &mut Client, shown: &Path, period: Period) -> Result<()> {
+    use chrono::Datelike;
+    let key = period.start().year() * 100 + period.start().month() as i32;
+    let refused = |e: postgres::Error| match e.code() {
+        Some(code) if *code == SqlState::LOCK_NOT_AVAILABLE => Error::Ledger {
+            path: shown.to_path_buf(),
+            message: format!(
+                "another didbill run or note of {period} has been at work for more than {} s; \
+                 try again when it has finished",
+                BUSY_TIMEOUT.as_secs()
+            ),
+        },
+        _ => pg_error(shown, "locking the period", &e),
+    };
+    let mut tx = client.transaction().map_err(refused)?;
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '{}s'; SELECT pg_advisory_lock({PERIOD_LOCK_CLASS}, {key})",
+        BUSY_TIMEOUT.as_secs()
+    ))
+    .map_err(refused)?;
+    tx.commit().map_err(refused)
+}
+
 /// Marks a run `done` and the runs it repaired `recovered`, and lets go of its lock.
 pub(super) fn finish_run(
     client: &mut Client,
@@ -538,14 +570,10 @@ pub(super) fn finish_run(
         .map_err(fail)?;
     }
     tx.commit().map_err(fail)?;
-    if let Some(run) = run {
-        client
-            .execute(
-                "SELECT pg_advisory_unlock($1, $2)",
-                &[&RUN_LOCK_CLASS, &run_lock_id(run)],
-            )
-            .map_err(fail)?;
-    }
+    // The run's own lock and its period's.
+    client
+        .batch_execute("SELECT pg_advisory_unlock_all()")
+        .map_err(fail)?;
     Ok(())
 }
 

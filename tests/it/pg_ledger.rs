@@ -288,8 +288,17 @@ fn eight_concurrent_customer_runs_share_one_gap_free_series() {
     );
 }
 
+/// Sends `signal` (`STOP`, `KILL`) to process `pid`.
+fn signal(pid: u32, signal: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} {pid}");
+}
+
 #[test]
-fn a_killed_run_leaves_a_consistent_ledger_and_the_next_run_completes_it() {
+fn a_run_rendering_pdfs_holds_only_its_period_and_a_kill_then_leaves_it_to_the_next_run() {
     let Some(db) = pg::fresh("sigkill_on_postgres") else {
         return;
     };
@@ -297,8 +306,6 @@ fn a_killed_run_leaves_a_consistent_ledger_and_the_next_run_completes_it() {
     let (accounts, numbers) = customers(CUSTOMERS);
     let test = with_snapshot(Test::new(), "snap", &accounts, &numbers);
     let dir = test.path().to_path_buf();
-    // Killed while it renders its PDFs, inside its ledger transaction (the commit
-    // comes after the outputs are staged): nothing of it may reach the ledger.
     let mut child = Command::new(env!("CARGO_BIN_EXE_didbill"))
         .current_dir(&dir)
         .args(run_args("2026-11", &["--ledger", &db.url]))
@@ -312,18 +319,47 @@ fn a_killed_run_leaves_a_consistent_ledger_and_the_next_run_completes_it() {
         std::fs::read_dir(&staging).is_ok_and(|mut pdfs| pdfs.next().is_some())
     });
     assert!(rendering, "the run reached its PDFs");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // Frozen while it renders: its invoices are committed and its run is recorded
+    // as rendering; it holds its run's lock and its period's, not the ledger's.
+    signal(child.id(), "STOP");
     assert_eq!(
         rows(
             &db,
-            "SELECT count(*) FROM invoices UNION ALL SELECT count(*) FROM runs"
+            "SELECT count(*) FROM invoices
+             UNION ALL SELECT count(*) FROM runs WHERE state = 'rendering'"
         ),
-        table(&[&["0"], &["0"]]),
-        "no ledger change"
+        table(&[&["300"], &["1"]])
     );
-    assert!(!dir.join("out/2026-11").exists(), "no output in place");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT to_hex(classid::int), objid, objsubid FROM pg_locks
+             WHERE locktype = 'advisory' AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             ORDER BY classid, objid"
+        ),
+        table(&[&["44494442", "1", "2"], &["44494450", "202611", "2"]]),
+        "the run's lock and its period's"
+    );
+    // Another month's run takes the next numbers at once, and the ledger lists.
+    let october = with_snapshot(Test::new(), "snap", &accounts, &numbers)
+        .args(run_args("2026-10", &["--ledger", &db.url, "--no-pdf"]))
+        .run()
+        .expect_code(0);
+    let october_numbers = numbers_in(&october.read("out/2026-10/invoices.csv"));
+    assert_eq!(october_numbers.first().unwrap(), "DID/26-27/00301");
+    let listed = october
+        .then()
+        .args(["invoices", "list", "--period", "2026-11", "--format", "csv"])
+        .args(["--ledger", &db.url])
+        .run()
+        .expect_code(0);
+    assert_eq!(listed.stdout().lines().count(), CUSTOMERS + 1);
 
+    signal(child.id(), "KILL");
+    child.wait().unwrap();
+    assert!(!dir.join("out/2026-11").exists(), "no output in place");
+    // The next run of the month reuses the recorded invoices and writes them out.
     let finished = test
         .args(run_args("2026-11", &["--ledger", &db.url]))
         .run()
@@ -332,12 +368,19 @@ fn a_killed_run_leaves_a_consistent_ledger_and_the_next_run_completes_it() {
     assert_eq!(numbers.len(), CUSTOMERS);
     assert_eq!(numbers.last().unwrap(), "DID/26-27/00300");
     assert_eq!(
+        std::fs::read_dir(finished.path("out/2026-11/pdf"))
+            .unwrap()
+            .count(),
+        CUSTOMERS
+    );
+    assert_eq!(
         rows(
             &db,
-            "SELECT count(*), max(seq), (SELECT count(*) FROM runs WHERE state = 'rendering')
+            "SELECT count(*), max(seq),
+                    (SELECT string_agg(state, ' ' ORDER BY id) FROM runs)
              FROM invoices"
         ),
-        table(&[&["300", "300", "0"]])
+        table(&[&["600", "600", "recovered done"]])
     );
     assert!(leftovers(&finished).is_empty());
 }
