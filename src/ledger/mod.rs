@@ -525,6 +525,23 @@ impl Book<'_> {
             }
         };
 
+        let new_numbers: Vec<&str> = planned
+            .decisions
+            .iter()
+            .filter_map(|d| match d {
+                Decision::New { number, .. } => Some(number.as_str()),
+                Decision::Reuse(_) => None,
+            })
+            .collect();
+        if let Some(number) = self.store.numbers_taken(&new_numbers)?.first() {
+            return Err(Error::Ledger {
+                path: self.path.clone(),
+                message: format!(
+                    "already holds invoice number {number} (under another financial year or \
+                     number format); invoice.number_format must keep {{fy}} so numbers stay unique"
+                ),
+            });
+        }
         let mut issued: Vec<((i32, i64), IssuedInvoice)> = Vec::with_capacity(hashed.len());
         for ((invoice, content, hash), decision) in hashed.into_iter().zip(planned.decisions) {
             match decision {
@@ -539,15 +556,6 @@ impl Book<'_> {
                     },
                 )),
                 Decision::New { number, seq } => {
-                    if self.store.number_taken(&number)? {
-                        return Err(Error::Ledger {
-                            path: self.path.clone(),
-                            message: format!(
-                                "already holds invoice number {number} (under another financial year or \
-                                 number format); invoice.number_format must keep {{fy}} so numbers stay unique"
-                            ),
-                        });
-                    }
                     self.fresh.push(Fresh {
                         number: number.clone(),
                         financial_year: fy.clone(),
@@ -909,9 +917,17 @@ impl Book<'_> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let started = std::time::Instant::now();
         let run_id = self.store.record(run, &self.started_at, &new)?;
+        let lines: usize = new.iter().map(|n| n.lines.len()).sum();
+        let invoices = new.len();
         drop(new);
         self.store.commit()?;
+        // What `scripts/bench.sh` reads for the ledger commit's figure.
+        tracing::debug!(
+            "ledger commit: {invoices} invoice(s) with {lines} line(s) recorded in {} ms",
+            started.elapsed().as_millis()
+        );
         Ok(Recorded {
             run: Some(run_id),
             repairs: self.repairs,

@@ -183,11 +183,20 @@ impl Store for SqliteStore<'_> {
             .map_err(self.error("reading the last invoice number"))
     }
 
-    fn number_taken(&self, number: &str) -> Result<bool> {
-        self.tx
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM invoices WHERE number = ?1)")
-            .and_then(|mut stmt| stmt.query_row([number], |r| r.get(0)))
-            .map_err(self.error("checking invoice numbers"))
+    fn numbers_taken(&self, numbers: &[&str]) -> Result<Vec<String>> {
+        let read = || -> rusqlite::Result<Vec<String>> {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM invoices WHERE number = ?1)")?;
+            let mut taken = Vec::new();
+            for number in numbers {
+                if stmt.query_row([number], |r| r.get(0))? {
+                    taken.push(number.to_string());
+                }
+            }
+            Ok(taken)
+        };
+        read().map_err(self.error("checking invoice numbers"))
     }
 
     fn recorded_content(&self, id: i64) -> Result<InvoiceContent> {

@@ -173,8 +173,8 @@ pub trait Store: std::fmt::Debug {
     fn period_invoices(&self, period: Period) -> Result<Vec<StoredInvoice>>;
     /// The highest sequence number of `financial_year`'s invoices (0 when none).
     fn last_seq(&self, financial_year: &str) -> Result<i64>;
-    /// Whether an invoice already carries `number` (in any year).
-    fn number_taken(&self, number: &str) -> Result<bool>;
+    /// Which of `numbers` an invoice already carries (in any year).
+    fn numbers_taken(&self, numbers: &[&str]) -> Result<Vec<String>>;
     /// The billed content of a recorded invoice, rebuilt from what was stored.
     fn recorded_content(&self, id: i64) -> Result<InvoiceContent>;
     /// Records a run row (state `rendering`, started at `started_at`) with its new
