@@ -15,6 +15,9 @@
 #   BENCH_BIN_DIR=DIR            use DIR/didbill and DIR/examples/* instead of building
 #   BENCH_CRITERION=0            skip (d), the criterion benches
 #   BENCH_PORT=N                 the fake API's port (default: any free one)
+#
+# Under a PostgreSQL server (PGHOST set, e.g. `pg_virtualenv scripts/bench.sh`), (f)
+# re-runs (b) and the larger (c) with a PostgreSQL ledger, a new database each run.
 set -euo pipefail
 # Failures inside $(...) stop the script too; numbers are printed with a decimal point.
 shopt -s inherit_errexit
@@ -185,6 +188,38 @@ rm -rf "$WORK/gstr1.sqlite"* "$WORK/gstr1-run"
     --ledger "$WORK/gstr1.sqlite" --out "$WORK/gstr1-run" --no-pdf --quiet > /dev/null
 echo "invoices in the ledger: $(($(wc -l < "$WORK/gstr1-run/invoices.csv") - 1))"
 measure gstr1 "$BIN" gstr1 --period 2026-12 --ledger "$WORK/gstr1.sqlite" --config "$WORK/bench.toml" --out "$WORK/out"
+
+if [ -n "${PGHOST:-}" ]; then
+    echo "== (f) (b) and the larger (c) with a PostgreSQL ledger on $PGHOST:${PGPORT:-5432}, a new database per run"
+    pg_run_args() { echo run --period 2026-11 --as-of "$AS_OF" --config "$WORK/bench.toml" --out "$WORK/out" --ledger "postgres://${PGUSER:-postgres}@$PGHOST:${PGPORT:-5432}/didbill_bench" --quiet; }
+    # measure_pg NAME CMD...: `measure` on a new database each run, also printing the
+    # median time of the ledger commit (its debug log line).
+    measure_pg() {
+        local name=$1
+        : > "$WORK/$name.times"
+        : > "$WORK/$name.commits"
+        mkdir -p "$WORK/trash"
+        for _ in $(seq "$RUNS"); do
+            dropdb --if-exists didbill_bench
+            createdb didbill_bench
+            RUST_LOG=didbill::ledger=debug once "$@"
+            sed -n 's/.*recorded in \([0-9]*\) ms.*/\1/p' "$WORK/$name.stderr" >> "$WORK/$name.commits"
+        done
+        dropdb --if-exists didbill_bench
+        rm -rf "$WORK/trash"
+        report "$name"
+        printf '%-28s median ledger commit %6.2f s   (runs: %s)\n' "$name" \
+            "$(awk '{ print $1 / 1000 }' "$WORK/$name.commits" | median)" \
+            "$(awk '{ printf "%.2f ", $1 / 1000 }' "$WORK/$name.commits")"
+    }
+    # shellcheck disable=SC2046
+    measure_pg full-pg "$BIN" $(pg_run_args) --source "$INV_FULL" --csv xero,zoho,quickbooks
+    printf 'full run, PostgreSQL / file ledger: %.2f\n' \
+        "$(awk -v a="$(awk '{ print $1 }' "$WORK/full-pg.times" | median)" \
+               -v b="$(awk '{ print $1 }' "$WORK/full.times" | median)" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+    # shellcheck disable=SC2046
+    measure_pg csv-large-pg "$BIN" $(pg_run_args) --source "$INV_CSV_LARGE" --no-pdf
+fi
 
 [ "${BENCH_CRITERION:-1}" = 0 ] && exit 0
 echo "== (d) criterion: cargo bench --bench engine / --bench pdf"

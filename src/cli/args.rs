@@ -317,7 +317,7 @@ impl SendArgs {
             customers: self.scope.customers.clone(),
             mode,
             resend: self.resend,
-            ledger: self.ledger.file("didbill send")?.to_path_buf(),
+            ledger: self.ledger.clone(),
             out: self.out.clone(),
             templates: self.templates.clone(),
             config,

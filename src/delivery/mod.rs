@@ -25,11 +25,12 @@ use vobiz::fetch::Scope;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ledger::location::LedgerLocation;
 use crate::ledger::Ledger;
 use crate::source::SourceSettings;
 use crate::text::for_terminal;
 use message::{Document, Envelope, Prepared, Templates};
-use outbox::{Attempt, Kind, Outbox, Outcome, SqliteOutbox, State};
+use outbox::{Attempt, Kind, LedgerOutbox, Outbox, Outcome, State};
 
 /// What `send` does with the messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,8 +55,8 @@ pub struct SendSettings {
     pub mode: Mode,
     /// Send documents already accepted again.
     pub resend: bool,
-    /// The ledger file.
-    pub ledger: PathBuf,
+    /// The ledger.
+    pub ledger: LedgerLocation,
     /// The run's output folder holding `pdf/` (default: the folder of the period's
     /// last run recorded in the ledger).
     pub out: Option<PathBuf>,
@@ -135,15 +136,11 @@ impl Report {
 
 /// Runs `didbill send`.
 pub fn execute(settings: &SendSettings) -> Result<Report> {
-    let mut ledger = match settings.mode {
-        Mode::Send => {
-            if !settings.ledger.exists() {
-                // The read-only open says how to make one.
-                Ledger::open_read_only(&settings.ledger)?;
-            }
-            Ledger::open_file(&settings.ledger)?
-        }
-        _ => Ledger::open_read_only(&settings.ledger)?,
+    // Sending writes the outbox; an existing file is opened for writing (a missing
+    // one is refused by `open_existing`, which says how to make one).
+    let mut ledger = match (&settings.ledger, &settings.mode) {
+        (LedgerLocation::File(path), Mode::Send) if path.exists() => Ledger::open_file(path)?,
+        (location, _) => Ledger::open_existing(location)?,
     };
     let path = ledger.path().to_path_buf();
     let in_scope = |customer: &str| {
@@ -167,7 +164,7 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
         .chain(&notes)
         .map(|d| (d.kind, d.number.as_str()))
         .collect();
-    let mut outbox = SqliteOutbox::new(ledger.connection()?, &path);
+    let mut outbox = LedgerOutbox::new(&mut ledger);
     let attempts = outbox.attempts(&documents)?;
     if settings.mode == Mode::Status {
         return Ok(Report {
@@ -177,20 +174,18 @@ pub fn execute(settings: &SendSettings) -> Result<Report> {
     }
     let run_dir = match &settings.out {
         Some(dir) => dir.clone(),
-        None => {
-            match outbox::run_folder(ledger.connection()?, &path, &settings.period.to_string())? {
-                Some(dir) => PathBuf::from(dir),
-                None if invoices.is_empty() => PathBuf::new(),
-                None => {
-                    return Err(Error::Usage(format!(
-                        "the ledger {} records no finished run of {}; pass --out with the \
+        None => match outbox.run_folder(&settings.period.to_string())? {
+            Some(dir) => PathBuf::from(dir),
+            None if invoices.is_empty() => PathBuf::new(),
+            None => {
+                return Err(Error::Usage(format!(
+                    "the ledger {} records no finished run of {}; pass --out with the \
                      folder holding its pdf/",
-                        path.display(),
-                        settings.period
-                    )))
-                }
+                    path.display(),
+                    settings.period
+                )))
             }
-        }
+        },
     };
     let smtp = &settings.config.smtp;
     let seller = &settings.config.seller;
@@ -503,7 +498,9 @@ fn send_all(
                 .map(|(a, _, o)| (a.message_id.as_str(), o))
                 .collect();
             let started: Vec<&Attempt> = begun.iter().map(|(_, a)| a).collect();
-            outbox.record(&finished, &started)?;
+            // The PostgreSQL client blocks (it runs its own runtime): off the async
+            // workers, while the others go on handing messages over.
+            tokio::task::block_in_place(|| outbox.record(&finished, &started))?;
             for (a, recipients, outcome) in done.drain(..) {
                 report.lines.push(line(a, recipients, &outcome));
             }

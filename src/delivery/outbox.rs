@@ -1,15 +1,12 @@
 //! The outbox: what was handed to the mail server, when, and what it replied.
 //!
-//! Storage is behind [`Outbox`] so that another ledger backend can keep it; the
-//! SQLite ledger's implementation is [`SqliteOutbox`].
-
-use std::path::Path;
+//! Storage is behind [`Outbox`]; [`LedgerOutbox`] keeps it in the ledger's
+//! `outbox` table, in a file or in PostgreSQL alike.
 
 use chrono::{SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
-use crate::ledger::sql_error;
+use crate::ledger::Ledger;
 use didbill_core::notes::NoteKind;
 
 /// The kind of document delivered.
@@ -118,7 +115,7 @@ pub struct Outcome {
 /// Storage of delivery attempts.
 pub trait Outbox {
     /// Every attempt at the documents `documents` (kind and number), oldest first.
-    fn attempts(&self, documents: &[(Kind, &str)]) -> Result<Vec<Attempt>>;
+    fn attempts(&mut self, documents: &[(Kind, &str)]) -> Result<Vec<Attempt>>;
     /// Records, all or nothing, the outcomes of the attempts `finished` (by
     /// Message-ID) and the attempts `started` (state `sending`), before any of the
     /// started ones is handed over. One call is one sync to disk: `send` groups the
@@ -126,16 +123,26 @@ pub trait Outbox {
     fn record(&mut self, finished: &[(&str, &Outcome)], started: &[&Attempt]) -> Result<()>;
 }
 
-/// The outbox table of an SQLite ledger.
-pub struct SqliteOutbox<'a> {
-    conn: &'a Connection,
-    path: &'a Path,
+/// The outbox table of a ledger, a file or a PostgreSQL database (the same table
+/// and the same SQL on both).
+pub struct LedgerOutbox<'a> {
+    ledger: &'a mut Ledger,
 }
 
-impl<'a> SqliteOutbox<'a> {
-    /// The outbox of the ledger open on `conn` at `path`.
-    pub fn new(conn: &'a Connection, path: &'a Path) -> Self {
-        SqliteOutbox { conn, path }
+impl<'a> LedgerOutbox<'a> {
+    /// The outbox of `ledger`.
+    pub fn new(ledger: &'a mut Ledger) -> Self {
+        LedgerOutbox { ledger }
+    }
+
+    /// The output folder of the last finished run of `period`, if any.
+    pub fn run_folder(&mut self, period: &str) -> Result<Option<String>> {
+        let rows = self.ledger.rows(
+            "finding the period's run",
+            "SELECT out_dir FROM runs WHERE period = ?1 AND state = 'done' ORDER BY id DESC LIMIT 1",
+            &[Some(period)],
+        )?;
+        rows.first().map(|r| r.text(0)).transpose()
     }
 }
 
@@ -143,92 +150,90 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-impl Outbox for SqliteOutbox<'_> {
-    fn attempts(&self, documents: &[(Kind, &str)]) -> Result<Vec<Attempt>> {
-        let read = || -> rusqlite::Result<Vec<Attempt>> {
-            let mut stmt = self.conn.prepare(
+/// `?N` as an integer parameter: sent as text, converted by the database.
+fn integer(n: usize) -> String {
+    format!("CAST(CAST(?{n} AS TEXT) AS BIGINT)")
+}
+
+impl Outbox for LedgerOutbox<'_> {
+    fn attempts(&mut self, documents: &[(Kind, &str)]) -> Result<Vec<Attempt>> {
+        let mut all = Vec::new();
+        for (kind, number) in documents {
+            let rows = self.ledger.rows(
+                "reading the outbox",
                 "SELECT document_number, attempt, message_id, recipients, attachment_sha256,
                         resend, state, tries, reply_code, reply_text, started_at
                  FROM outbox WHERE document_kind = ?1 AND document_number = ?2
                  ORDER BY attempt",
+                &[Some(kind.as_str()), Some(number)],
             )?;
-            let mut all = Vec::new();
-            for (kind, number) in documents {
-                let rows = stmt.query_map(params![kind.as_str(), number], |r| {
-                    Ok(Attempt {
-                        kind: *kind,
-                        number: r.get(0)?,
-                        attempt: r.get(1)?,
-                        message_id: r.get(2)?,
-                        recipients: r.get(3)?,
-                        attachment_sha256: r.get(4)?,
-                        resend: r.get::<_, i64>(5)? == 1,
-                        state: State::parse(&r.get::<_, String>(6)?),
-                        tries: r.get(7)?,
-                        reply_code: r.get(8)?,
-                        reply_text: r.get(9)?,
-                        started_at: r.get(10)?,
-                    })
-                })?;
-                for row in rows {
-                    all.push(row?);
-                }
+            for r in rows.iter() {
+                all.push(Attempt {
+                    kind: *kind,
+                    number: r.text(0)?,
+                    // Written from these types (see `record`).
+                    attempt: r.int(1)? as u32,
+                    message_id: r.text(2)?,
+                    recipients: r.text(3)?,
+                    attachment_sha256: r.text(4)?,
+                    resend: r.flag(5)?,
+                    state: State::parse(&r.text(6)?),
+                    tries: r.int(7)? as u32,
+                    reply_code: r.opt_text(8)?.and_then(|c| c.parse().ok()),
+                    reply_text: r.opt_text(9)?,
+                    started_at: r.text(10)?,
+                });
             }
-            Ok(all)
-        };
-        read().map_err(|e| sql_error(self.path, "reading the outbox", e))
+        }
+        Ok(all)
     }
 
     fn record(&mut self, finished: &[(&str, &Outcome)], started: &[&Attempt]) -> Result<()> {
-        let write = || -> rusqlite::Result<()> {
-            let tx = self.conn.unchecked_transaction()?;
-            for (message_id, o) in finished {
-                tx.execute(
-                    "UPDATE outbox SET state = ?2, tries = ?3, reply_code = ?4, reply_text = ?5,
-                         finished_at = ?6
-                     WHERE message_id = ?1",
-                    params![
-                        message_id,
-                        o.state.as_str(),
-                        o.tries,
-                        o.reply_code,
-                        o.reply_text,
-                        now()
-                    ],
-                )?;
-            }
-            for a in started {
-                tx.execute(
-                    "INSERT INTO outbox (document_kind, document_number, attempt, message_id,
-                         recipients, attachment_sha256, resend, state, started_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'sending', ?8)",
-                    params![
-                        a.kind.as_str(),
-                        a.number,
-                        a.attempt,
-                        a.message_id,
-                        a.recipients,
-                        a.attachment_sha256,
-                        i64::from(a.resend),
-                        a.started_at
-                    ],
-                )?;
-            }
-            tx.commit()
-        };
-        write().map_err(|e| sql_error(self.path, "recording delivery attempts", e))
+        let update = format!(
+            "UPDATE outbox SET state = ?2, tries = {}, reply_code = {}, reply_text = ?5,
+                 finished_at = ?6
+             WHERE message_id = ?1",
+            integer(3),
+            integer(4)
+        );
+        let insert = format!(
+            "INSERT INTO outbox (document_kind, document_number, attempt, message_id,
+                 recipients, attachment_sha256, resend, state, started_at)
+             VALUES (?1, ?2, {}, ?4, ?5, ?6, {}, 'sending', ?8)",
+            integer(3),
+            integer(7)
+        );
+        let finished_at = now();
+        let statements = finished
+            .iter()
+            .map(|(message_id, o)| {
+                let values = vec![
+                    Some(message_id.to_string()),
+                    Some(o.state.as_str().to_owned()),
+                    Some(o.tries.to_string()),
+                    o.reply_code.map(|c| c.to_string()),
+                    Some(o.reply_text.clone()),
+                    Some(finished_at.clone()),
+                ];
+                (update.as_str(), values)
+            })
+            .chain(started.iter().map(|a| {
+                let values = vec![
+                    Some(a.kind.as_str().to_owned()),
+                    Some(a.number.clone()),
+                    Some(a.attempt.to_string()),
+                    Some(a.message_id.clone()),
+                    Some(a.recipients.clone()),
+                    Some(a.attachment_sha256.clone()),
+                    Some(u8::from(a.resend).to_string()),
+                    Some(a.started_at.clone()),
+                ];
+                (insert.as_str(), values)
+            }))
+            .collect::<Vec<_>>();
+        self.ledger
+            .execute_all("recording delivery attempts", &statements)
     }
-}
-
-/// The output folder of the last finished run of `period`, if any.
-pub fn run_folder(conn: &Connection, path: &Path, period: &str) -> Result<Option<String>> {
-    conn.query_row(
-        "SELECT out_dir FROM runs WHERE period = ?1 AND state = 'done' ORDER BY id DESC LIMIT 1",
-        params![period],
-        |r| r.get(0),
-    )
-    .optional()
-    .map_err(|e| sql_error(path, "finding the period's run", e))
 }
 
 /// The time an attempt starts.

@@ -69,18 +69,6 @@ impl LedgerLocation {
             LedgerLocation::Postgres(target) => PathBuf::from(&target.shown),
         }
     }
-
-    /// The SQLite file, for the commands that read only a file ledger so far.
-    pub fn file(&self, command: &str) -> Result<&Path> {
-        match self {
-            LedgerLocation::File(path) => Ok(path),
-            LedgerLocation::Postgres(target) => Err(Error::Usage(format!(
-                "--ledger {}: `{command}` works on a SQLite ledger file only so far; \
-                 every other ledger command works on PostgreSQL",
-                target.shown
-            ))),
-        }
-    }
 }
 
 /// A PostgreSQL database holding a ledger, with how to reach it.

@@ -244,24 +244,6 @@ impl Ledger {
         Ok(conn)
     }
 
-    /// The open connection, for the outbox of `didbill send` (`delivery::outbox`),
-    /// which keeps its own table in the same file.
-    pub(crate) fn connection(&self) -> Result<&Connection> {
-        self.sqlite()
-    }
-
-    /// The SQLite connection, for what works on a ledger file only so far (the
-    /// outbox of `didbill send`).
-    fn sqlite(&self) -> Result<&Connection> {
-        match &self.backend {
-            Backend::Sqlite(conn) => Ok(conn),
-            Backend::Postgres(_) => Err(Error::Ledger {
-                path: self.path.clone(),
-                message: "this command reads a SQLite ledger file only so far".into(),
-            }),
-        }
-    }
-
     /// The ledger file (or its URL without password).
     pub fn path(&self) -> &Path {
         &self.path
@@ -950,13 +932,20 @@ mod tests {
         )
     }
 
+    fn file_connection(ledger: &Ledger) -> &Connection {
+        match &ledger.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Postgres(_) => unreachable!("a file was opened"),
+        }
+    }
+
     #[test]
     fn the_schema_refuses_gaps_and_edits_of_issued_invoices() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.sqlite");
         let ledger = Ledger::open_file(&path).unwrap();
         assert!(ledger.created);
-        let conn = ledger.sqlite().unwrap();
+        let conn = file_connection(&ledger);
         conn.execute(
             "INSERT INTO runs (period, as_of, source, out_dir, invoice_date, customers,
                  numbers_fetched, billed, not_billable, exceptions, invoices, invoices_new, pid,
@@ -979,9 +968,7 @@ mod tests {
 
         let again = Ledger::open_file(&path).unwrap();
         assert!(!again.created);
-        let version: i32 = again
-            .sqlite()
-            .unwrap()
+        let version: i32 = file_connection(&again)
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);

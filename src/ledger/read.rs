@@ -203,6 +203,41 @@ impl Ledger {
         })
     }
 
+    /// Runs `statements` (shared-dialect SQL with its text parameters) in one
+    /// transaction, all or nothing: the writes outside a run (the outbox of `send`).
+    pub(crate) fn execute_all(
+        &mut self,
+        context: &str,
+        statements: &[(&str, Vec<Option<String>>)],
+    ) -> Result<()> {
+        let shown = self.path.as_path();
+        match &mut self.backend {
+            Backend::Sqlite(conn) => {
+                let mut write = || -> rusqlite::Result<()> {
+                    let tx = conn.transaction()?;
+                    for (sql, params) in statements {
+                        tx.prepare_cached(sql)?
+                            .execute(rusqlite::params_from_iter(params))?;
+                    }
+                    tx.commit()
+                };
+                write().map_err(|e| sql_error(shown, context, e))
+            }
+            Backend::Postgres(client) => {
+                let fail = |e: postgres::Error| pg::pg_error(shown, context, &e);
+                let mut tx = client.transaction().map_err(fail)?;
+                for (sql, params) in statements {
+                    let values: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                        .iter()
+                        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                        .collect();
+                    tx.execute(&postgres_sql(sql), &values).map_err(fail)?;
+                }
+                tx.commit().map_err(fail)
+            }
+        }
+    }
+
     /// A read-only view of the ledger through [`Store`]'s reading methods (lines,
     /// notes, recorded content), in one snapshot and without the write lock.
     pub(crate) fn reading(&mut self) -> Result<Box<dyn Store + '_>> {

@@ -341,15 +341,31 @@ pub fn guard_triggers() -> std::collections::BTreeSet<&'static str> {
     created_triggers(&MIGRATIONS)
 }
 
-/// The names of the triggers `migrations` create.
+/// The names of the triggers `migrations` leave in place: created, and not dropped
+/// by a later statement.
 pub(super) fn created_triggers(
     migrations: &[&'static str],
 ) -> std::collections::BTreeSet<&'static str> {
-    migrations
-        .iter()
-        .flat_map(|sql| sql.split("CREATE TRIGGER ").skip(1))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .collect()
+    let mut triggers = std::collections::BTreeSet::new();
+    for sql in migrations {
+        for statement in sql.split(';') {
+            let words: Vec<&'static str> = statement
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .flat_map(str::split_whitespace)
+                .collect();
+            match words.as_slice() {
+                ["CREATE", "TRIGGER", name, ..] => {
+                    triggers.insert(*name);
+                }
+                ["DROP", "TRIGGER", name, ..] => {
+                    triggers.remove(name);
+                }
+                _ => {}
+            }
+        }
+    }
+    triggers
 }
 
 /// The marks of an opened database file.

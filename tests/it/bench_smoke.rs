@@ -181,6 +181,21 @@ fn the_benchmark_procedure_runs_end_to_end_at_a_tiny_size() {
         stdout.contains("larger / smaller: ratio of the medians"),
         "{stdout}"
     );
+    // (f): with a PostgreSQL ledger, wherever a server is (always under CI).
+    if std::env::var_os("PGHOST").is_some() {
+        for name in ["full-pg ", "csv-large-pg "] {
+            let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with(name)).collect();
+            assert!(
+                lines.iter().any(|l| l.contains("median wall"))
+                    && lines.iter().any(|l| l.contains("median ledger commit")),
+                "no {name}figures:\n{stdout}"
+            );
+        }
+        assert!(
+            stdout.contains("full run, PostgreSQL / file ledger: "),
+            "{stdout}"
+        );
+    }
     // The snapshots were generated at the sizes asked for.
     let numbers = json(&work.path().join("inv-60-600/numbers.json"));
     assert_eq!(numbers["items"].as_array().unwrap().len(), 600);

@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use crate::common::{demo_config_text, demo_dir, Ran, Test};
 
 const USER: &str = "billing";
-const PASSWORD: &str = "smtp-CANARY-7c1e9b";
+pub(crate) const PASSWORD: &str = "smtp-CANARY-7c1e9b";
 
 /// One message the sink took.
 #[derive(Clone, Debug)]

@@ -11,7 +11,8 @@ use crate::cli_gstr1::billed_and_corrected_in;
 use crate::cli_ledger::{
     customers, demo_args_on, edited_demo, leftovers, numbers_in, run_args, with_snapshot,
 };
-use crate::common::{demo_run_args, pg, Test};
+use crate::cli_send::{config as smtp_config, Sink, PASSWORD};
+use crate::common::{demo_dir, demo_run_args, pg, Ran, Test};
 use serde_json::json;
 
 /// The rows of `query` as text.
@@ -167,7 +168,7 @@ fn the_database_refuses_edits_deletes_gaps_and_counters_moving_back() {
         ),
         (
             "UPDATE series SET last_seq = 5",
-            "a series counter only moves forward by one",
+            "a series counter only moves forward, to the last number issued",
         ),
         ("DELETE FROM series", "series counters cannot be deleted"),
         (
@@ -522,17 +523,6 @@ fn unusable_servers_and_databases_fail_with_exit_1_naming_the_url_without_its_pa
         empty.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
         table(&[&["0"]])
     );
-    // `didbill send` keeps its outbox in a ledger file only so far, and says so (exit 2).
-    let send = Test::new()
-        .args(["send", "--period", "2026-11", "--ledger", &newer.url])
-        .run()
-        .expect_code(2);
-    assert!(
-        send.stderr()
-            .contains("works on a SQLite ledger file only so far"),
-        "{}",
-        send.stderr()
-    );
 }
 
 /// Runs `args` in `test`'s directory, expecting exit 0: its stdout, and the
@@ -606,7 +596,7 @@ fn listings_returns_and_verification_read_the_same_on_both_backends() {
     assert_eq!(
         verified,
         format!(
-            "ledger {} (schema version 2): 9 invoice(s) in 1 financial year(s), 2 credit \
+            "ledger {} (schema version 3): 9 invoice(s) in 1 financial year(s), 2 credit \
              note(s), 1 debit note(s), 1 cancellation(s)\n\
              ok: every series gap-free and in order, every content hash matches, the \
              append-only guards in place\n",
@@ -888,4 +878,60 @@ fn after_a_copy_the_month_runs_again_on_postgresql_without_a_new_row() {
         "the copied invoices are reused as issued"
     );
     assert_eq!(rows(&db, "SELECT count(*) FROM setup_charges"), setups);
+}
+
+#[test]
+fn send_keeps_its_outbox_in_the_database() {
+    let Some(db) = pg::fresh("send_on_postgres") else {
+        return;
+    };
+    let sink = Sink::start();
+    let billed = Test::demo_configured(smtp_config(sink.port, ""))
+        .keep_env("DIDBILL_LEDGER", &db.url)
+        .run()
+        .expect_code(0);
+    let send = |ran: Ran| {
+        ran.then()
+            .args([
+                "send", "--period", "2026-11", "--config", "cfg.toml", "--source",
+            ])
+            .arg(demo_dir().to_str().unwrap())
+            .env("DIDBILL_SMTP_PASSWORD", PASSWORD)
+            .run()
+    };
+    let sent = send(billed).expect_code(0);
+    assert!(
+        sent.stdout()
+            .contains("11 sent, 0 not sent, 0 accepted before\n"),
+        "{}",
+        sent.stdout()
+    );
+    assert_eq!(sink.received().len(), 11);
+    assert!(
+        !sent.path("didbill.sqlite").exists(),
+        "no file ledger on the side"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*), string_agg(DISTINCT state, ','), min(attempt), max(reply_code)
+             FROM outbox"
+        ),
+        table(&[&["11", "accepted", "1", "250"]])
+    );
+    // The database remembers: a second send hands nothing over.
+    let again = send(sent).expect_code(0);
+    assert_eq!(again.stdout(), "0 sent, 0 not sent, 11 accepted before\n");
+    assert_eq!(sink.received().len(), 11);
+    let listed = again
+        .then()
+        .args(["invoices", "list", "--format", "csv"])
+        .run()
+        .expect_code(0);
+    let rows_listed: Vec<String> = listed.stdout().lines().skip(1).map(str::to_owned).collect();
+    assert_eq!(rows_listed.len(), 11);
+    assert!(
+        rows_listed.iter().all(|l| l.ends_with(",accepted")),
+        "{rows_listed:?}"
+    );
 }
