@@ -51,28 +51,11 @@ impl Sink {
         Sink::serve(password, None)
     }
 
-    /// A sink offering STARTTLS with `fixtures/smtp_tls/server.pem` (signed by the
-    /// test CA `ca.pem`, whose key was discarded), and refusing mail without it.
+    /// A sink offering STARTTLS with [`test_tls_config`], and refusing mail without it.
     fn with_starttls() -> Sink {
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        let dir = crate::common::repo().join("fixtures/smtp_tls");
-        let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
         Sink::serve(
             PASSWORD,
-            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(test_tls_config()))),
         )
     }
 
@@ -315,6 +298,25 @@ pub(crate) fn config(port: u16, extra: &str) -> String {
          username = \"{USER}\"\nbcc = \"archive@example.com\"\nconcurrency = 2\n{extra}",
         demo_config_text()
     )
+}
+
+/// A TLS server's configuration with `fixtures/smtp_tls/server.pem` (signed by the
+/// test CA `ca.pem`, whose key was discarded: no system trusts it).
+pub(crate) fn test_tls_config() -> rustls::ServerConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = crate::common::repo().join("fixtures/smtp_tls");
+    let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap()
 }
 
 /// A port on 127.0.0.1 nothing listens on: connecting there fails at once.

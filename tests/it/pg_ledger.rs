@@ -11,7 +11,7 @@ use crate::cli_gstr1::billed_and_corrected_in;
 use crate::cli_ledger::{
     customers, demo_args_on, edited_demo, leftovers, numbers_in, run_args, with_snapshot,
 };
-use crate::cli_send::{config as smtp_config, Sink, PASSWORD};
+use crate::cli_send::{config as smtp_config, test_tls_config, Sink, PASSWORD};
 use crate::common::{demo_dir, demo_run_args, pg, Ran, Test};
 use serde_json::json;
 
@@ -934,4 +934,60 @@ fn send_keeps_its_outbox_in_the_database() {
         rows_listed.iter().all(|l| l.ends_with(",accepted")),
         "{rows_listed:?}"
     );
+}
+
+/// This machine's address on its route outwards (found without sending anything),
+/// if it has one that is not a loopback address.
+fn outside_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // TEST-NET-1: a UDP "connect" only picks the route.
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn a_server_off_this_machine_is_reached_only_over_tls_with_a_trusted_certificate() {
+    use std::io::{Read, Write};
+    let Some(ip) = outside_address() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs a non-loopback address for the TLS test"
+        );
+        eprintln!("SKIPPED: this machine has no address but loopback");
+        return;
+    };
+    // A server on this machine's outside address that accepts TLS with a
+    // certificate no system trusts, and records what the client sent first.
+    let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut first = [0u8; 8];
+        socket.read_exact(&mut first).unwrap();
+        socket.write_all(b"S").unwrap();
+        let mut tls =
+            rustls::ServerConnection::new(std::sync::Arc::new(test_tls_config())).unwrap();
+        let mut stream = rustls::Stream::new(&mut tls, &mut socket);
+        // Drives the handshake until the client refuses the certificate.
+        let _ = stream.read(&mut [0u8; 1]);
+        first
+    });
+    let url = format!("postgres://billing@{ip}:{port}/books");
+    let ran = Test::demo()
+        .args(["--ledger", &url])
+        .env("PGPASSWORD", "not-sent")
+        .run()
+        .expect_code(1);
+    assert!(
+        ran.stderr()
+            .contains(&format!("ledger {url}: cannot connect"))
+            && ran.stderr().contains("invalid peer certificate"),
+        "{}",
+        ran.stderr()
+    );
+    // PostgreSQL's SSLRequest (length 8, code 80877103): TLS before anything else,
+    // so no user name or password went out in the clear.
+    assert_eq!(server.join().unwrap(), [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+    assert!(!ran.path("out").exists());
 }

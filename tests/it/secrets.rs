@@ -4,7 +4,8 @@
 //! server that echoes the request headers back, all at `RUST_LOG=trace`; then every
 //! byte produced is searched for it: stdout, stderr, the snapshot, every output
 //! (PDF text included) and the ledger. The SMTP password of `didbill send`
-//! (`DIDBILL_SMTP_PASSWORD`) gets the same search.
+//! (`DIDBILL_SMTP_PASSWORD`) gets the same search, and so does the password of a
+//! PostgreSQL ledger, in its URL or in `PGPASSWORD`.
 
 use didbill::config::Config;
 use vobiz::client::{Client, Credentials};
@@ -304,6 +305,84 @@ fn the_smtp_password_appears_in_no_byte_send_produces() {
     let sent = checked(send(eml, taking.port, &[]).expect_code(0), "send");
     assert_eq!(taking.received().len(), 11);
     for (name, bytes) in sent.tree("") {
+        assert_no_token(&name, &bytes);
+    }
+}
+
+#[test]
+fn the_ledger_password_appears_in_no_byte_a_postgresql_ledger_produces() {
+    let Some(db) = crate::common::pg::fresh("secrets_on_postgres") else {
+        return;
+    };
+    // A role of this test's own whose password is the canary, owning the ledger's schema.
+    db.sql(&format!(
+        "DO $$ BEGIN CREATE ROLE didbill_canary LOGIN PASSWORD '{TOKEN}';
+         EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         ALTER SCHEMA public OWNER TO didbill_canary;"
+    ));
+    let (server, database) = db
+        .url
+        .strip_prefix("postgres://")
+        .and_then(|rest| rest.split_once('@'))
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .unwrap();
+    let with_password = format!("postgres://didbill_canary:{TOKEN}@{server}/{database}");
+    let without = format!("postgres://didbill_canary@{server}/{database}");
+    let ledger_run = |test: Test, url: &str| {
+        test.args(crate::common::demo_run_args())
+            .args(["--out", "out", "--ledger", url])
+            .env("RUST_LOG", "trace")
+    };
+    let first = checked(
+        ledger_run(Test::new(), &with_password).run().expect_code(0),
+        "run with the password in the URL",
+    );
+    let again = checked(
+        ledger_run(first.then(), &without)
+            .env("PGPASSWORD", TOKEN)
+            .run()
+            .expect_code(0),
+        "run with PGPASSWORD",
+    );
+    let listed = checked(
+        again
+            .then()
+            .args(["invoices", "list", "--ledger", &with_password])
+            .env("RUST_LOG", "trace")
+            .run()
+            .expect_code(0),
+        "invoices list",
+    );
+    let verified = checked(
+        listed
+            .then()
+            .args(["ledger", "verify"])
+            .env("DIDBILL_LEDGER", &with_password)
+            .env("RUST_LOG", "trace")
+            .run()
+            .expect_code(0),
+        "ledger verify",
+    );
+    let missing = format!("postgres://didbill_canary:{TOKEN}@{server}/no_such_ledger");
+    let failed = checked(
+        verified
+            .then()
+            .args(["invoices", "list", "--ledger", &missing])
+            .env("RUST_LOG", "trace")
+            .run()
+            .expect_code(1),
+        "a database that does not exist",
+    );
+    let help = checked(
+        failed
+            .then()
+            .args(["run", "--help"])
+            .env("DIDBILL_LEDGER", &with_password)
+            .run()
+            .expect_code(0),
+        "run --help with DIDBILL_LEDGER set",
+    );
+    for (name, bytes) in help.tree("") {
         assert_no_token(&name, &bytes);
     }
 }
