@@ -357,10 +357,46 @@ fn a_run_rendering_pdfs_holds_only_its_period_and_a_kill_then_leaves_it_to_the_n
         .expect_code(0);
     assert_eq!(listed.stdout().lines().count(), CUSTOMERS + 1);
 
+    // A second run of the month, on another machine (its own output folder), waits
+    // for the period's lock; once the first dies, it completes the month.
+    let mut elsewhere = run_args("2026-11", &["--ledger", &db.url]);
+    let out_at = elsewhere.iter().position(|a| a == "--out").unwrap() + 1;
+    elsewhere[out_at] = "elsewhere/2026-11".into();
+    let second = Command::new(env!("CARGO_BIN_EXE_didbill"))
+        .current_dir(&dir)
+        .args(&elsewhere)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = (0..1500).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        rows(
+            &db,
+            "SELECT count(*) FROM pg_locks
+             WHERE locktype = 'advisory' AND NOT granted AND objid = 202611",
+        ) == table(&[&["1"]])
+    });
+    assert!(waiting, "the second run waits for the month's lock");
     signal(child.id(), "KILL");
     child.wait().unwrap();
-    assert!(!dir.join("out/2026-11").exists(), "no output in place");
-    // The next run of the month reuses the recorded invoices and writes them out.
+    let second = second.wait_with_output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.join("elsewhere/2026-11/pdf"))
+            .unwrap()
+            .count(),
+        CUSTOMERS
+    );
+    assert!(
+        !dir.join("out/2026-11").exists(),
+        "no output of the killed run in place"
+    );
+    // A run in the killed run's own folder reuses the invoices too, and tidies it.
     let finished = test
         .args(run_args("2026-11", &["--ledger", &db.url]))
         .run()
