@@ -34,6 +34,13 @@ pub fn copy(from: &Path, to: &LedgerLocation) -> Result<String> {
             to.shown().display()
         )));
     }
+    if from.to_str().is_some_and(|f| f.contains("://")) {
+        return Err(Error::Usage(
+            "--from takes a ledger file; a PostgreSQL ledger is copied with pg_dump and \
+             pg_restore"
+                .into(),
+        ));
+    }
     let mut source = Ledger::open_read_only(from)?;
     let facts = source.facts()?;
     let found = problems(&facts);

@@ -170,7 +170,13 @@ impl PgTarget {
         } else {
             config.ssl_mode(SslMode::Require).connect(tls()?)
         };
-        connected.map_err(|e| self.connect_error(&e))
+        let mut client = connected.map_err(|e| self.connect_error(&e))?;
+        // Dates read as text (listings, returns) are YYYY-MM-DD whatever the server's
+        // or the database's DateStyle.
+        client
+            .batch_execute("SET DateStyle = 'ISO, YMD'")
+            .map_err(|e| self.connect_error(&e))?;
+        Ok(client)
     }
 
     fn password_from_environment(&self) -> Option<String> {

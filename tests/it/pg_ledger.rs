@@ -576,6 +576,9 @@ fn listings_returns_and_verification_read_the_same_on_both_backends() {
     // The GSTR-1 test month (invoices, two credit notes, a debit note, a
     // cancellation and its re-issue) on a file, and again on PostgreSQL.
     let mut on_file = billed_and_corrected_in(Test::new());
+    // A server whose dates print day first must not change what is read.
+    let name = db.url.rsplit('/').next().unwrap();
+    db.sql(&format!("ALTER DATABASE {name} SET datestyle = 'SQL, DMY'"));
     let mut on_pg = billed_and_corrected_in(Test::new().keep_env("DIDBILL_LEDGER", &db.url));
     assert!(!on_pg.path().join("didbill.sqlite").exists());
     assert_eq!(
@@ -858,7 +861,25 @@ fn a_copy_refuses_a_damaged_file_a_file_target_and_a_missing_file() {
         "{}",
         to_file.stderr()
     );
-    let missing = to_file
+    let from_url = to_file
+        .then()
+        .args([
+            "ledger",
+            "copy",
+            "--from",
+            "postgres://alice:Sekr1t@db/l",
+            "--to",
+            &db.url,
+        ])
+        .run()
+        .expect_code(2);
+    assert!(
+        from_url.stderr().contains("--from takes a ledger file")
+            && !from_url.stderr().contains("Sekr1t"),
+        "{}",
+        from_url.stderr()
+    );
+    let missing = from_url
         .then()
         .args([
             "ledger",
