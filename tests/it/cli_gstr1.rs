@@ -78,22 +78,26 @@ fn billed_and_corrected() -> Test {
     billed_and_corrected_in(Test::new())
 }
 
+/// The flags of every note of the test month: dated 30 November, issued as of 2
+/// December, into `out/` with `cfg.toml`, without PDFs.
+pub const NOTE_ARGS: [&str; 9] = [
+    "--date",
+    "2026-11-30",
+    "--as-of",
+    "2026-12-02T00:00:00Z",
+    "--out",
+    "out",
+    "--config",
+    "cfg.toml",
+    "--no-pdf",
+];
+
 /// [`billed_and_corrected`], starting from `start`.
 pub fn billed_and_corrected_in(start: Test) -> Test {
     let note = |test: Test, args: &[&str]| {
         test.args(["note"])
             .args(args.iter().copied())
-            .args([
-                "--date",
-                "2026-11-30",
-                "--as-of",
-                "2026-12-02T00:00:00Z",
-                "--out",
-                "out",
-                "--config",
-                "cfg.toml",
-                "--no-pdf",
-            ])
+            .args(NOTE_ARGS)
             .run()
             .expect_code(0)
             .then()

@@ -7,7 +7,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::cli_gstr1::billed_and_corrected_in;
+use crate::cli_gstr1::{billed_and_corrected_in, NOTE_ARGS};
 use crate::cli_ledger::{
     customers, demo_args_on, edited_demo, leftovers, numbers_in, run_args, with_snapshot,
 };
@@ -561,6 +561,11 @@ fn unusable_servers_and_databases_fail_with_exit_1_naming_the_url_without_its_pa
     );
 }
 
+/// `didbill ledger copy --from FROM --to TO`.
+fn copy_args<'a>(from: &'a str, to: &'a str) -> [&'a str; 6] {
+    ["ledger", "copy", "--from", from, "--to", to]
+}
+
 /// Runs `args` in `test`'s directory, expecting exit 0: its stdout, and the
 /// directory for the next run.
 fn stdout_of(test: Test, args: &[&str]) -> (String, Test) {
@@ -699,14 +704,7 @@ fn a_ledger_file_copied_into_postgresql_reads_the_same_and_carries_on_its_series
         )
         .unwrap();
     let copied = on_file
-        .args([
-            "ledger",
-            "copy",
-            "--from",
-            "didbill.sqlite",
-            "--to",
-            &db.url,
-        ])
+        .args(copy_args("didbill.sqlite", &db.url))
         .run()
         .expect_code(0);
     assert_eq!(
@@ -761,16 +759,10 @@ fn a_ledger_file_copied_into_postgresql_reads_the_same_and_carries_on_its_series
             "10",
             "--reason",
             "Goodwill",
-            "--date",
-            "2026-11-30",
-            "--as-of",
-            "2026-12-02T00:00:00Z",
-            "--out",
-            "out",
-            "--config",
-            "cfg.toml",
-            "--no-pdf",
-        ],
+        ]
+        .into_iter()
+        .chain(NOTE_ARGS)
+        .collect::<Vec<_>>(),
     );
     assert!(issued.contains("CN/26-27/00003"), "{issued}");
     assert_eq!(
@@ -781,14 +773,7 @@ fn a_ledger_file_copied_into_postgresql_reads_the_same_and_carries_on_its_series
 
     // A second copy into the same database is refused, and changes nothing.
     let again = kept
-        .args([
-            "ledger",
-            "copy",
-            "--from",
-            "didbill.sqlite",
-            "--to",
-            &db.url,
-        ])
+        .args(copy_args("didbill.sqlite", &db.url))
         .run()
         .expect_code(1);
     assert!(
@@ -816,14 +801,7 @@ fn a_copy_refuses_a_damaged_file_a_file_target_and_a_missing_file() {
     drop(conn);
     let test = first.then();
     let ran = test
-        .args([
-            "ledger",
-            "copy",
-            "--from",
-            "didbill.sqlite",
-            "--to",
-            &db.url,
-        ])
+        .args(copy_args("didbill.sqlite", &db.url))
         .run()
         .expect_code(1);
     assert!(
@@ -844,14 +822,7 @@ fn a_copy_refuses_a_damaged_file_a_file_target_and_a_missing_file() {
     );
     let to_file = ran
         .then()
-        .args([
-            "ledger",
-            "copy",
-            "--from",
-            "didbill.sqlite",
-            "--to",
-            "other.sqlite",
-        ])
+        .args(copy_args("didbill.sqlite", "other.sqlite"))
         .run()
         .expect_code(2);
     assert!(
@@ -863,14 +834,7 @@ fn a_copy_refuses_a_damaged_file_a_file_target_and_a_missing_file() {
     );
     let from_url = to_file
         .then()
-        .args([
-            "ledger",
-            "copy",
-            "--from",
-            "postgres://alice:Sekr1t@db/l",
-            "--to",
-            &db.url,
-        ])
+        .args(copy_args("postgres://alice:Sekr1t@db/l", &db.url))
         .run()
         .expect_code(2);
     assert!(
@@ -881,14 +845,7 @@ fn a_copy_refuses_a_damaged_file_a_file_target_and_a_missing_file() {
     );
     let missing = from_url
         .then()
-        .args([
-            "ledger",
-            "copy",
-            "--from",
-            "nowhere.sqlite",
-            "--to",
-            &db.url,
-        ])
+        .args(copy_args("nowhere.sqlite", &db.url))
         .run()
         .expect_code(1);
     assert!(
@@ -907,14 +864,7 @@ fn after_a_copy_the_month_runs_again_on_postgresql_without_a_new_row() {
     let outputs = on_file.tree("out");
     let copied = on_file
         .then()
-        .args([
-            "ledger",
-            "copy",
-            "--from",
-            "didbill.sqlite",
-            "--to",
-            &db.url,
-        ])
+        .args(copy_args("didbill.sqlite", &db.url))
         .run()
         .expect_code(0);
     let setups = rows(&db, "SELECT count(*) FROM setup_charges");
